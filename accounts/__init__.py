@@ -1,0 +1,1 @@
+"""Users, roles, training centres and sign-in."""

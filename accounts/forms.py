@@ -1,0 +1,130 @@
+from __future__ import annotations
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp, ValidationError
+from wtforms.validators import Email as EmailValidator
+
+from accounts import rules
+from accounts.models import Role
+from core.forms import BaseForm
+
+USERNAME_RULE = Regexp(
+    r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+    message=_l("Use letters, digits, dot, dash or underscore, starting with a letter or digit."),
+)
+
+PASSWORD_MESSAGES = {
+    rules.PasswordProblem.TOO_SHORT: _l("At least %(n)d characters."),
+    rules.PasswordProblem.ONLY_DIGITS: _l("Not only digits."),
+    rules.PasswordProblem.CONTAINS_USERNAME: _l("Must not contain the username."),
+}
+
+
+def check_password_policy(password: str, username: str) -> None:
+    min_length = current_app.config["PASSWORD_MIN_LENGTH"]
+    problems = rules.password_problems(password, username=username, min_length=min_length)
+    if problems:
+        raise ValidationError(" ".join(str(PASSWORD_MESSAGES[p]) % {"n": min_length} for p in problems))
+
+
+class LoginForm(BaseForm):
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=40)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+    remember = BooleanField(_l("Keep me signed in on this computer"))
+
+
+class ChangePasswordForm(BaseForm):
+    current_password = PasswordField(
+        _l("Current password"), validators=[DataRequired(), Length(max=200)]
+    )
+    new_password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=200)])
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[DataRequired(), EqualTo("new_password", message=_l("The passwords differ."))],
+    )
+
+    def __init__(self, *args, username: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._username = username
+
+    def validate_new_password(self, field) -> None:
+        check_password_policy(field.data, self._username)
+
+
+class UserForm(BaseForm):
+    username = StringField(
+        _l("Username"), validators=[DataRequired(), Length(min=3, max=40), USERNAME_RULE]
+    )
+    full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=60)])
+    email = EmailField(
+        _l("E-mail"),
+        validators=[Optional(), Length(max=120), EmailValidator(message=_l("Not a valid e-mail address."))],
+    )
+    role = SelectField(_l("Role"), choices=Role.choices, validators=[DataRequired()])
+    centre = SelectField(_l("Training centre"), choices=[], validate_choice=True)
+    active = BooleanField(_l("Active"), default=True)
+    password = PasswordField(
+        _l("Initial password"),
+        validators=[Optional(), Length(max=200)],
+        description=_l("The user must change it at first sign-in."),
+    )
+
+    def __init__(self, *args, centres, creating: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.creating = creating
+        self.centre.choices = [("", "—")] + [(c.public_id, str(c)) for c in centres]
+        if not creating:
+            del self.username
+            del self.password
+
+    def validate_centre(self, field) -> None:
+        if self.role.data == Role.CENTRE_STAFF and not field.data:
+            raise ValidationError(_l("Training centre staff must belong to a centre."))
+
+    def validate_password(self, field) -> None:
+        if self.creating and not field.data:
+            raise ValidationError(_l("This field is required."))
+        check_password_policy(field.data, self.username.data or "")
+
+
+class ResetPasswordForm(BaseForm):
+    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=200)])
+
+    def __init__(self, *args, username: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._username = username
+
+    def validate_password(self, field) -> None:
+        check_password_policy(field.data, self._username)
+
+
+class CentreForm(BaseForm):
+    code = StringField(
+        _l("Code"),
+        validators=[
+            DataRequired(),
+            Length(max=20),
+            Regexp(r"^[A-Za-z0-9-]+$", message=_l("Letters, digits and dashes only.")),
+        ],
+    )
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    contact_name = StringField(_l("Contact person"), validators=[Optional(), Length(max=60)])
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=30)])
+    address = StringField(_l("Address"), validators=[Optional(), Length(max=200)])
+    active = BooleanField(_l("Active"), default=True)
+
+
+class UserFilterForm(BaseForm):
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Search"), validators=[Optional(), Length(max=60)])
+    role = SelectField(_l("Role"), choices=[], validators=[Optional()])
+    status = SelectField(_l("Status"), choices=[], validators=[Optional()])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.role.choices = [("", _l("All roles"))] + Role.choices()
+        self.status.choices = [("", _l("All")), ("active", _l("Active")), ("disabled", _l("Disabled"))]

@@ -1,0 +1,108 @@
+"""The application factory: the one place that wires everything together."""
+
+from __future__ import annotations
+
+import os
+from importlib import metadata
+
+from flask import Flask
+from sqlalchemy import event
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from config import CONFIGS, Config
+
+
+def _version() -> str:
+    try:
+        return metadata.version("iiom-platform")
+    except metadata.PackageNotFoundError:
+        return "0.0.0+local"
+
+
+def _settings(config) -> dict:
+    """`config` may be None (IIOM_CONFIG or development), a name, a Config class, or a dict of
+    overrides applied on top of the environment's class."""
+    overrides = {}
+    if isinstance(config, dict):
+        overrides = config
+        config = None
+    if config is None:
+        config = os.environ.get("IIOM_CONFIG", "development")
+    cls = CONFIGS[config] if isinstance(config, str) else config
+    if not (isinstance(cls, type) and issubclass(cls, Config)):
+        raise TypeError(f"unknown configuration {config!r}")
+    settings = cls.from_env()
+    settings.update(overrides)
+    cls.check(settings)
+    return settings
+
+
+def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")  # ignored (stays "memory") for in-memory databases
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def create_app(config=None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.update(_settings(config))
+    app.config["VERSION"] = _version()
+    if app.config["TRUSTED_PROXIES"]:
+        n = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+
+    from core import access, demo, http
+    from core.extensions import babel, csrf, db, migrate, scheduler
+    from core.i18n import LOCALE_NAMES, format_dt, html_lang, select_locale, select_timezone
+
+    db.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            event.listen(db.engine, "connect", _sqlite_pragmas)
+    migrate.init_app(app, db, directory=os.path.join(app.root_path, "migrations"))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    scheduler.init_app(app)
+
+    import core.audit  # noqa: F401  (the audit model and its append-only guard)
+    from accounts import demo as accounts_demo
+    from accounts import login
+
+    login.init_app(app)
+    demo.init_app(app, loaders=[accounts_demo.load])
+
+    from accounts.views import bp as accounts_bp
+    from certificates.views import bp as certificates_bp
+    from core.views import bp as core_bp
+    from exam.views import bp as exam_bp
+    from question_bank.views import bp as question_bank_bp
+    from registration.views import bp as registration_bp
+    from scoring.views import bp as scoring_bp
+
+    for blueprint in (core_bp, accounts_bp, registration_bp, question_bank_bp, exam_bp,
+                      scoring_bp, certificates_bp):
+        app.register_blueprint(blueprint)
+
+    from accounts.cli import cli as accounts_cli
+    from core.cli import cli as core_cli
+
+    app.cli.add_command(core_cli)
+    app.cli.add_command(accounts_cli)
+
+    http.register(app)
+    app.before_request(access.enforce(login_manager=app.login_manager))
+    access.check_all_declared(app)
+
+    from core import nav
+
+    app.jinja_env.globals.update(
+        can_view=access.can_view,
+        nav_items=nav.items_for_current_user,
+        html_lang=html_lang,
+        locale_names=LOCALE_NAMES,
+    )
+    app.jinja_env.filters["dt"] = format_dt
+    return app

@@ -1,0 +1,1 @@
+"""Results publication, certificates, rendering and public verification."""

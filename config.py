@@ -1,0 +1,120 @@
+"""Configuration classes. Every upper-case setting can be overridden by an environment variable
+of the same name; DATABASE_URL sets SQLALCHEMY_DATABASE_URI."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+INSTANCE = ROOT / "instance"
+
+# A key that is only good for development; ProductionConfig refuses to start with it.
+DEFAULT_SECRET_KEY = "dev-only-insecure-secret-key-change-me"
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the usual spellings of a PostgreSQL URL and use the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+class Config:
+    SECRET_KEY = DEFAULT_SECRET_KEY
+    SQLALCHEMY_DATABASE_URI = f"sqlite:///{INSTANCE / 'iiom.sqlite3'}"
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    BASE_URL = "http://127.0.0.1:5000"
+    TIMEZONE = "Asia/Shanghai"
+    UPLOAD_FOLDER = str(INSTANCE / "uploads")
+    MAX_CONTENT_LENGTH = 32 * 1024 * 1024
+
+    BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
+    BABEL_TRANSLATION_DIRECTORIES = str(ROOT / "translations")
+    LANGUAGES = ("zh_Hans_CN", "en")
+
+    WTF_CSRF_TIME_LIMIT = 8 * 3600  # a whole exam day on one page
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    PERMANENT_SESSION_LIFETIME = 12 * 3600
+
+    # Login throttle: failures within the window, per account and per client address.
+    LOGIN_THROTTLE_WINDOW = 15 * 60
+    LOGIN_THROTTLE_PER_ACCOUNT = 5
+    LOGIN_THROTTLE_PER_ADDRESS = 30
+    PASSWORD_MIN_LENGTH = 8
+    PASSWORD_HASH_METHOD = "scrypt"
+
+    # Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
+    TRUSTED_PROXIES = 0
+    PAGE_SIZE = 50
+    DEMO_DATA_ALLOWED = True
+    DEMO_PASSWORD = ""  # empty: each demo account gets a random password, printed once
+
+    @classmethod
+    def from_env(cls) -> dict:
+        """The class's settings with environment overrides applied, as a plain dict."""
+        settings = {k: getattr(cls, k) for k in dir(cls) if k.isupper()}
+        for key, default in settings.items():
+            raw = os.environ.get(key)
+            if raw is None:
+                continue
+            settings[key] = _coerce(raw, default)
+        if os.environ.get("DATABASE_URL"):
+            settings["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+        settings["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
+            settings["SQLALCHEMY_DATABASE_URI"]
+        )
+        return settings
+
+    @staticmethod
+    def check(settings: dict) -> None:
+        """Refuse settings that must not run; overridden by ProductionConfig."""
+
+
+def _coerce(raw: str, default):
+    if isinstance(default, bool):
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(default, int):
+        return int(raw)
+    if isinstance(default, tuple):
+        return tuple(part.strip() for part in raw.split(",") if part.strip())
+    return raw
+
+
+class DevelopmentConfig(Config):
+    DEBUG = False  # `flask run --debug` turns the debugger on explicitly
+
+
+class TestConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-secret-key"
+    SQLALCHEMY_DATABASE_URI = "sqlite://"
+    BASE_URL = "http://localhost"
+    UPLOAD_FOLDER = str(INSTANCE / "test-uploads")
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast hashing keeps the suite quick
+
+
+class ProductionConfig(Config):
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    DEMO_DATA_ALLOWED = False
+
+    @staticmethod
+    def check(settings: dict) -> None:
+        key = settings.get("SECRET_KEY") or ""
+        if key == DEFAULT_SECRET_KEY or len(key) < 32:
+            raise RuntimeError(
+                "ProductionConfig refuses to start: set SECRET_KEY to a random value of at "
+                "least 32 characters (python -c 'import secrets; print(secrets.token_hex(32))')."
+            )
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestConfig,
+    "production": ProductionConfig,
+}

@@ -1,0 +1,52 @@
+"""Health checks shared by GET /healthz and `flask core health`."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import text
+
+from core.extensions import db
+
+
+def database_ok() -> tuple[bool, str]:
+    try:
+        db.session.execute(text("SELECT 1"))
+        return True, "ok"
+    except Exception as exc:  # any failure means "not reachable" to the caller
+        db.session.rollback()
+        return False, type(exc).__name__
+
+
+def migrations_ok() -> tuple[bool, str]:
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    migrate_ext = current_app.extensions["migrate"]
+    script = ScriptDirectory.from_config(migrate_ext.migrate.get_config())
+    with db.engine.connect() as conn:
+        current = set(MigrationContext.configure(conn).get_current_heads())
+    heads = set(script.get_heads())
+    if current == heads:
+        return True, ", ".join(sorted(heads))
+    return False, f"database at {sorted(current) or 'nothing'}, code at {sorted(heads)}"
+
+
+def translations_ok() -> tuple[bool, str]:
+    root = Path(current_app.config["BABEL_TRANSLATION_DIRECTORIES"])
+    missing = [
+        lang for lang in current_app.config["LANGUAGES"]
+        if lang != "en" and not (root / lang / "LC_MESSAGES" / "messages.mo").exists()
+    ]
+    return (not missing, "compiled" if not missing else f"not compiled: {', '.join(missing)}")
+
+
+def uploads_ok() -> tuple[bool, str]:
+    folder = Path(current_app.config["UPLOAD_FOLDER"])
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return False, str(exc)
+    return (os.access(folder, os.W_OK), str(folder))

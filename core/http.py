@@ -1,0 +1,83 @@
+"""Error pages (HTML or JSON, in the user's language) and response headers."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from core.errors import DomainError
+from core.extensions import db
+
+TITLES = {
+    400: _l("Bad request"),
+    403: _l("Access denied"),
+    404: _l("Page not found"),
+    405: _l("Method not allowed"),
+    413: _l("File too large"),
+    429: _l("Too many requests"),
+    500: _l("Server error"),
+}
+MESSAGES = {
+    400: _l("The request could not be understood. Please check what you entered and try again."),
+    403: _l("Your account does not have access to this page."),
+    404: _l("The page you asked for does not exist or has been moved."),
+    405: _l("This address does not accept that kind of request."),
+    413: _l("The upload is larger than the platform accepts."),
+    429: _l("Too many requests. Please wait a moment and try again."),
+    500: _l("Something went wrong on our side. The error has been logged; please try again."),
+}
+CSRF_MESSAGE = _l(
+    "The form has expired or did not come from this site. Reload the page and submit it again; "
+    "nothing was changed."
+)
+
+
+def wants_json() -> bool:
+    return request.is_json or request.accept_mimetypes.best == "application/json"
+
+
+def error_response(code: int, message=None):
+    message = str(message or MESSAGES.get(code, MESSAGES[500]))
+    if wants_json():
+        return jsonify({"error": code, "message": message}), code
+    title = TITLES.get(code, TITLES[500])
+    return render_template("errors/error.html", code=code, title=title, message=message), code
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc):
+        return error_response(400, CSRF_MESSAGE)
+
+    @app.errorhandler(DomainError)
+    def domain_error(exc: DomainError):
+        db.session.rollback()
+        return error_response(exc.status_code, exc.message)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        return error_response(exc.code or 500)
+
+    @app.errorhandler(Exception)
+    def server_error(exc: Exception):
+        if isinstance(exc, HTTPException):
+            return http_error(exc)
+        app.logger.exception("unhandled error", exc_info=exc)
+        db.session.rollback()
+        if app.config.get("TESTING") and app.config.get("PROPAGATE_TEST_ERRORS", True):
+            raise exc
+        return error_response(InternalServerError.code)
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "frame-ancestors 'none'; form-action 'self'",
+        )
+        return response

@@ -1,0 +1,40 @@
+"""Locale and timezone: Simplified Chinese by default, English on request, remembered in a cookie
+and, for signed-in users, on their account. Times are stored in UTC and shown in TIMEZONE."""
+
+from __future__ import annotations
+
+from flask import current_app, request
+from flask_babel import format_datetime, get_locale
+from flask_login import current_user
+
+LOCALE_COOKIE = "lang"
+LOCALE_NAMES = {"zh_Hans_CN": "简体中文", "en": "English"}
+
+
+def select_locale() -> str:
+    supported = current_app.config["LANGUAGES"]
+    candidates = [
+        request.args.get("lang"),
+        getattr(current_user, "locale", None) if current_user.is_authenticated else None,
+        request.cookies.get(LOCALE_COOKIE),
+    ]
+    for candidate in candidates:
+        if candidate in supported:
+            return candidate
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def select_timezone() -> str:
+    return current_app.config["TIMEZONE"]
+
+
+def html_lang() -> str:
+    locale = str(get_locale())
+    return "zh-Hans" if locale.startswith("zh") else locale.replace("_", "-")
+
+
+def format_dt(value, format: str = "medium") -> str:
+    """A stored (UTC) datetime shown in the configured timezone and the user's language."""
+    if value is None:
+        return ""
+    return format_datetime(value, "yyyy-MM-dd HH:mm:ss" if format == "full" else "yyyy-MM-dd HH:mm")

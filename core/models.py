@@ -1,0 +1,81 @@
+"""Model base: naming convention, the UTC datetime type, public ids and timestamps."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from sqlalchemy import DateTime, MetaData, String, TypeDecorator
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
+
+from core import clock
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware datetimes in Python, naive UTC in the database (the same on SQLite and PostgreSQL)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTCDateTime column; use core.clock.now()")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    # Every `Mapped[datetime]` is stored as UTC through UTCDateTime.
+    registry = registry(
+        metadata=MetaData(naming_convention=NAMING_CONVENTION),
+        type_annotation_map={datetime: UTCDateTime()},
+    )
+
+
+def new_public_id() -> str:
+    """A random, URL-safe identifier for anything that appears in a URL or a QR code."""
+    return secrets.token_urlsafe(16)
+
+
+class PublicIdMixin:
+    public_id: Mapped[str] = mapped_column(
+        String(32), unique=True, nullable=False, default=new_public_id
+    )
+
+
+class TimestampMixin:
+    created_at: Mapped[datetime] = mapped_column(nullable=False, default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(
+        nullable=False, default=clock.now, onupdate=clock.now
+    )
+
+
+class LabelledEnum(StrEnum):
+    """A StrEnum whose members carry a translated label: override `labels()`."""
+
+    @classmethod
+    def labels(cls) -> dict:
+        return {}
+
+    @property
+    def label(self) -> str:
+        return str(self.labels().get(self, self.value))
+
+    @classmethod
+    def choices(cls) -> list[tuple[str, str]]:
+        return [(m.value, m.label) for m in cls]

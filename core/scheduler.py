@@ -1,0 +1,141 @@
+"""Scheduled jobs.
+
+Packages declare jobs with `@scheduler.job(...)`; nothing runs them in web workers, tests or other
+CLI commands. `flask scheduler run` starts one APScheduler process with an in-memory job store
+(APScheduler's stores must not be shared between processes). Every job is a function
+`job(session, *, now)` that is idempotent and does not commit: the runner commits once per run, so
+a job can also be run by hand (`flask scheduler run-job ID`) or from a test.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    func: Callable
+    trigger: str
+    trigger_args: dict
+    description: str
+
+
+class JobRegistry:
+    def __init__(self) -> None:
+        self._jobs: dict[str, Job] = {}
+
+    def init_app(self, app: Flask) -> None:
+        app.extensions["scheduler"] = self
+        app.cli.add_command(scheduler_cli)
+
+    def job(self, id: str, trigger: str = "interval", **trigger_args) -> Callable:
+        """Declare `func(session, *, now)` as a scheduled job."""
+
+        def decorator(func: Callable) -> Callable:
+            if id in self._jobs and self._jobs[id].func is not func:
+                raise ValueError(f"job {id!r} declared twice")
+            doc = (func.__doc__ or "").strip().splitlines()
+            self._jobs[id] = Job(id, func, trigger, trigger_args, doc[0] if doc else "")
+            return func
+
+        return decorator
+
+    @property
+    def jobs(self) -> dict[str, Job]:
+        return dict(self._jobs)
+
+    def run_job(self, app: Flask, job_id: str):
+        """Run one job in an app context and commit its work once; returns what the job returned."""
+        from core import clock
+        from core.extensions import db
+
+        job = self._jobs[job_id]
+        with app.app_context():
+            try:
+                result = job.func(db.session, now=clock.now())
+                db.session.commit()
+            except Exception:
+                db.session.rollback()
+                log.exception("scheduled job %s failed", job_id)
+                raise
+            finally:
+                db.session.remove()
+        return result
+
+    def build(self, app: Flask):
+        """A blocking APScheduler with every declared job; only `flask scheduler run` calls this."""
+        from apscheduler.schedulers.blocking import BlockingScheduler
+
+        sched = BlockingScheduler(
+            timezone="UTC",
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
+        )
+        for job in self._jobs.values():
+            sched.add_job(
+                self._safe_runner(app, job.id),
+                trigger=job.trigger,
+                id=job.id,
+                name=job.description or job.id,
+                **job.trigger_args,
+            )
+        return sched
+
+    def _safe_runner(self, app: Flask, job_id: str) -> Callable:
+        def run() -> None:
+            try:
+                result = self.run_job(app, job_id)
+                log.info("job %s done: %s", job_id, result)
+            except Exception:  # logged in run_job; the scheduler must keep going
+                pass
+
+        return run
+
+
+scheduler_cli = AppGroup("scheduler", help="Scheduled jobs (run in their own process).")
+
+
+@scheduler_cli.command("run")
+def run_scheduler() -> None:
+    """Run the scheduler in the foreground until interrupted."""
+    from flask import current_app
+
+    registry: JobRegistry = current_app.extensions["scheduler"]
+    sched = registry.build(current_app._get_current_object())
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    click.echo(f"scheduler: {len(registry.jobs)} job(s): {', '.join(registry.jobs) or '-'}")
+    try:
+        sched.start()
+    except (KeyboardInterrupt, SystemExit):
+        click.echo("scheduler stopped")
+
+
+@scheduler_cli.command("list")
+def list_jobs() -> None:
+    """List the declared jobs and their triggers."""
+    from flask import current_app
+
+    for job in current_app.extensions["scheduler"].jobs.values():
+        args = ", ".join(f"{k}={v}" for k, v in job.trigger_args.items())
+        click.echo(f"{job.id}\t{job.trigger}({args})\t{job.description}")
+
+
+@scheduler_cli.command("run-job")
+@click.argument("job_id")
+def run_one(job_id: str) -> None:
+    """Run one job now, once."""
+    from flask import current_app
+
+    registry: JobRegistry = current_app.extensions["scheduler"]
+    if job_id not in registry.jobs:
+        raise click.BadParameter(f"unknown job {job_id!r}; see `flask scheduler list`")
+    result = registry.run_job(current_app._get_current_object(), job_id)
+    click.echo(f"{job_id}: {result}")

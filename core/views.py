@@ -1,0 +1,108 @@
+"""Site-wide routes that belong to no package: health, language switch, the audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from flask import (
+    Blueprint,
+    current_app,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_timezone
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import or_, select
+
+from core import health, nav
+from core.access import public, roles
+from core.audit import AuditLog
+from core.excel import xlsx_response
+from core.extensions import db
+from core.forms import AuditFilterForm
+from core.i18n import LOCALE_COOKIE, format_dt
+
+bp = Blueprint("core", __name__)
+
+nav.add("core.audit_log", _l("Audit log"), order=90)
+
+ADMIN = "admin"
+
+
+@bp.route("/healthz")
+@public
+def healthz():
+    ok, detail = health.database_ok()
+    body = {
+        "status": "ok" if ok else "unavailable",
+        "database": detail,
+        "version": current_app.config["VERSION"],
+    }
+    return jsonify(body), 200 if ok else 503
+
+
+@bp.route("/language", methods=["POST"])
+@public
+def set_language():
+    lang = request.form.get("lang", "")
+    target = request.form.get("next") or ""
+    if not target.startswith("/") or target.startswith("//"):
+        target = url_for("accounts.home")
+    response = make_response(redirect(target))
+    if lang in current_app.config["LANGUAGES"]:
+        response.set_cookie(LOCALE_COOKIE, lang, max_age=365 * 24 * 3600, samesite="Lax",
+                            httponly=True)
+        if current_user.is_authenticated and current_user.locale != lang:
+            current_user.locale = lang
+            db.session.commit()
+    return response
+
+
+def _local_day_start(day) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=get_timezone())
+
+
+@bp.route("/admin/audit")
+@roles(ADMIN)
+def audit_log():
+    filters = AuditFilterForm(request.args)
+    query = select(AuditLog).order_by(AuditLog.at.desc(), AuditLog.id.desc())
+    if filters.validate():
+        if filters.q.data:
+            like = f"%{filters.q.data}%"
+            query = query.where(or_(AuditLog.object_label.ilike(like),
+                                    AuditLog.object_id.ilike(like),
+                                    AuditLog.comment.ilike(like)))
+        if filters.actor.data:
+            query = query.where(AuditLog.actor_name.ilike(f"%{filters.actor.data}%"))
+        if filters.action.data:
+            query = query.where(AuditLog.action.ilike(f"{filters.action.data}%"))
+        if filters.object_type.data:
+            query = query.where(AuditLog.object_type == filters.object_type.data)
+        if filters.date_from.data:
+            query = query.where(AuditLog.at >= _local_day_start(filters.date_from.data))
+        if filters.date_to.data:
+            query = query.where(AuditLog.at < _local_day_start(filters.date_to.data + timedelta(days=1)))
+    if request.args.get("format") == "xlsx":
+        headers = [_("Time"), _("User"), _("Role"), _("Action"), _("Object"), _("Changes"),
+                   _("Comment"), _("Address")]
+        rows = (
+            (format_dt(e.at, "full"), e.actor_name, e.actor_role, e.action,
+             f"{e.object_type} {e.object_label}".strip(),
+             "; ".join(f"{k}: {b} → {a}" for k, b, a in e.changes()), e.comment, e.address)
+            for e in db.session.scalars(query.limit(50_000))
+        )
+        return xlsx_response("audit-log.xlsx", _("Audit log"), headers, rows)
+    page = db.paginate(query, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    object_types = db.session.scalars(
+        select(AuditLog.object_type).distinct().where(AuditLog.object_type != "")
+        .order_by(AuditLog.object_type)
+    ).all()
+    return render_template("core/audit_log.html", page=page, filters=filters,
+                           object_types=object_types)

@@ -1,0 +1,1 @@
+"""Exam definitions, papers, attempts, answers, grading and proctoring."""

@@ -1,0 +1,1 @@
+"""Theory questions, their versions, import/export and item analysis."""

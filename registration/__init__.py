@@ -1,0 +1,1 @@
+"""Events, sessions and sites, registration forms, review workflow, enrolment and tickets."""

@@ -1,0 +1,4 @@
+from flask import Blueprint
+
+# Routes arrive with the issue that builds this package; the blueprint is registered already.
+bp = Blueprint("registration", __name__, url_prefix="/registration")

@@ -1,0 +1,1 @@
+"""Practical marking schemes, referee marks, reconciliation, locks and result rules."""
