@@ -1,0 +1,100 @@
+"""Browser tests: the app served on loopback by a thread, Playwright driving Debian's Chromium.
+
+They skip, saying why, where Chromium or Playwright is missing, except when REQUIRE_E2E is set
+(as .ci/run does), where a missing browser is a failure."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+]
+DEMO_PASSWORD = "Demo-pass-2026"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+def _unavailable() -> str | None:
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "Playwright for Python is not installed (pip install -e '.[test]')"
+    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
+        return f"no Chromium at {CHROMIUM} (apt-get install chromium)"
+    return None
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    """The platform on 127.0.0.1 with a migrated SQLite file and the demo data."""
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from core import demo
+    from core.extensions import db
+
+    folder = tmp_path_factory.mktemp("live")
+    app = create_app({
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'live.sqlite3'}",
+        "UPLOAD_FOLDER": str(folder / "uploads"),
+        "DEMO_PASSWORD": DEMO_PASSWORD,
+    })
+    with app.app_context():
+        upgrade()
+        demo.load_all(app, db.session)
+        db.session.commit()
+        db.session.remove()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    reason = _unavailable()
+    if reason:
+        if os.environ.get("REQUIRE_E2E"):
+            pytest.fail(f"browser tests are required here: {reason}")
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium"),
+            args=CHROMIUM_ARGS,
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def screenshot(page):
+    """Save a screenshot under test-artifacts/ (for people to look at; not asserted on)."""
+
+    def shoot(name: str) -> Path:
+        ARTIFACTS.mkdir(exist_ok=True)
+        path = ARTIFACTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return shoot
