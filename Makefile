@@ -42,7 +42,7 @@ test: install-test translations
 
 # For developers: refresh the catalogs after changing user-facing strings.
 extract-messages: install
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output --ignore-dirs=".* __pycache__" \
 	  --project iiom-platform -o translations/messages.pot $(SOURCES)
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
 

@@ -115,7 +115,7 @@ def change_password():
             _form_error(form, exc)
         else:
             db.session.commit()
-            login_user(current_user, fresh=True)  # the session id changed with the password
+            login_user(current_user._get_current_object(), fresh=True)  # session version changed
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("accounts.home"))
     return render_template("accounts/change_password.html", form=form)
