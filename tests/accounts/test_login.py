@@ -14,7 +14,7 @@ def test_sign_in_and_out(client, create_user, login):
 
 
 def test_username_is_case_insensitive(client, create_user, login):
-    user = create_user("candidate", username="wangwu")
+    create_user("candidate", username="wangwu")
     assert login("WangWu").status_code == 302
 
 

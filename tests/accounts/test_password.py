@@ -21,7 +21,8 @@ def test_wrong_current_password_and_weak_new_ones_are_explained(client, login_as
     page = response.get_data(as_text=True)
     assert "8" in page and response.status_code == 200
     response = client.submit("/account/password", {
-        "current_password": PASSWORD, "new_password": f"{user.username}-x1", "confirm": f"{user.username}-x1"})
+        "current_password": PASSWORD, "new_password": f"{user.username}-x1",
+        "confirm": f"{user.username}-x1"})
     assert "用户名" in response.get_data(as_text=True)
 
 
