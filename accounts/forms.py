@@ -63,7 +63,10 @@ class UserForm(BaseForm):
         validators=[Optional(), Length(max=120), EmailValidator(message=_l("Not a valid e-mail address."))],
     )
     role = SelectField(_l("Role"), choices=Role.choices, validators=[DataRequired()])
-    centre = SelectField(_l("Training centre"), choices=[], validate_choice=True)
+    centre = SelectField(
+        _l("Training centre"), choices=[], validate_choice=True,
+        description=_l("Only for training centre staff."),
+    )
     active = BooleanField(_l("Active"), default=True)
     password = PasswordField(
         _l("Initial password"),

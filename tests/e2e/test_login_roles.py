@@ -73,3 +73,14 @@ def test_admin_creates_a_user_in_english(page, screenshot):
     assert page.get_by_role("alert").filter(has_text="User newref created.").is_visible()
     assert page.get_by_role("link", name="newref").is_visible()
     screenshot("users-en")
+
+
+def test_admin_finds_the_change_in_the_audit_log(page, screenshot):
+    sign_in(page, "admin")
+    page.get_by_role("link", name="审计日志").first.click()
+    page.get_by_label("操作").fill("user.create")
+    page.get_by_role("button", name="筛选").click()
+    rows = page.locator("tbody tr")
+    assert rows.count() >= 7  # the demo accounts were created through the same service
+    assert rows.filter(has_text="cand01").count() == 1
+    screenshot("audit-log-zh")
