@@ -216,10 +216,8 @@ def edit_user(public_id: str):
         obj=user,
         centres=_active_centres(),
         creating=False,
-        data=None if request.method == "POST" else {
-            "role": user.role.value,
-            "centre": user.centre.public_id if user.centre else "",
-        },
+        # Used only when no form was posted: the select fields show the stored values.
+        data={"role": user.role.value, "centre": user.centre.public_id if user.centre else ""},
     )
     if form.validate_on_submit():
         try:
