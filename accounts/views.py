@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
@@ -20,10 +20,11 @@ from accounts.forms import (
 from accounts.models import Role, TrainingCentre, User
 from core import clock, nav
 from core.access import authenticated, public, roles
-from core.errors import DomainError, Throttled
+from core.errors import Throttled
 from core.excel import xlsx_response
 from core.extensions import db
 from core.i18n import format_dt
+from core.web import commit_service
 
 bp = Blueprint("accounts", __name__)
 
@@ -40,15 +41,6 @@ def _safe_next(target: str | None) -> str | None:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
     return target
-
-
-def _form_error(form, error: DomainError) -> None:
-    """Show a domain error on its field when the form has it, else as a flash message."""
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = [*field.errors, str(error.message)]
-    else:
-        flash(str(error.message), "danger")
 
 
 @bp.route("/")
@@ -103,18 +95,14 @@ def logout():
 def change_password():
     form = ChangePasswordForm(username=current_user.username)
     if form.validate_on_submit():
-        try:
-            services.change_own_password(
-                db.session,
-                user=current_user,
-                current=form.current_password.data,
-                new=form.new_password.data,
-            )
-        except DomainError as exc:
-            db.session.rollback()
-            _form_error(form, exc)
-        else:
-            db.session.commit()
+        ok, _result = commit_service(
+            form,
+            services.change_own_password,
+            user=current_user,
+            current=form.current_password.data,
+            new=form.new_password.data,
+        )
+        if ok:
             login_user(current_user._get_current_object(), fresh=True)  # session version changed
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("accounts.home"))
@@ -178,7 +166,7 @@ def users():
         headers = [_("Username"), _("Full name"), _("Role"), _("Training centre"), _("E-mail"),
                    _("Status"), _("Last sign-in")]
         return xlsx_response("users.xlsx", _("Users"), headers, rows)
-    page = db.paginate(query, per_page=50, error_out=False)
+    page = db.paginate(query, per_page=current_app.config["PAGE_SIZE"], error_out=False)
     return render_template("accounts/users.html", page=page, filters=filters)
 
 
@@ -187,22 +175,18 @@ def users():
 def create_user():
     form = UserForm(centres=_active_centres(), creating=True)
     if form.validate_on_submit():
-        try:
-            user = services.create_user(
-                db.session,
-                username=form.username.data,
-                full_name=form.full_name.data,
-                email=form.email.data or "",
-                role=Role(form.role.data),
-                centre=_centre_by_public_id(form.centre.data),
-                password=form.password.data,
-                must_change_password=True,
-            )
-        except DomainError as exc:
-            db.session.rollback()
-            _form_error(form, exc)
-        else:
-            db.session.commit()
+        ok, user = commit_service(
+            form,
+            services.create_user,
+            username=form.username.data,
+            full_name=form.full_name.data,
+            email=form.email.data or "",
+            role=Role(form.role.data),
+            centre=_centre_by_public_id(form.centre.data),
+            password=form.password.data,
+            must_change_password=True,
+        )
+        if ok:
             flash(_("User %(name)s created.", name=user.username), "success")
             return redirect(url_for("accounts.users"))
     return render_template("accounts/user_form.html", form=form, user=None)
@@ -220,22 +204,18 @@ def edit_user(public_id: str):
         data={"role": user.role.value, "centre": user.centre.public_id if user.centre else ""},
     )
     if form.validate_on_submit():
-        try:
-            services.update_user(
-                db.session,
-                user=user,
-                actor=current_user,
-                full_name=form.full_name.data,
-                email=form.email.data or "",
-                role=Role(form.role.data),
-                centre=_centre_by_public_id(form.centre.data),
-                active=form.active.data,
-            )
-        except DomainError as exc:
-            db.session.rollback()
-            _form_error(form, exc)
-        else:
-            db.session.commit()
+        ok, _result = commit_service(
+            form,
+            services.update_user,
+            user=user,
+            actor=current_user,
+            full_name=form.full_name.data,
+            email=form.email.data or "",
+            role=Role(form.role.data),
+            centre=_centre_by_public_id(form.centre.data),
+            active=form.active.data,
+        )
+        if ok:
             flash(_("User %(name)s saved.", name=user.username), "success")
             return redirect(url_for("accounts.users"))
     reset_form = ResetPasswordForm(username=user.username, formdata=None)
@@ -280,22 +260,18 @@ def edit_centre(public_id: str | None):
     centre = db.first_or_404(select(TrainingCentre).filter_by(public_id=public_id)) if public_id else None
     form = CentreForm(obj=centre)
     if form.validate_on_submit():
-        try:
-            services.save_centre(
-                db.session,
-                centre=centre,
-                code=form.code.data,
-                name=form.name.data,
-                contact_name=form.contact_name.data or "",
-                phone=form.phone.data or "",
-                address=form.address.data or "",
-                active=form.active.data,
-            )
-        except DomainError as exc:
-            db.session.rollback()
-            _form_error(form, exc)
-        else:
-            db.session.commit()
+        ok, _result = commit_service(
+            form,
+            services.save_centre,
+            centre=centre,
+            code=form.code.data,
+            name=form.name.data,
+            contact_name=form.contact_name.data or "",
+            phone=form.phone.data or "",
+            address=form.address.data or "",
+            active=form.active.data,
+        )
+        if ok:
             flash(_("Training centre saved."), "success")
             return redirect(url_for("accounts.centres"))
     return render_template("accounts/centre_form.html", form=form, centre=centre)
