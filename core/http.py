@@ -58,17 +58,11 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
+        # Unhandled exceptions arrive here as InternalServerError (unless PROPAGATE_EXCEPTIONS,
+        # as in tests, lets them through); the page never shows their details.
+        if isinstance(exc, InternalServerError):
+            db.session.rollback()
         return error_response(exc.code or 500)
-
-    @app.errorhandler(Exception)
-    def server_error(exc: Exception):
-        if isinstance(exc, HTTPException):
-            return http_error(exc)
-        app.logger.exception("unhandled error", exc_info=exc)
-        db.session.rollback()
-        if app.config.get("TESTING") and app.config.get("PROPAGATE_TEST_ERRORS", True):
-            raise exc
-        return error_response(InternalServerError.code)
 
     @app.after_request
     def security_headers(response):

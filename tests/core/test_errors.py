@@ -29,7 +29,7 @@ def test_json_clients_get_json_errors(client):
 
 
 def test_500_page_hides_the_error(app, client, login_as):
-    app.config["PROPAGATE_TEST_ERRORS"] = False
+    app.config["PROPAGATE_EXCEPTIONS"] = False
 
     def boom():
         raise RuntimeError("internal detail")
