@@ -70,9 +70,10 @@ def create_app(config=None) -> Flask:
     import core.audit  # noqa: F401  (the audit model and its append-only guard)
     from accounts import demo as accounts_demo
     from accounts import login
+    from question_bank import demo as question_bank_demo
 
     login.init_app(app)
-    demo.init_app(app, loaders=[accounts_demo.load])
+    demo.init_app(app, loaders=[accounts_demo.load, question_bank_demo.load])
 
     from accounts.views import bp as accounts_bp
     from certificates.views import bp as certificates_bp
@@ -88,9 +89,10 @@ def create_app(config=None) -> Flask:
 
     from accounts.cli import cli as accounts_cli
     from core.cli import cli as core_cli
+    from question_bank.cli import cli as question_bank_cli
 
-    app.cli.add_command(core_cli)
-    app.cli.add_command(accounts_cli)
+    for group in (core_cli, accounts_cli, question_bank_cli):
+        app.cli.add_command(group)
 
     http.register(app)
     app.before_request(access.enforce(login_manager=app.login_manager))

@@ -3,7 +3,7 @@
     audit.record(session, "user.update", target=user, before=old, after=new)
 
 The actor and the client address come from the request when there is one. Rows are never updated
-or deleted: the ORM refuses it here, and database triggers refuse it too (see the migration).
+or deleted: the ORM refuses it (core.models.Immutable), and database triggers refuse it too.
 """
 
 from __future__ import annotations
@@ -16,14 +16,15 @@ from typing import Any
 
 from flask import has_request_context, request
 from flask_login import current_user
-from sqlalchemy import JSON, ForeignKey, Index, String, event, inspect
+from sqlalchemy import JSON, ForeignKey, Index, String, inspect
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core import clock
 from core.extensions import db
+from core.models import Immutable
 
 
-class AuditLog(db.Model):
+class AuditLog(Immutable, db.Model):
     __tablename__ = "audit_log"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -102,10 +103,3 @@ def record(
         entry.object_label = str(target)[:200]
     session.add(entry)
     return entry
-
-
-@event.listens_for(Session, "before_flush")
-def _refuse_audit_changes(session: Session, flush_context, instances) -> None:
-    for obj in (*session.dirty, *session.deleted):
-        if isinstance(obj, AuditLog) and (obj in session.deleted or session.is_modified(obj)):
-            raise RuntimeError("the audit log is append-only")

@@ -6,8 +6,8 @@ import secrets
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import DateTime, MetaData, String, TypeDecorator
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
+from sqlalchemy import DateTime, MetaData, String, TypeDecorator, event
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, registry
 
 from core import clock
 
@@ -79,3 +79,18 @@ class LabelledEnum(StrEnum):
     @classmethod
     def choices(cls) -> list[tuple[str, str]]:
         return [(m.value, m.label) for m in cls]
+
+
+class Immutable:
+    """Rows of a model with this mixin are written once: the ORM refuses to update or delete them
+    (the audit log, question versions). Migrations may add database triggers as a second guard."""
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_changes_to_immutable_rows(session: Session, flush_context, instances) -> None:
+    for obj in session.deleted:
+        if isinstance(obj, Immutable):
+            raise RuntimeError(f"{type(obj).__name__} rows are immutable (append-only)")
+    for obj in session.dirty:
+        if isinstance(obj, Immutable) and session.is_modified(obj, include_collections=False):
+            raise RuntimeError(f"{type(obj).__name__} rows are immutable (append-only)")

@@ -1,0 +1,48 @@
+"""Uploaded files: checked by content, never trusted by name, stored under UPLOAD_FOLDER."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from pathlib import Path
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from PIL import Image, UnidentifiedImageError
+
+from core.errors import DomainError
+
+IMAGE_FORMATS = {"PNG", "JPEG"}
+
+
+def folder(name: str) -> Path:
+    path = Path(current_app.config["UPLOAD_FOLDER"]) / name
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def save_image(data: bytes, *, subfolder: str, max_bytes: int = 2 * 1024 * 1024,
+               max_side: int = 1600) -> str:
+    """Check that `data` is a PNG or JPEG image, re-encode it as PNG without metadata (shrunk to
+    `max_side`), store it under a name derived from its content, and return that name."""
+    if len(data) > max_bytes:
+        raise DomainError(_l("The image is larger than %(mb)d MB.", mb=max_bytes // (1024 * 1024)), field="image")
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            kind = probe.format
+            probe.verify()
+        image = Image.open(io.BytesIO(data))
+        image.load()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise DomainError(_l("The file is not a PNG or JPEG image."), field="image") from exc
+    if kind not in IMAGE_FORMATS:
+        raise DomainError(_l("The file is not a PNG or JPEG image."), field="image")
+    image.thumbnail((max_side, max_side))
+    if image.mode not in ("RGB", "RGBA", "L"):
+        image = image.convert("RGBA" if "A" in image.mode else "RGB")
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    blob = out.getvalue()
+    name = hashlib.sha256(blob).hexdigest()[:32] + ".png"
+    (folder(subfolder) / name).write_bytes(blob)
+    return name

@@ -1,0 +1,153 @@
+from __future__ import annotations
+
+import re
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms.validators import Length, Optional
+
+from core.forms import BaseForm
+from question_bank import rules
+from question_bank.messages import problem_message
+from question_bank.models import Level, QuestionStatus, QuestionType, module_choices
+from question_bank.transfer import OPTION_LETTERS
+
+
+def _optional_choice(choices):
+    return [("", _l("All"))] + list(choices)
+
+
+class QuestionFilterForm(BaseForm):
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Search stems"), validators=[Optional(), Length(max=100)])
+    module = SelectField(_l("Module"), choices=[], validators=[Optional()])
+    level = SelectField(_l("Level"), choices=[], validators=[Optional()])
+    type = SelectField(_l("Type"), choices=[], validators=[Optional()])
+    difficulty = SelectField(_l("Difficulty"), choices=[], validators=[Optional()])
+    status = SelectField(_l("Status"), choices=[], validators=[Optional()])
+    tag = StringField(_l("Tag"), validators=[Optional(), Length(max=30)])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.module.choices = _optional_choice(module_choices())
+        self.level.choices = _optional_choice(Level.choices())
+        self.type.choices = _optional_choice(QuestionType.choices())
+        self.difficulty.choices = _optional_choice((str(d), str(d)) for d in range(1, 6))
+        self.status.choices = _optional_choice(QuestionStatus.choices())
+
+
+class QuestionForm(BaseForm):
+    """The edit form. Option, answer and English fields are flat so that every problem found by
+    rules.validate lands on the field it concerns."""
+
+    type = SelectField(_l("Type"), choices=QuestionType.choices)
+    module = SelectField(_l("Module"), choices=module_choices)
+    level = SelectField(_l("Level"), choices=Level.choices)
+    difficulty = SelectField(_l("Difficulty"), choices=[(str(d), str(d)) for d in range(1, 6)], default="3")
+    status = SelectField(_l("Status"), choices=QuestionStatus.choices, default="draft")
+    stem = TextAreaField(
+        _l("Stem"), validators=[Length(max=rules.MAX_STEM)],
+        description=_l("For a fill-in-the-blank question write each blank as ____ (four underscores)."))
+    stem_en = TextAreaField(_l("Stem (English)"), validators=[Optional(), Length(max=rules.MAX_STEM)])
+    tf_answer = SelectField(_l("Answer"), choices=[("true", _l("True")), ("false", _l("False"))])
+    fill_answer = TextAreaField(
+        _l("Accepted answers"), validators=[Optional(), Length(max=2000)],
+        description=_l("One line per blank; several accepted answers for one blank are separated by |."))
+    explanation = TextAreaField(_l("Explanation"), validators=[Length(max=rules.MAX_EXPLANATION)])
+    explanation_en = TextAreaField(_l("Explanation (English)"),
+                                   validators=[Optional(), Length(max=rules.MAX_EXPLANATION)])
+    tags = StringField(_l("Tags"), validators=[Optional(), Length(max=400)],
+                       description=_l("Separated by commas."))
+    source = StringField(_l("Source"), validators=[Optional(), Length(max=rules.MAX_SOURCE)])
+    image = FileField(_l("Image"), validators=[FileAllowed(["png", "jpg", "jpeg"], _l("PNG or JPEG only."))])
+    remove_image = BooleanField(_l("Remove the image"))
+
+    def __init__(self, *args, can_set_status: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.answer_errors: list[str] = []
+        self.option_errors: list[str] = []
+        if not can_set_status:
+            del self.status
+
+    def option_rows(self):
+        return [(k, self[f"option_{k}"], self[f"option_{k}_en"], self[f"correct_{k}"]) for k in OPTION_LETTERS]
+
+    def content(self, image: str | None) -> dict:
+        qtype = self.type.data
+        options = []
+        if qtype in ("single", "multiple"):
+            for key, text, text_en, _correct in self.option_rows():
+                if text.data or text_en.data:
+                    options.append({"key": key, "text": text.data or None, "text_en": text_en.data or None})
+        correct = [k for k, _t, _e, c in self.option_rows() if c.data and any(o["key"] == k for o in options)]
+        if qtype == "single":
+            answer = correct[0] if len(correct) == 1 else ("" if not correct else correct)
+        elif qtype == "multiple":
+            answer = correct
+        elif qtype == "true_false":
+            answer = self.tf_answer.data == "true"
+        else:
+            answer = [[alt.strip() for alt in line.split("|") if alt.strip()]
+                      for line in (self.fill_answer.data or "").splitlines() if line.strip()]
+        return {
+            "type": qtype,
+            "module": int(self.module.data) if (self.module.data or "").isdigit() else self.module.data,
+            "level": self.level.data,
+            "difficulty": int(self.difficulty.data) if (self.difficulty.data or "").isdigit() else None,
+            "stem": self.stem.data,
+            "stem_en": self.stem_en.data or None,
+            "options": options,
+            "answer": answer,
+            "explanation": self.explanation.data,
+            "explanation_en": self.explanation_en.data or None,
+            "tags": [t.strip() for t in re.split(r"[,，;；、]", self.tags.data or "") if t.strip()],
+            "source": self.source.data or "",
+            "image": image,
+        }
+
+    def check_content(self, content: dict) -> bool:
+        """Run the bank's rules and put each problem on its field; True when there is none."""
+        problems = rules.validate(content)
+        for problem in problems:
+            message = problem_message(problem)
+            if problem.field == "answer":
+                if content["type"] == "single" and isinstance(content["answer"], list):
+                    message = str(_l("Mark exactly one correct option."))
+                self.answer_errors.append(message)
+            elif problem.field == "options":
+                self.option_errors.append(message)
+            elif problem.field in self:
+                self[problem.field].errors = [*self[problem.field].errors, message]
+            else:
+                self.option_errors.append(message)
+        return not problems
+
+
+for _key in OPTION_LETTERS:
+    setattr(QuestionForm, f"option_{_key}", StringField(
+        _l("Option %(key)s", key=_key), validators=[Optional(), Length(max=rules.MAX_OPTION)]))
+    setattr(QuestionForm, f"option_{_key}_en", StringField(
+        _l("Option %(key)s (English)", key=_key), validators=[Optional(), Length(max=rules.MAX_OPTION)]))
+    setattr(QuestionForm, f"correct_{_key}", BooleanField(_l("Correct")))
+
+
+class BulkStatusForm(BaseForm):
+    status = SelectField(_l("Set status"), choices=QuestionStatus.choices)
+
+
+class ImportForm(BaseForm):
+    file = FileField(_l("Excel (.xlsx) or JSON file"), validators=[
+        FileRequired(_l("Choose a file.")),
+        FileAllowed(["xlsx", "json"], _l("Use the Excel template (.xlsx) or a JSON export (.json).")),
+    ])
+
+
+class ConfirmImportForm(BaseForm):
+    mode = SelectField(_l("Import"), choices=[
+        ("valid", _l("every valid row, skipping the rows with errors")),
+        ("all", _l("all rows or nothing: import only if no row has an error")),
+    ])
+    include_duplicates = BooleanField(_l("Also add the rows flagged as near duplicates"))

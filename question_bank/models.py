@@ -1,0 +1,150 @@
+"""Questions and their immutable versions.
+
+A Question is the stable identity (code, status, contributor); every edit of its content makes a
+new QuestionVersion, and exam papers and attempts point at versions, never at the question, so
+past results never change when the bank is edited."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core import clock
+from core.extensions import db
+from core.models import Immutable, LabelledEnum, PublicIdMixin, TimestampMixin
+from question_bank import rules
+
+
+class QuestionType(LabelledEnum):
+    SINGLE = rules.QuestionType.SINGLE.value
+    MULTIPLE = rules.QuestionType.MULTIPLE.value
+    TRUE_FALSE = rules.QuestionType.TRUE_FALSE.value
+    FILL_BLANK = rules.QuestionType.FILL_BLANK.value
+
+    @classmethod
+    def labels(cls):
+        return {cls.SINGLE: _l("Single choice"), cls.MULTIPLE: _l("Multiple choice"),
+                cls.TRUE_FALSE: _l("True/false"), cls.FILL_BLANK: _l("Fill in the blank")}
+
+
+class Level(LabelledEnum):
+    JUNIOR = rules.Level.JUNIOR.value
+    INTERMEDIATE = rules.Level.INTERMEDIATE.value
+    SENIOR = rules.Level.SENIOR.value
+
+    @classmethod
+    def labels(cls):
+        return {cls.JUNIOR: _l("Junior"), cls.INTERMEDIATE: _l("Intermediate"),
+                cls.SENIOR: _l("Senior")}
+
+
+class QuestionStatus(LabelledEnum):
+    DRAFT = rules.Status.DRAFT.value
+    ACTIVE = rules.Status.ACTIVE.value
+    RETIRED = rules.Status.RETIRED.value
+
+    @classmethod
+    def labels(cls):
+        return {cls.DRAFT: _l("Draft"), cls.ACTIVE: _l("Active"), cls.RETIRED: _l("Retired")}
+
+
+MODULE_LABELS = {
+    1: _l("Network architecture"),
+    2: _l("Platform integration"),
+    3: _l("Data processing, operation and analysis"),
+    4: _l("Automation control"),
+    5: _l("System security and professional ethics"),
+}
+
+
+def module_label(module: int) -> str:
+    return f"{module} {MODULE_LABELS[module]}"
+
+
+def module_choices() -> list[tuple[str, str]]:
+    return [(str(m), module_label(m)) for m in rules.MODULES]
+
+
+def _enum(enum_cls, length=20):
+    return db.Enum(enum_cls, native_enum=False, length=length,
+                   values_callable=lambda e: [m.value for m in e])
+
+
+class Question(PublicIdMixin, TimestampMixin, db.Model):
+    __tablename__ = "questions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(30), unique=True, nullable=False)
+    status: Mapped[QuestionStatus] = mapped_column(_enum(QuestionStatus), nullable=False, index=True)
+    current_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("question_versions.id", use_alter=True), nullable=True
+    )
+    centre_id: Mapped[int | None] = mapped_column(
+        ForeignKey("training_centres.id"), nullable=True, index=True
+    )
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+
+    versions: Mapped[list[QuestionVersion]] = relationship(
+        back_populates="question", foreign_keys="QuestionVersion.question_id",
+        order_by="QuestionVersion.number",
+    )
+    current_version: Mapped[QuestionVersion | None] = relationship(
+        foreign_keys=[current_version_id], post_update=True
+    )
+    centre = relationship("TrainingCentre")
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class QuestionVersion(Immutable, db.Model):
+    __tablename__ = "question_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"), nullable=False)
+    number: Mapped[int] = mapped_column(nullable=False)
+    type: Mapped[QuestionType] = mapped_column(_enum(QuestionType), nullable=False)
+    module: Mapped[int] = mapped_column(nullable=False)
+    level: Mapped[Level] = mapped_column(_enum(Level), nullable=False)
+    difficulty: Mapped[int] = mapped_column(nullable=False)
+    stem: Mapped[str] = mapped_column(Text, nullable=False)
+    stem_en: Mapped[str | None] = mapped_column(Text, nullable=True)
+    options: Mapped[list] = mapped_column(JSON, nullable=False)
+    answer: Mapped[object] = mapped_column(JSON, nullable=False)
+    explanation: Mapped[str] = mapped_column(Text, nullable=False)
+    explanation_en: Mapped[str | None] = mapped_column(Text, nullable=True)
+    tags: Mapped[list] = mapped_column(JSON, nullable=False)
+    # "|tag1|tag2|": lets a tag filter be one indexed-free LIKE on both databases.
+    tags_text: Mapped[str] = mapped_column(String(400), nullable=False, default="")
+    source: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    image: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    content_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(nullable=False, default=clock.now)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+
+    question: Mapped[Question] = relationship(back_populates="versions", foreign_keys=[question_id])
+    created_by = relationship("User")
+
+    __table_args__ = (
+        UniqueConstraint("question_id", "number"),
+        Index("ix_question_versions_facets", "module", "level", "type"),
+    )
+
+    CONTENT_FIELDS = ("type", "module", "level", "difficulty", "stem", "stem_en", "options",
+                      "answer", "explanation", "explanation_en", "tags", "source", "image")
+
+    def content(self) -> dict:
+        """The version's content in interchange form (rules.validate accepts it)."""
+        data = {f: getattr(self, f) for f in self.CONTENT_FIELDS}
+        data["type"] = self.type.value
+        data["level"] = self.level.value
+        return data
+
+    def check(self, response) -> rules.Outcome:
+        return rules.check(self.type.value, response, self.answer)
+
+    def __str__(self) -> str:
+        return f"{self.question.code} v{self.number}"

@@ -1,0 +1,470 @@
+"""Reading and writing question files: the Excel template, JSON (round trip) and Moodle XML.
+
+Readers turn a file into rows of interchange data with row-by-row problems, in the user's language;
+they never touch the database. Writers take questions with their current versions."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import zipfile
+from dataclasses import dataclass, field
+from xml.etree import ElementTree as ET
+
+from flask_babel import lazy_gettext as _l
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.exceptions import InvalidFileException
+
+from core import clock
+from question_bank import rules
+from question_bank.messages import field_name, problem_message
+
+FORMAT = "iiom-question-bank"
+FORMAT_VERSION = 1
+OPTION_LETTERS = "ABCDEF"
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    zh: str
+    en: str
+    width: int = 12
+
+    @property
+    def header(self) -> str:
+        return f"{self.zh} {self.en}"
+
+
+COLUMNS = [
+    Column("code", "编号", "Code", 12),
+    Column("type", "题型", "Type", 10),
+    Column("module", "知识模块", "Module", 10),
+    Column("level", "等级", "Level", 10),
+    Column("difficulty", "难度", "Difficulty", 8),
+    Column("stem", "题干", "Stem", 50),
+    *[Column(f"option_{k}", f"选项{k}", f"Option {k}", 22) for k in OPTION_LETTERS],
+    Column("answer", "答案", "Answer", 12),
+    Column("explanation", "解析", "Explanation", 40),
+    Column("tags", "标签", "Tags", 16),
+    Column("source", "来源", "Source", 14),
+    Column("status", "状态", "Status", 10),
+    Column("stem_en", "英文题干", "Stem EN", 40),
+    *[Column(f"option_{k}_en", f"英文选项{k}", f"Option {k} EN", 20) for k in OPTION_LETTERS],
+    Column("explanation_en", "英文解析", "Explanation EN", 30),
+]
+REQUIRED_COLUMNS = {"type", "module", "level", "difficulty", "stem", "answer", "explanation"}
+MAX_CELL = 5000
+MAX_ROWS = 5000
+
+TYPE_WORDS = {
+    "single": "single", "单选": "single", "单选题": "single", "单项选择": "single",
+    "multiple": "multiple", "多选": "multiple", "多选题": "multiple", "多项选择": "multiple",
+    "true_false": "true_false", "判断": "true_false", "判断题": "true_false", "truefalse": "true_false",
+    "fill_blank": "fill_blank", "填空": "fill_blank", "填空题": "fill_blank", "fill": "fill_blank",
+}
+LEVEL_WORDS = {"junior": "junior", "初级": "junior", "intermediate": "intermediate", "中级": "intermediate",
+               "senior": "senior", "高级": "senior"}
+STATUS_WORDS = {"draft": "draft", "草稿": "draft", "active": "active", "启用": "active",
+                "retired": "retired", "停用": "retired"}
+TRUE_WORDS = {"对", "正确", "true", "t", "√", "是", "1", "yes"}
+FALSE_WORDS = {"错", "错误", "false", "f", "×", "否", "0", "no"}
+TYPE_LABEL_ZH = {"single": "单选", "multiple": "多选", "true_false": "判断", "fill_blank": "填空"}
+LEVEL_LABEL_ZH = {"junior": "初级", "intermediate": "中级", "senior": "高级"}
+STATUS_LABEL_ZH = {"draft": "草稿", "active": "启用", "retired": "停用"}
+
+
+@dataclass
+class RowProblem:
+    column: str  # what the user sees: "F 题干 Stem", or "" for the whole row
+    message: str
+
+
+@dataclass
+class ParsedRow:
+    number: int  # the row number in the file (Excel row, or position in the JSON list)
+    data: dict | None  # interchange content, None when the row could not be read
+    code: str | None = None
+    status: str | None = None
+    problems: list[RowProblem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.data is not None and not self.problems
+
+
+@dataclass
+class ParsedFile:
+    rows: list[ParsedRow] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # problems with the file as a whole
+
+
+# --- Excel -------------------------------------------------------------------------------------
+
+
+def _norm_header(value) -> str:
+    return re.sub(r"\s+", " ", str(value or "")).strip().casefold()
+
+
+HEADER_LOOKUP = {}
+for _c in COLUMNS:
+    for _name in (_c.header, _c.zh, _c.en, _c.key):
+        HEADER_LOOKUP[_norm_header(_name)] = _c
+
+
+def template_bytes(questions: list | None = None) -> bytes:
+    """The Excel template (header, an instructions sheet); with `questions`, an export in the same
+    layout, which imports back unchanged."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "questions"
+    ws.append([c.header for c in COLUMNS])
+    fill = PatternFill("solid", fgColor="DDE7F3")
+    for i, column in enumerate(COLUMNS, start=1):
+        cell = ws.cell(row=1, column=i)
+        cell.font = Font(bold=True, color="C00000" if column.key in REQUIRED_COLUMNS else "000000")
+        cell.fill = fill
+        ws.column_dimensions[get_column_letter(i)].width = column.width
+    ws.freeze_panes = "G2"
+    if questions is None:
+        ws.append(_example_row())
+    else:
+        for question in questions:
+            ws.append(_row_of(question))
+    for row in ws.iter_rows(min_row=2):
+        for cell in row:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    help_sheet = wb.create_sheet("说明 help")
+    for line in _help_lines():
+        help_sheet.append([line])
+    help_sheet.column_dimensions["A"].width = 110
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _example_row() -> list:
+    example = {
+        "code": "", "type": "单选", "module": 1, "level": "初级", "difficulty": 1,
+        "stem": "MQTT 协议未加密连接的默认 TCP 端口是哪一个？",
+        "option_A": "80", "option_B": "1883", "option_C": "502", "option_D": "4840",
+        "answer": "B", "explanation": "MQTT 明文连接默认使用 1883，TLS 连接常用 8883。",
+        "tags": "MQTT, 端口", "source": "", "status": "草稿",
+    }
+    return [example.get(c.key, "") for c in COLUMNS]
+
+
+def _help_lines() -> list[str]:
+    return [
+        "每行一道题；第一行为表头，请勿修改。红色表头为必填列。 One question per row; keep the header row. Red headers are required.",
+        "编号 Code：留空则自动生成（如 M1-J-001）；填写已有编号则为修改该题（生成新版本）。 Empty: assigned automatically; an existing code revises that question.",
+        "题型 Type：单选 / 多选 / 判断 / 填空 (single / multiple / true_false / fill_blank)",
+        "知识模块 Module：1 网络架构搭建  2 工业互联网平台集成  3 数据处理、运维与分析  4 自动化控制  5 系统安全与职业道德",
+        "等级 Level：初级 / 中级 / 高级 (junior / intermediate / senior)；难度 Difficulty：1-5",
+        "选项 Options：单选至少 2 项、多选至少 3 项，从 A 起连续填写；判断题和填空题不填选项。",
+        "答案 Answer：单选 B；多选 ACD；判断 对 / 错；填空每个空之间用分号 ; 分隔，同一空的多个可接受答案用竖线 | 分隔，题干中每个空写作 ____。",
+        "标签 Tags：用逗号分隔。状态 Status：草稿 / 启用 / 停用，留空为草稿。",
+        "英文列可留空；如填写英文题干，选择题的每个选项也须填写英文。 English columns are optional.",
+    ]
+
+
+def _row_of(question) -> list:
+    v = question.current_version
+    values = {
+        "code": question.code,
+        "type": TYPE_LABEL_ZH[v.type.value],
+        "module": v.module,
+        "level": LEVEL_LABEL_ZH[v.level.value],
+        "difficulty": v.difficulty,
+        "stem": v.stem,
+        "answer": _answer_cell(v.type.value, v.answer),
+        "explanation": v.explanation,
+        "tags": ", ".join(v.tags),
+        "source": v.source,
+        "status": STATUS_LABEL_ZH[question.status.value],
+        "stem_en": v.stem_en or "",
+        "explanation_en": v.explanation_en or "",
+    }
+    for option in v.options:
+        values[f"option_{option['key']}"] = option["text"]
+        values[f"option_{option['key']}_en"] = option.get("text_en") or ""
+    return [values.get(c.key, "") for c in COLUMNS]
+
+
+def _answer_cell(qtype: str, answer) -> str:
+    if qtype == "true_false":
+        return "对" if answer else "错"
+    if qtype == "fill_blank":
+        return "; ".join(" | ".join(blank) for blank in answer)
+    if qtype == "multiple":
+        return "".join(answer)
+    return answer
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def _parse_answer(qtype: str | None, raw: str):
+    if qtype == "single":
+        return raw.upper()
+    if qtype == "multiple":
+        letters = [c for c in raw.upper() if c.isalpha()]
+        return letters
+    if qtype == "true_false":
+        word = raw.casefold()
+        if word in TRUE_WORDS:
+            return True
+        if word in FALSE_WORDS:
+            return False
+        return raw
+    if qtype == "fill_blank":
+        if not raw:
+            return []
+        return [[alt.strip() for alt in blank.split("|") if alt.strip()]
+                for blank in re.split(r"[;；\n]", raw) if blank.strip()]
+    return raw
+
+
+def _int_or_raw(raw: str):
+    try:
+        return int(raw)
+    except ValueError:
+        match = re.match(r"^\s*(\d+)\b", raw)  # "1 网络架构搭建"
+        return int(match.group(1)) if match else raw
+
+
+def read_xlsx(data: bytes) -> ParsedFile:
+    parsed = ParsedFile()
+    if not data:
+        parsed.errors.append(str(_l("The file is empty.")))
+        return parsed
+    try:
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError):
+        parsed.errors.append(str(_l("This is not an Excel .xlsx file. Download the template and fill it in.")))
+        return parsed
+    ws = wb.worksheets[0]
+    rows = ws.iter_rows(values_only=True)
+    header = next(rows, None)
+    if not header or not any(header):
+        parsed.errors.append(str(_l("The first sheet has no header row. Download the template and fill it in.")))
+        return parsed
+    columns: list[Column | None] = []
+    for i, name in enumerate(header, start=1):
+        if name is None or _norm_header(name) == "":
+            columns.append(None)
+            continue
+        column = HEADER_LOOKUP.get(_norm_header(name))
+        if column is None:
+            parsed.errors.append(str(_l("Column %(col)s: unknown header “%(name)s”.",
+                                        col=get_column_letter(i), name=name)))
+        elif column in columns:
+            parsed.errors.append(str(_l("Column %(col)s: the header “%(name)s” appears twice.",
+                                        col=get_column_letter(i), name=name)))
+        columns.append(column)
+    present = {c.key for c in columns if c}
+    for key in sorted(REQUIRED_COLUMNS - present, key=[c.key for c in COLUMNS].index):
+        column = next(c for c in COLUMNS if c.key == key)
+        parsed.errors.append(str(_l("The required column “%(name)s” is missing.", name=column.header)))
+    if parsed.errors:
+        return parsed
+    where = {c.key: f"{get_column_letter(i)} {c.header}" for i, c in enumerate(columns, start=1) if c}
+    for number, values in enumerate(rows, start=2):
+        if number - 1 > MAX_ROWS:
+            parsed.errors.append(str(_l("The file has more than %(n)d rows; split it.", n=MAX_ROWS)))
+            break
+        cells = {c.key: _text(v) for c, v in zip(columns, values, strict=False) if c}
+        if not any(cells.values()):
+            continue
+        parsed.rows.append(_row_from_cells(number, cells, where))
+    if not parsed.rows and not parsed.errors:
+        parsed.errors.append(str(_l("The file has a header but no questions.")))
+    return parsed
+
+
+def _row_from_cells(number: int, cells: dict, where: dict) -> ParsedRow:
+    problems: list[RowProblem] = []
+    for key, value in cells.items():
+        if len(value) > MAX_CELL:
+            problems.append(RowProblem(where[key], str(_l("Too long: at most %(max)s characters.", max=MAX_CELL))))
+    qtype = TYPE_WORDS.get(cells.get("type", "").casefold(), cells.get("type") or None)
+    options = []
+    for letter in OPTION_LETTERS:
+        text = cells.get(f"option_{letter}", "")
+        if text:
+            options.append({"key": letter, "text": text, "text_en": cells.get(f"option_{letter}_en") or None})
+    status = cells.get("status", "")
+    data = {
+        "type": qtype,
+        "module": _int_or_raw(cells.get("module", "")),
+        "level": LEVEL_WORDS.get(cells.get("level", "").casefold(), cells.get("level") or None),
+        "difficulty": _int_or_raw(cells.get("difficulty", "")),
+        "stem": cells.get("stem"),
+        "stem_en": cells.get("stem_en") or None,
+        "options": options,
+        "answer": _parse_answer(qtype, cells.get("answer", "")),
+        "explanation": cells.get("explanation"),
+        "explanation_en": cells.get("explanation_en") or None,
+        "tags": [t.strip() for t in re.split(r"[,，;；、]", cells.get("tags", "")) if t.strip()],
+        "source": cells.get("source", ""),
+        "image": None,
+    }
+    status_value = STATUS_WORDS.get(status.casefold(), status) if status else "draft"
+    if status_value not in STATUS_WORDS.values():
+        problems.append(RowProblem(where.get("status", ""), problem_message(
+            rules.Problem("status", "bad_status", {"value": status}))))
+    if not problems:
+        for problem in rules.validate(data):
+            problems.append(RowProblem(_column_of(problem.field, where), problem_message(problem)))
+    return ParsedRow(number, data, code=cells.get("code") or None, status=status_value, problems=problems)
+
+
+def _column_of(field_key: str, where: dict) -> str:
+    if field_key == "options":
+        return where.get("option_A", field_name("options"))
+    return where.get(field_key, field_name(field_key))
+
+
+# --- JSON --------------------------------------------------------------------------------------
+
+
+def json_bytes(questions) -> bytes:
+    items = []
+    for question in questions:
+        item = {"code": question.code, **question.current_version.content(),
+                "status": question.status.value}
+        if item.get("image") is None:
+            del item["image"]
+        items.append(item)
+    document = {"format": FORMAT, "version": FORMAT_VERSION,
+                "exported_at": clock.now().isoformat(timespec="seconds"), "questions": items}
+    return json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8")
+
+
+def read_json(data: bytes) -> ParsedFile:
+    parsed = ParsedFile()
+    if not data:
+        parsed.errors.append(str(_l("The file is empty.")))
+        return parsed
+    try:
+        document = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        parsed.errors.append(str(_l("This is not a JSON file of the question bank.")))
+        return parsed
+    items = document.get("questions") if isinstance(document, dict) else document
+    if not isinstance(items, list):
+        parsed.errors.append(str(_l("This is not a JSON file of the question bank.")))
+        return parsed
+    if not items:
+        parsed.errors.append(str(_l("The file has no questions.")))
+    for number, item in enumerate(items, start=1):
+        if not isinstance(item, dict):
+            parsed.rows.append(ParsedRow(number, None, problems=[RowProblem("", str(_l("Not a question.")))]))
+            continue
+        data_ = {f: item.get(f) for f in ("type", "module", "level", "difficulty", "stem", "stem_en",
+                                          "options", "answer", "explanation", "explanation_en",
+                                          "tags", "source", "image")}
+        data_["tags"] = data_["tags"] or []
+        data_["options"] = data_["options"] or []
+        data_["source"] = data_["source"] or ""
+        status = item.get("status") or "draft"
+        problems = [RowProblem(field_name(p.field), problem_message(p))
+                    for p in rules.validate({**data_, "status": status})]
+        parsed.rows.append(ParsedRow(number, data_, code=item.get("code"), status=status,
+                                     problems=problems))
+    return parsed
+
+
+# --- Moodle XML --------------------------------------------------------------------------------
+
+_MOODLE_FRACTIONS = {1: "100", 2: "50", 3: "33.33333", 4: "25", 5: "20", 6: "16.66667"}
+MODULE_NAMES_ZH = {1: "网络架构搭建", 2: "工业互联网平台集成", 3: "数据处理、运维与分析",
+                   4: "自动化控制", 5: "系统安全与职业道德"}
+
+
+def _text_el(parent, tag: str, text: str, *, html: bool = False) -> ET.Element:
+    el = ET.SubElement(parent, tag, {"format": "html"} if html else {})
+    ET.SubElement(el, "text").text = text
+    return el
+
+
+def _html(text: str) -> str:
+    from markupsafe import escape
+
+    return "<p>" + str(escape(text)).replace("\n", "<br>") + "</p>"
+
+
+def moodle_xml_bytes(questions) -> bytes:
+    """Moodle XML (quiz format): a category per knowledge module and level; multichoice,
+    truefalse, shortanswer (one blank) and multianswer/cloze (several blanks)."""
+    quiz = ET.Element("quiz")
+    by_category: dict[str, list] = {}
+    for question in questions:
+        v = question.current_version
+        category = f"$course$/IIOM/{v.module} {MODULE_NAMES_ZH[v.module]}/{LEVEL_LABEL_ZH[v.level.value]}"
+        by_category.setdefault(category, []).append(question)
+    for category, items in sorted(by_category.items()):
+        cat = ET.SubElement(quiz, "question", {"type": "category"})
+        _text_el(cat, "category", category)
+        for question in items:
+            quiz.append(_moodle_question(question))
+    ET.indent(quiz)
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(quiz, encoding="utf-8")
+
+
+def _moodle_question(question) -> ET.Element:
+    v = question.current_version
+    qtype = v.type.value
+    moodle_type = {"single": "multichoice", "multiple": "multichoice", "true_false": "truefalse",
+                   "fill_blank": "shortanswer" if len(v.answer) == 1 else "cloze"}[qtype]
+    q = ET.Element("question", {"type": moodle_type})
+    _text_el(q, "name", question.code)
+    stem = _html(v.stem)
+    if moodle_type == "cloze":
+        for blank in v.answer:
+            alts = "~".join("=" + re.sub(r"[{}~=#:]", "", a) for a in blank)
+            stem = rules.BLANK.sub(lambda _m, alts=alts: "{1:SHORTANSWER:" + alts + "}", stem, count=1)
+    _text_el(q, "questiontext", stem, html=True)
+    _text_el(q, "generalfeedback", _html(v.explanation), html=True)
+    ET.SubElement(q, "defaultgrade").text = "1"
+    ET.SubElement(q, "penalty").text = "0"
+    ET.SubElement(q, "hidden").text = "0"
+    ET.SubElement(q, "idnumber").text = question.code
+    if qtype in ("single", "multiple"):
+        ET.SubElement(q, "single").text = "true" if qtype == "single" else "false"
+        ET.SubElement(q, "shuffleanswers").text = "true"
+        ET.SubElement(q, "answernumbering").text = "ABCD"
+        correct = {v.answer} if qtype == "single" else set(v.answer)
+        for option in v.options:
+            if option["key"] in correct:
+                fraction = _MOODLE_FRACTIONS[len(correct)]
+            else:
+                fraction = "0" if qtype == "single" else "-100"
+            answer = ET.SubElement(q, "answer", {"fraction": fraction, "format": "html"})
+            ET.SubElement(answer, "text").text = _html(option["text"])
+            _text_el(answer, "feedback", "", html=True)
+    elif qtype == "true_false":
+        for word in ("true", "false"):
+            fraction = "100" if (word == "true") == v.answer else "0"
+            answer = ET.SubElement(q, "answer", {"fraction": fraction, "format": "moodle_auto_format"})
+            ET.SubElement(answer, "text").text = word
+            _text_el(answer, "feedback", "")
+    elif moodle_type == "shortanswer":
+        ET.SubElement(q, "usecase").text = "0"
+        for accepted in v.answer[0]:
+            answer = ET.SubElement(q, "answer", {"fraction": "100", "format": "moodle_auto_format"})
+            ET.SubElement(answer, "text").text = accepted
+            _text_el(answer, "feedback", "")
+    if v.tags:
+        tags = ET.SubElement(q, "tags")
+        for tag in v.tags:
+            _text_el(tags, "tag", tag)
+    return q
