@@ -8,7 +8,7 @@ from wtforms.validators import Email as EmailValidator
 
 from accounts import rules
 from accounts.models import Role
-from core.forms import BaseForm
+from core.forms import BaseForm, choices
 
 USERNAME_RULE = Regexp(
     r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
@@ -62,7 +62,7 @@ class UserForm(BaseForm):
         _l("E-mail"),
         validators=[Optional(), Length(max=120), EmailValidator(message=_l("Not a valid e-mail address."))],
     )
-    role = SelectField(_l("Role"), choices=Role.choices, validators=[DataRequired()])
+    role = SelectField(_l("Role"), choices=choices(Role.pairs()), validators=[DataRequired()])
     centre = SelectField(
         _l("Training centre"), choices=[], validate_choice=True,
         description=_l("Only for training centre staff."),
@@ -77,7 +77,7 @@ class UserForm(BaseForm):
     def __init__(self, *args, centres, creating: bool, **kwargs):
         super().__init__(*args, **kwargs)
         self.creating = creating
-        self.centre.choices = [("", "—")] + [(c.public_id, str(c)) for c in centres]
+        self.centre.choices = choices(((c.public_id, str(c)) for c in centres), blank="—")
         if not creating:
             del self.username
             del self.password
@@ -129,5 +129,5 @@ class UserFilterForm(BaseForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.role.choices = [("", _l("All roles"))] + Role.choices()
-        self.status.choices = [("", _l("All")), ("active", _l("Active")), ("disabled", _l("Disabled"))]
+        self.role.choices = choices(Role.pairs(), blank=_l("All roles"))
+        self.status.choices = choices([("active", _l("Active")), ("disabled", _l("Disabled"))], blank=_l("All"))

@@ -5,7 +5,15 @@ from __future__ import annotations
 from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import DateField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
+
+
+def choices(pairs, *, blank=None) -> list[SelectChoice]:
+    """Select options from (value, label) pairs; labels may be lazy strings. `blank` is the label
+    of an empty first option ("All", "—")."""
+    items = [SelectChoice(str(value), label) for value, label in pairs]
+    return [SelectChoice("", blank), *items] if blank is not None else items
 
 
 def _strip(value):

@@ -3,7 +3,7 @@ and, for signed-in users, on their account. Times are stored in UTC and shown in
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import current_app, has_request_context, request
 from flask_babel import format_datetime, get_locale
 from flask_login import current_user
 
@@ -12,6 +12,8 @@ LOCALE_NAMES = {"zh_Hans_CN": "简体中文", "en": "English"}
 
 
 def select_locale() -> str:
+    if not has_request_context():  # CLI commands and scheduled jobs speak the default language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     supported = current_app.config["LANGUAGES"]
     candidates = [
         request.args.get("lang"),

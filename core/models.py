@@ -77,8 +77,9 @@ class LabelledEnum(StrEnum):
         return str(self.labels().get(self, self.value))
 
     @classmethod
-    def choices(cls) -> list[tuple[str, str]]:
-        return [(m.value, m.label) for m in cls]
+    def pairs(cls) -> list[tuple[str, object]]:
+        """(value, lazy label) for every member, for select fields (see core.forms.choices)."""
+        return [(m.value, cls.labels().get(m, m.value)) for m in cls]
 
 
 class Immutable:

@@ -7,15 +7,13 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
-from core.forms import BaseForm
+from core.forms import BaseForm, choices
 from question_bank import rules
 from question_bank.messages import problem_message
-from question_bank.models import Level, QuestionStatus, QuestionType, module_choices
+from question_bank.models import Level, QuestionStatus, QuestionType, module_pairs
 from question_bank.transfer import OPTION_LETTERS
 
-
-def _optional_choice(choices):
-    return [("", _l("All"))] + list(choices)
+DIFFICULTIES = [(str(d), str(d)) for d in range(1, 6)]
 
 
 class QuestionFilterForm(BaseForm):
@@ -32,27 +30,27 @@ class QuestionFilterForm(BaseForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.module.choices = _optional_choice(module_choices())
-        self.level.choices = _optional_choice(Level.choices())
-        self.type.choices = _optional_choice(QuestionType.choices())
-        self.difficulty.choices = _optional_choice((str(d), str(d)) for d in range(1, 6))
-        self.status.choices = _optional_choice(QuestionStatus.choices())
+        self.module.choices = choices(module_pairs(), blank=_l("All"))
+        self.level.choices = choices(Level.pairs(), blank=_l("All"))
+        self.type.choices = choices(QuestionType.pairs(), blank=_l("All"))
+        self.difficulty.choices = choices(DIFFICULTIES, blank=_l("All"))
+        self.status.choices = choices(QuestionStatus.pairs(), blank=_l("All"))
 
 
 class QuestionForm(BaseForm):
     """The edit form. Option, answer and English fields are flat so that every problem found by
     rules.validate lands on the field it concerns."""
 
-    type = SelectField(_l("Type"), choices=QuestionType.choices)
-    module = SelectField(_l("Module"), choices=module_choices)
-    level = SelectField(_l("Level"), choices=Level.choices)
-    difficulty = SelectField(_l("Difficulty"), choices=[(str(d), str(d)) for d in range(1, 6)], default="3")
-    status = SelectField(_l("Status"), choices=QuestionStatus.choices, default="draft")
+    type = SelectField(_l("Type"), choices=choices(QuestionType.pairs()))
+    module = SelectField(_l("Module"), choices=[])
+    level = SelectField(_l("Level"), choices=choices(Level.pairs()))
+    difficulty = SelectField(_l("Difficulty"), choices=choices(DIFFICULTIES), default="3")
+    status = SelectField(_l("Status"), choices=choices(QuestionStatus.pairs()), default="draft")
     stem = TextAreaField(
         _l("Stem"), validators=[Length(max=rules.MAX_STEM)],
         description=_l("For a fill-in-the-blank question write each blank as ____ (four underscores)."))
     stem_en = TextAreaField(_l("Stem (English)"), validators=[Optional(), Length(max=rules.MAX_STEM)])
-    tf_answer = SelectField(_l("Answer"), choices=[("true", _l("True")), ("false", _l("False"))])
+    tf_answer = SelectField(_l("Answer"), choices=choices([("true", _l("True")), ("false", _l("False"))]))
     fill_answer = TextAreaField(
         _l("Accepted answers"), validators=[Optional(), Length(max=2000)],
         description=_l("One line per blank; several accepted answers for one blank are separated by |."))
@@ -67,6 +65,7 @@ class QuestionForm(BaseForm):
 
     def __init__(self, *args, can_set_status: bool, **kwargs):
         super().__init__(*args, **kwargs)
+        self.module.choices = choices(module_pairs())  # labels combine number and name
         self.answer_errors: list[str] = []
         self.option_errors: list[str] = []
         if not can_set_status:
@@ -135,7 +134,7 @@ for _key in OPTION_LETTERS:
 
 
 class BulkStatusForm(BaseForm):
-    status = SelectField(_l("Set status"), choices=QuestionStatus.choices)
+    status = SelectField(_l("Set status"), choices=choices(QuestionStatus.pairs()))
 
 
 class ImportForm(BaseForm):
@@ -146,8 +145,8 @@ class ImportForm(BaseForm):
 
 
 class ConfirmImportForm(BaseForm):
-    mode = SelectField(_l("Import"), choices=[
+    mode = SelectField(_l("Import"), choices=choices([
         ("valid", _l("every valid row, skipping the rows with errors")),
         ("all", _l("all rows or nothing: import only if no row has an error")),
-    ])
+    ]))
     include_duplicates = BooleanField(_l("Also add the rows flagged as near duplicates"))

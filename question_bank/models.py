@@ -64,7 +64,7 @@ def module_label(module: int) -> str:
     return f"{module} {MODULE_LABELS[module]}"
 
 
-def module_choices() -> list[tuple[str, str]]:
+def module_pairs() -> list[tuple[str, str]]:
     return [(str(m), module_label(m)) for m in rules.MODULES]
 
 

@@ -427,7 +427,8 @@ def apply_import(session: Session, plan: ImportPlan, *, user: User | None, all_o
         raise DomainError(_l("The file cannot be imported: %(errors)s", errors=" ".join(plan.file_errors)))
     if all_or_nothing and plan.has_errors:
         raise DomainError(_l("Nothing was imported: %(n)d row(s) have errors.", n=plan.count(RowAction.ERROR)))
-    if not any(r.action in (RowAction.NEW, RowAction.UPDATE, RowAction.DUPLICATE) for r in plan.rows):
+    wanted = {RowAction.NEW, RowAction.UPDATE} | ({RowAction.DUPLICATE} if include_duplicates else set())
+    if not any(r.action in wanted for r in plan.rows):
         raise DomainError(_l("There is nothing to import."))
     actor = user
     centre = user.centre if user is not None and str(user.role) == "centre_staff" else None

@@ -423,8 +423,10 @@ def moodle_xml_bytes(questions) -> bytes:
 def _moodle_question(question) -> ET.Element:
     v = question.current_version
     qtype = v.type.value
-    moodle_type = {"single": "multichoice", "multiple": "multichoice", "true_false": "truefalse",
-                   "fill_blank": "shortanswer" if len(v.answer) == 1 else "cloze"}[qtype]
+    if qtype == "fill_blank":
+        moodle_type = "shortanswer" if len(v.answer) == 1 else "cloze"
+    else:
+        moodle_type = "truefalse" if qtype == "true_false" else "multichoice"
     q = ET.Element("question", {"type": moodle_type})
     _text_el(q, "name", question.code)
     stem = _html(v.stem)
