@@ -31,8 +31,8 @@ def save_image(data: bytes, *, subfolder: str, max_bytes: int = 2 * 1024 * 1024,
         with Image.open(io.BytesIO(data)) as probe:
             kind = probe.format
             probe.verify()
-        image = Image.open(io.BytesIO(data))
-        image.load()
+        with Image.open(io.BytesIO(data)) as opened:
+            image = opened.copy()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise DomainError(_l("The file is not a PNG or JPEG image."), field="image") from exc
     if kind not in IMAGE_FORMATS:

@@ -50,7 +50,9 @@ class QuestionForm(BaseForm):
         _l("Stem"), validators=[Length(max=rules.MAX_STEM)],
         description=_l("For a fill-in-the-blank question write each blank as ____ (four underscores)."))
     stem_en = TextAreaField(_l("Stem (English)"), validators=[Optional(), Length(max=rules.MAX_STEM)])
-    tf_answer = SelectField(_l("Answer"), choices=choices([("true", _l("True")), ("false", _l("False"))]))
+    # Only read for true/false questions (content() decides), so not validated as a choice.
+    tf_answer = SelectField(_l("Answer"), choices=choices([("true", _l("True")), ("false", _l("False"))]),
+                            validate_choice=False)
     fill_answer = TextAreaField(
         _l("Accepted answers"), validators=[Optional(), Length(max=2000)],
         description=_l("One line per blank; several accepted answers for one blank are separated by |."))

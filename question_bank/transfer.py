@@ -251,7 +251,13 @@ def read_xlsx(data: bytes) -> ParsedFile:
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError):
         parsed.errors.append(str(_l("This is not an Excel .xlsx file. Download the template and fill it in.")))
         return parsed
-    ws = wb.worksheets[0]
+    try:
+        return _read_sheet(wb.worksheets[0], parsed)
+    finally:
+        wb.close()  # read-only workbooks keep the file open until closed
+
+
+def _read_sheet(ws, parsed: ParsedFile) -> ParsedFile:
     rows = ws.iter_rows(values_only=True)
     header = next(rows, None)
     if not header or not any(header):

@@ -193,8 +193,9 @@ def edit(public_id: str):
                     else:
                         flash(_("Saved as version %(n)d.", n=new.number), "success")
                     return redirect(url_for("question_bank.edit", public_id=question.public_id))
+    status_form = BulkStatusForm(formdata=None, data={"status": question.status.value})
     return render_template("question_bank/form.html", form=form, question=question, version=version,
-                           module_label=module_label)
+                           module_label=module_label, status_form=status_form)
 
 
 @bp.route("/<public_id>/versions/<int:number>")

@@ -78,7 +78,7 @@ BAD_ROWS = [
 
 @pytest.mark.parametrize("change,column,message", BAD_ROWS)
 def test_each_bad_row_is_reported_with_row_column_and_message(db, change, column, message):
-    rows = [GOOD[0], dict(GOOD[0], stem="S7 协议默认使用哪个端口？", answer="A", **change)]
+    rows = [GOOD[0], {**GOOD[0], "stem": "S7 协议默认使用哪个端口？", "answer": "A", **change}]
     p = plan(db, xlsx(rows))
     bad = p.rows[1]
     assert bad.action is services.RowAction.ERROR and bad.row.number == 3
@@ -117,9 +117,10 @@ def test_files_that_are_not_xlsx(app, data, message):
 def test_header_only_file_and_wrong_headers(app):
     with app.test_request_context():
         assert "没有题目" in " ".join(transfer.read_xlsx(xlsx([])).errors)
-        wrong = ["题目类型", *HEADERS[1:]]
+        wrong = [HEADERS[0], "题目类型", *HEADERS[2:]]
         errors = " ".join(transfer.read_xlsx(xlsx(GOOD, headers=wrong)).errors)
-        assert "A 列" in errors and "题目类型" in errors and "题型 Type" in errors
+        assert "B 列" in errors and "题目类型" in errors  # the unknown header, where it is
+        assert "缺少必填列“题型 Type”" in errors  # and the required column it should have been
 
 
 def test_near_duplicates_are_reported_and_skipped_unless_asked(db):
