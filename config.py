@@ -51,6 +51,8 @@ class Config:
     # Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
     TRUSTED_PROXIES = 0
     PAGE_SIZE = 50
+    # A question-bank coverage cell (module × level × type) with fewer active questions is "thin".
+    QUESTION_BANK_THIN_CELL = 5
     DEMO_DATA_ALLOWED = True
     DEMO_PASSWORD = ""  # empty: each demo account gets a random password, printed once
 

@@ -43,7 +43,6 @@ nav.add("question_bank.index", _l("Question bank"), order=30)
 STAFF = (Role.ADMIN, Role.CENTRE_STAFF)
 IMAGE_FOLDER = "questions"
 IMPORT_FOLDER = "imports"
-THIN = 10  # a coverage cell with fewer active questions than this is shown as thin
 
 
 def _is_admin() -> bool:
@@ -218,7 +217,7 @@ def coverage():
     drafts = services.coverage(db.session, statuses=(QuestionStatus.DRAFT,))
     return render_template("question_bank/coverage.html", counts=counts, drafts=drafts, modules=MODULES,
                            levels=list(Level), types=list(QuestionType), module_label=module_label,
-                           thin=THIN)
+                           thin=current_app.config["QUESTION_BANK_THIN_CELL"])
 
 
 @bp.route("/template.xlsx")
