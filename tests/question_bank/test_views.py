@@ -176,6 +176,6 @@ def test_stem_image_is_checked_by_content(client, login_as, db):
     question = db.session.scalar(select(Question))
     name = question.current_version.image
     assert re.fullmatch(r"[0-9a-f]{32}\.png", name)
-    image = client.get(f"/question-bank/images/{name}")
-    assert image.status_code == 200 and image.data[:4] == b"\x89PNG"
+    with client.get(f"/question-bank/images/{name}") as image:  # a file response: close it
+        assert image.status_code == 200 and image.data[:4] == b"\x89PNG"
     assert client.get("/question-bank/images/..%2Fsecret.png").status_code == 404
