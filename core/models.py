@@ -95,3 +95,18 @@ def _refuse_changes_to_immutable_rows(session: Session, flush_context, instances
     for obj in session.dirty:
         if isinstance(obj, Immutable) and session.is_modified(obj, include_collections=False):
             raise RuntimeError(f"{type(obj).__name__} rows are immutable (append-only)")
+
+
+def append_only_ddl(table: str, dialect: str) -> tuple[list[str], list[str]]:
+    """(upgrade, downgrade) statements for triggers that make the database itself refuse UPDATE
+    and DELETE on `table`, for migrations."""
+    if dialect == "postgresql":
+        return ([f"CREATE FUNCTION {table}_append_only() RETURNS trigger AS $$ "
+                 f"BEGIN RAISE EXCEPTION '{table} is append-only'; END; $$ LANGUAGE plpgsql",
+                 f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+                 f"FOR EACH ROW EXECUTE FUNCTION {table}_append_only()"],
+                [f"DROP TRIGGER {table}_append_only ON {table}", f"DROP FUNCTION {table}_append_only()"])
+    verbs = ("UPDATE", "DELETE")
+    return ([f"CREATE TRIGGER {table}_no_{v.lower()} BEFORE {v} ON {table} "
+             f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END" for v in verbs],
+            [f"DROP TRIGGER {table}_no_{v.lower()}" for v in verbs])

@@ -1,4 +1,434 @@
-from flask import Blueprint
+"""Exam pages. Candidates: their exams, the answering page and its JSON endpoints (autosave,
+clock, integrity events), submission, receipt and result. Administrators: exams, blueprints,
+rosters, publication, the proctor's live view and actions."""
 
-# Routes arrive with the issue that builds this package; the blueprint is registered already.
+from __future__ import annotations
+
+import secrets
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, session, url_for
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from accounts.models import Role, User
+from core import clock, nav
+from core.access import roles
+from core.errors import DomainError
+from core.extensions import db
+from core.http import error_response
+from core.web import commit_service
+from exam import admin, services
+from exam.forms import (
+    CompensateForm,
+    ExamForm,
+    ExtraTimeForm,
+    ProctorActionForm,
+    ReopenForm,
+    RosterForm,
+    SectionForm,
+    StartForm,
+)
+from exam.models import Attempt, AttemptStatus, Exam, ExamCandidate, ExamSection, ExamStatus
+from question_bank.models import QuestionType, module_label
+
 bp = Blueprint("exam", __name__, url_prefix="/exam")
+
+nav.add("exam.my_exams", _l("My exams"), order=10)
+nav.add("exam.admin_index", _l("Exams"), order=31)
+
+DEVICE_KEY = "exam_device"
+
+
+def _device_token() -> str:
+    """This browser session's device token: the attempt answers only to the device holding it."""
+    if DEVICE_KEY not in session:
+        session[DEVICE_KEY] = secrets.token_urlsafe(24)
+    return session[DEVICE_KEY]
+
+
+def _client() -> dict:
+    return {"address": request.remote_addr or "", "user_agent": request.user_agent.string or ""}
+
+
+# --- candidates --------------------------------------------------------------------------------
+
+
+@bp.route("/")
+@roles(Role.CANDIDATE)
+def my_exams():
+    entries = db.session.scalars(
+        select(ExamCandidate).join(Exam).where(ExamCandidate.user_id == current_user.id,
+                                               Exam.status != ExamStatus.DRAFT)
+        .order_by(Exam.opens_at.desc())
+    ).all()
+    rows = []
+    now = clock.now()
+    for entry in entries:
+        attempt = services.attempt_of(db.session, entry.exam, current_user)
+        if attempt is not None and services.enforce_deadline(db.session, attempt, now=now):
+            db.session.commit()
+        rows.append((entry.exam, attempt))
+    return render_template("exam/my_exams.html", rows=rows, now=now, start_form=StartForm())
+
+
+@bp.route("/<public_id>/start", methods=["POST"])
+@roles(Role.CANDIDATE)
+def start(public_id: str):
+    exam = db.first_or_404(select(Exam).filter_by(public_id=public_id))
+    form = StartForm()
+    if not form.validate_on_submit():
+        flash(_("The access code is too long."), "danger")
+        return redirect(url_for("exam.my_exams"))
+    try:
+        attempt = services.start_attempt(db.session, exam=exam, user=current_user, now=clock.now(),
+                                         access_code=form.access_code.data or "", device_token=_device_token(),
+                                         **_client())
+    except DomainError as exc:
+        db.session.commit() if isinstance(exc, services.TimeUp) else db.session.rollback()
+        flash(str(exc.message), "danger")
+        return redirect(url_for("exam.my_exams"))
+    db.session.commit()
+    return redirect(url_for("exam.attempt", public_id=attempt.public_id))
+
+
+def _own_attempt(public_id: str) -> Attempt:
+    attempt = db.first_or_404(
+        select(Attempt).filter_by(public_id=public_id)
+        .options(selectinload(Attempt.answers), selectinload(Attempt.paper))
+    )
+    if attempt.user_id != current_user.id:
+        abort(403)
+    return attempt
+
+
+def _clock(attempt: Attempt, now) -> dict:
+    return {
+        "server_time": now.isoformat(),
+        "deadline": attempt.deadline.isoformat(),
+        "remaining": max(0, int((attempt.deadline - now).total_seconds())),
+        "status": attempt.status.value,
+    }
+
+
+@bp.route("/attempts/<public_id>")
+@roles(Role.CANDIDATE)
+def attempt(public_id: str):
+    attempt = _own_attempt(public_id)
+    now = clock.now()
+    if services.enforce_deadline(db.session, attempt, now=now):
+        db.session.commit()
+    if not attempt.open:
+        return redirect(url_for("exam.receipt", public_id=attempt.public_id))
+    if attempt.device_token != _device_token():
+        flash(_("This exam is open on another computer. Start it again here to continue on this one."), "warning")
+        return redirect(url_for("exam.my_exams"))
+    answers = {a.item_id: {"response": a.response, "flagged": a.flagged, "seq": a.seq} for a in attempt.answers}
+    config = {
+        "attempt": attempt.public_id,
+        "save_url": url_for("exam.save", public_id=attempt.public_id),
+        "clock_url": url_for("exam.clock_status", public_id=attempt.public_id),
+        "events_url": url_for("exam.events", public_id=attempt.public_id),
+        "receipt_url": url_for("exam.receipt", public_id=attempt.public_id),
+        "answers": {str(k): v for k, v in answers.items()},
+        **_clock(attempt, now),
+    }
+    return render_template("exam/attempt.html", attempt=attempt, exam=attempt.exam, items=attempt.paper.items,
+                           config=config, answers=answers)
+
+
+def _json_error(exc: DomainError, **extra):
+    db.session.rollback()
+    body = {"error": exc.status_code, "message": str(exc.message), **extra}
+    return jsonify(body), exc.status_code
+
+
+@bp.route("/attempts/<public_id>/answers", methods=["POST"])
+@roles(Role.CANDIDATE)
+def save(public_id: str):
+    attempt = _own_attempt(public_id)
+    now = clock.now()
+    payload = request.get_json(silent=True)
+    saves = payload.get("saves") if isinstance(payload, dict) else None
+    if not isinstance(saves, list) or len(saves) > 500:
+        return error_response(400, _("The save could not be read."))
+    if services.enforce_deadline(db.session, attempt, now=now):
+        db.session.commit()
+    try:
+        result = services.save_answers(db.session, attempt=attempt, device_token=_device_token(), saves=saves,
+                                       now=now, **_client())
+    except services.TakenOver as exc:
+        return _json_error(exc, taken_over=True)
+    except services.TimeUp as exc:
+        return _json_error(exc, closed=True, receipt_url=url_for("exam.receipt", public_id=attempt.public_id))
+    db.session.commit()
+    return jsonify({"acks": result.acks, "rejected": result.rejected, **_clock(attempt, now)})
+
+
+@bp.route("/attempts/<public_id>/clock")
+@roles(Role.CANDIDATE)
+def clock_status(public_id: str):
+    attempt = _own_attempt(public_id)
+    now = clock.now()
+    if services.enforce_deadline(db.session, attempt, now=now):
+        db.session.commit()
+    return jsonify({**_clock(attempt, now), "taken_over": attempt.device_token != _device_token()})
+
+
+@bp.route("/attempts/<public_id>/events", methods=["POST"])
+@roles(Role.CANDIDATE)
+def events(public_id: str):
+    attempt = _own_attempt(public_id)
+    payload = request.get_json(silent=True)
+    kinds = payload.get("events") if isinstance(payload, dict) else None
+    if not isinstance(kinds, list) or not attempt.open:
+        return jsonify({"ok": False}), 400
+    services.record_events(db.session, attempt=attempt, kinds=[k for k in kinds if isinstance(k, str)],
+                           now=clock.now(), **_client())
+    db.session.commit()
+    return jsonify({"ok": True})
+
+
+@bp.route("/attempts/<public_id>/submit", methods=["POST"])
+@roles(Role.CANDIDATE)
+def submit(public_id: str):
+    attempt = _own_attempt(public_id)
+    now = clock.now()
+    if not services.enforce_deadline(db.session, attempt, now=now) and attempt.open:
+        if attempt.device_token != _device_token():
+            flash(_("This exam is open on another computer; submit it there."), "danger")
+            return redirect(url_for("exam.my_exams"))
+        services.submit(db.session, attempt=attempt, now=now, by="candidate", actor=current_user)
+    db.session.commit()
+    return redirect(url_for("exam.receipt", public_id=attempt.public_id))
+
+
+@bp.route("/attempts/<public_id>/receipt")
+@roles(Role.CANDIDATE)
+def receipt(public_id: str):
+    attempt = _own_attempt(public_id)
+    if attempt.open:
+        return redirect(url_for("exam.attempt", public_id=attempt.public_id))
+    return render_template("exam/receipt.html", attempt=attempt, exam=attempt.exam)
+
+
+@bp.route("/attempts/<public_id>/result")
+@roles(Role.CANDIDATE)
+def result(public_id: str):
+    attempt = _own_attempt(public_id)
+    exam = attempt.exam
+    if attempt.open or exam.results_released_at is None:
+        abort(404)
+    review = exam.review_policy.value == "after_release"
+    answers = {a.item_id: a for a in attempt.answers}
+    return render_template("exam/result.html", attempt=attempt, exam=exam, review=review, answers=answers,
+                           items=attempt.paper.items)
+
+
+# --- administrators ----------------------------------------------------------------------------
+
+
+def _exam(public_id: str) -> Exam:
+    return db.first_or_404(select(Exam).filter_by(public_id=public_id))
+
+
+@bp.route("/admin/")
+@roles(Role.ADMIN)
+def admin_index():
+    exams = db.session.scalars(select(Exam).order_by(Exam.opens_at.desc())).all()
+    return render_template("exam/admin_index.html", exams=exams)
+
+
+@bp.route("/admin/new", methods=["GET", "POST"], defaults={"public_id": None})
+@bp.route("/admin/<public_id>/settings", methods=["GET", "POST"])
+@roles(Role.ADMIN)
+def admin_settings(public_id: str | None):
+    exam = _exam(public_id) if public_id else None
+    form = ExamForm(obj=exam)
+    if form.validate_on_submit():
+        ok, saved = commit_service(form, admin.save_exam, exam=exam, fields=form.fields(), actor=current_user)
+        if ok:
+            flash(_("Exam saved."), "success")
+            return redirect(url_for("exam.admin_exam", public_id=saved.public_id))
+    return render_template("exam/admin_settings.html", form=form, exam=exam)
+
+
+@bp.route("/admin/<public_id>")
+@roles(Role.ADMIN)
+def admin_exam(public_id: str):
+    exam = _exam(public_id)
+    shortfalls = [services.describe_shortfall(exam, s) for s in services.shortfalls(db.session, exam)]
+    return render_template("exam/admin_exam.html", exam=exam, shortfalls=shortfalls, section_form=SectionForm(),
+                           roster_form=RosterForm(), action_form=ProctorActionForm(), module_label=module_label,
+                           editable=exam.status is ExamStatus.DRAFT)
+
+
+@bp.route("/admin/<public_id>/sections", methods=["POST"])
+@roles(Role.ADMIN)
+def admin_add_section(public_id: str):
+    exam = _exam(public_id)
+    form = SectionForm()
+    if form.validate_on_submit():
+        ok, _section = commit_service(form, admin.add_section, exam=exam, type=QuestionType(form.type.data),
+                                      title=form.title.data or "", points=form.points.data, quotas=form.quotas(),
+                                      actor=current_user)
+        if ok:
+            flash(_("Section added."), "success")
+    for name, errors in form.errors.items():
+        for error in errors:
+            flash(f"{getattr(form, name).label.text if hasattr(form, name) else name}: {error}", "danger")
+    return redirect(url_for("exam.admin_exam", public_id=exam.public_id))
+
+
+@bp.route("/admin/<public_id>/sections/<int:section_id>/delete", methods=["POST"])
+@roles(Role.ADMIN)
+def admin_delete_section(public_id: str, section_id: int):
+    exam = _exam(public_id)
+    section = db.first_or_404(select(ExamSection).filter_by(id=section_id, exam_id=exam.id))
+    commit_service(ProctorActionForm(), admin.delete_section, section=section, actor=current_user)
+    return redirect(url_for("exam.admin_exam", public_id=exam.public_id))
+
+
+@bp.route("/admin/<public_id>/roster", methods=["POST"])
+@roles(Role.ADMIN)
+def admin_roster(public_id: str):
+    exam = _exam(public_id)
+    form = RosterForm()
+    if form.validate_on_submit():
+        ok, added = commit_service(form, admin.add_to_roster, exam=exam, usernames=form.usernames(),
+                                   actor=current_user)
+        if ok:
+            flash(_("%(n)d candidate(s) added.", n=added), "success")
+    return redirect(url_for("exam.admin_exam", public_id=exam.public_id))
+
+
+@bp.route("/admin/<public_id>/publish", methods=["POST"])
+@roles(Role.ADMIN)
+def admin_publish(public_id: str):
+    exam = _exam(public_id)
+    form = ProctorActionForm()
+    if form.validate_on_submit():
+        ok, made = commit_service(form, services.publish, exam=exam, actor=current_user, now=clock.now())
+        if ok:
+            flash(_("Published: %(n)d papers generated.", n=made), "success")
+    return redirect(url_for("exam.admin_exam", public_id=exam.public_id))
+
+
+@bp.route("/admin/<public_id>/release", methods=["POST"])
+@roles(Role.ADMIN)
+def admin_release(public_id: str):
+    exam = _exam(public_id)
+    form = ProctorActionForm()
+    if form.validate_on_submit():
+        ok, _r = commit_service(form, services.release_results, exam=exam, actor=current_user, now=clock.now())
+        if ok:
+            flash(_("Results released."), "success")
+    return redirect(url_for("exam.monitor", public_id=exam.public_id))
+
+
+# --- proctoring --------------------------------------------------------------------------------
+
+
+def _monitor_rows(exam: Exam, now) -> list[dict]:
+    attempts = {a.user_id: a for a in db.session.scalars(select(Attempt).where(Attempt.exam_id == exam.id))}
+    rows = []
+    for entry in sorted(exam.roster, key=lambda e: e.user.username):
+        attempt = attempts.get(entry.user_id)
+        state = attempt.status.value if attempt else "not_started"
+        rows.append({
+            "user": entry.user.username, "name": entry.user.full_name, "user_id": entry.user.public_id,
+            "state": state,
+            "attempt": attempt.public_id if attempt else None,
+            "answered": attempt.answered_count if attempt else 0,
+            "remaining": max(0, int((attempt.deadline - now).total_seconds())) if attempt and attempt.open else None,
+            "last_seen": (format_datetime(attempt.last_seen_at, "HH:mm:ss")
+                          if attempt and attempt.last_seen_at else None),
+            "focus_losses": attempt.focus_losses if attempt else 0,
+            "extra_minutes": entry.extra_minutes,
+            "score": str(attempt.score) if attempt and attempt.score is not None else None,
+        })
+    return rows
+
+
+@bp.route("/admin/<public_id>/monitor")
+@roles(Role.ADMIN)
+def monitor(public_id: str):
+    exam = _exam(public_id)
+    now = clock.now()
+    rows = _monitor_rows(exam, now)
+    if request.args.get("format") == "json":
+        return jsonify({"server_time": format_datetime(now, "HH:mm:ss"), "rows": rows})
+    items = len(exam.sections) and sum(s.count for s in exam.sections)
+    return render_template("exam/monitor.html", exam=exam, rows=rows, items=items, extra_form=ExtraTimeForm(),
+                           compensate_form=CompensateForm(), action_form=ProctorActionForm(),
+                           reopen_form=ReopenForm(), states=AttemptStatus)
+
+
+@bp.route("/admin/<public_id>/extra-time", methods=["POST"])
+@roles(Role.ADMIN)
+def admin_extra_time(public_id: str):
+    exam = _exam(public_id)
+    form = ExtraTimeForm()
+    user = db.session.scalar(select(User).filter_by(public_id=form.user.data or ""))
+    if form.validate_on_submit() and user is not None:
+        ok, _e = commit_service(form, services.grant_extra_time, exam=exam, user=user, minutes=form.minutes.data,
+                                reason=form.reason.data, actor=current_user, now=clock.now())
+        if ok:
+            flash(_("%(name)s has %(n)d more minute(s).", name=user.full_name, n=form.minutes.data), "success")
+    else:
+        flash(_("Give the minutes (1-120) and a reason."), "danger")
+    return redirect(url_for("exam.monitor", public_id=exam.public_id))
+
+
+@bp.route("/admin/<public_id>/compensate", methods=["POST"])
+@roles(Role.ADMIN)
+def admin_compensate(public_id: str):
+    exam = _exam(public_id)
+    form = CompensateForm()
+    if form.validate_on_submit():
+        ok, n = commit_service(form, services.compensate, exam=exam, minutes=form.minutes.data,
+                               reason=form.reason.data, actor=current_user, now=clock.now())
+        if ok:
+            flash(_("%(n)d candidate(s) still answering got %(m)d more minute(s).", n=n, m=form.minutes.data),
+                  "success")
+    else:
+        flash(_("Give the minutes (1-120) and a reason."), "danger")
+    return redirect(url_for("exam.monitor", public_id=exam.public_id))
+
+
+def _attempt_of_exam(exam: Exam, attempt_id: str) -> Attempt:
+    return db.first_or_404(select(Attempt).filter_by(public_id=attempt_id, exam_id=exam.id))
+
+
+@bp.route("/admin/<public_id>/attempts/<attempt_id>/force-submit", methods=["POST"])
+@roles(Role.ADMIN)
+def admin_force_submit(public_id: str, attempt_id: str):
+    exam = _exam(public_id)
+    attempt = _attempt_of_exam(exam, attempt_id)
+    form = ProctorActionForm()
+    if form.validate_on_submit():
+        ok, _r = commit_service(form, services.force_submit, attempt=attempt, reason=form.reason.data or "",
+                                actor=current_user, now=clock.now())
+        if ok:
+            flash(_("Submitted."), "success")
+    return redirect(url_for("exam.monitor", public_id=exam.public_id))
+
+
+@bp.route("/admin/<public_id>/attempts/<attempt_id>/reopen", methods=["POST"])
+@roles(Role.ADMIN)
+def admin_reopen(public_id: str, attempt_id: str):
+    exam = _exam(public_id)
+    attempt = _attempt_of_exam(exam, attempt_id)
+    form = ReopenForm()
+    if form.validate_on_submit():
+        ok, _r = commit_service(form, services.reopen, attempt=attempt, minutes=form.minutes.data,
+                                reason=form.reason.data, actor=current_user, now=clock.now())
+        if ok:
+            flash(_("Reopened."), "success")
+    else:
+        flash(_("Give the minutes (1-120) and a reason."), "danger")
+    return redirect(url_for("exam.monitor", public_id=exam.public_id))
+

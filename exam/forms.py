@@ -1,0 +1,139 @@
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from flask_babel import get_timezone
+from flask_babel import lazy_gettext as _l
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    DecimalField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from core.forms import BaseForm, choices
+from exam.models import MultipleRule, ReviewPolicy
+from question_bank.models import Level, QuestionType, module_pairs
+
+QUOTA_ROWS = 4
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """A local date-time from the form, in the platform's time zone, as an aware datetime."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=get_timezone()) if value.tzinfo is None else value
+
+
+class StartForm(BaseForm):
+    access_code = StringField(_l("Access code"), validators=[Optional(), Length(max=20)])
+
+
+class ExamForm(BaseForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=120)])
+    event = StringField(_l("Event"), validators=[Optional(), Length(max=120)])
+    level = SelectField(_l("Level"), choices=choices(Level.pairs()))
+    duration_minutes = IntegerField(_l("Duration (minutes)"), default=60,
+                                    validators=[DataRequired(), NumberRange(min=5, max=600)])
+    opens_at = DateTimeLocalField(_l("Opens at"), validators=[DataRequired()])
+    closes_at = DateTimeLocalField(_l("Closes at"), validators=[DataRequired()])
+    allow_overrun = BooleanField(_l("A late starter may finish the full duration after the window closes"))
+    access_code = StringField(_l("Access code (optional)"), validators=[Optional(), Length(max=20)],
+                              description=_l("Given out by the proctor in the room; candidates type it to start."))
+    shuffle_questions = BooleanField(_l("Shuffle questions within each section"), default=True)
+    shuffle_options = BooleanField(_l("Shuffle options"), default=True)
+    pass_score = DecimalField(_l("Pass mark (points)"), places=2, default=60,
+                              validators=[DataRequired(), NumberRange(min=0, max=1000)])
+    review_policy = SelectField(_l("Review"), choices=choices(ReviewPolicy.pairs()))
+    multiple_rule = SelectField(_l("Multiple-choice scoring"), choices=choices(MultipleRule.pairs()))
+    partial_fraction = DecimalField(_l("Share of the points for a correct subset"), places=3, default=0.5,
+                                    validators=[DataRequired(), NumberRange(min=0, max=1)])
+    grace_seconds = IntegerField(_l("Grace for saves in flight (seconds)"), default=15,
+                                 validators=[DataRequired(), NumberRange(min=0, max=120)])
+
+    def __init__(self, *args, obj=None, **kwargs):
+        super().__init__(*args, obj=obj, **kwargs)
+        if obj is not None and not self.is_submitted():
+            tz = get_timezone()
+            self.opens_at.data = obj.opens_at.astimezone(tz).replace(tzinfo=None)
+            self.closes_at.data = obj.closes_at.astimezone(tz).replace(tzinfo=None)
+            self.level.data = obj.level.value
+            self.review_policy.data = obj.review_policy.value
+            self.multiple_rule.data = obj.multiple_rule.value
+
+    def fields(self) -> dict:
+        return {
+            "title": self.title.data, "event": self.event.data or "", "level": Level(self.level.data),
+            "duration_minutes": self.duration_minutes.data, "opens_at": _utc(self.opens_at.data),
+            "closes_at": _utc(self.closes_at.data), "allow_overrun": self.allow_overrun.data,
+            "access_code": (self.access_code.data or "").upper(),
+            "shuffle_questions": self.shuffle_questions.data, "shuffle_options": self.shuffle_options.data,
+            "pass_score": self.pass_score.data, "review_policy": ReviewPolicy(self.review_policy.data),
+            "multiple_rule": MultipleRule(self.multiple_rule.data), "partial_fraction": self.partial_fraction.data,
+            "grace_seconds": self.grace_seconds.data,
+        }
+
+
+class SectionForm(BaseForm):
+    title = StringField(_l("Section title"), validators=[Optional(), Length(max=80)])
+    type = SelectField(_l("Type"), choices=choices(QuestionType.pairs()))
+    points = DecimalField(_l("Points each"), places=2, validators=[DataRequired(), NumberRange(min=0.5, max=100)])
+
+    def quotas(self) -> list[dict]:
+        rows = []
+        for i in range(QUOTA_ROWS):
+            count = self[f"count_{i}"].data
+            if count:
+                module, difficulty = self[f"module_{i}"].data, self[f"difficulty_{i}"].data
+                rows.append({"count": count, "module": int(module) if module else None,
+                             "level": self[f"level_{i}"].data or None,
+                             "difficulty": int(difficulty) if difficulty else None})
+        return rows
+
+    def quota_rows(self):
+        return [(self[f"count_{i}"], self[f"module_{i}"], self[f"level_{i}"], self[f"difficulty_{i}"])
+                for i in range(QUOTA_ROWS)]
+
+
+for _i in range(QUOTA_ROWS):
+    setattr(SectionForm, f"count_{_i}",
+            IntegerField(_l("Questions"), validators=[Optional(), NumberRange(min=1, max=200)]))
+    setattr(SectionForm, f"module_{_i}",
+            SelectField(_l("Module"), choices=choices(module_pairs(), blank=_l("Any"))))
+    setattr(SectionForm, f"level_{_i}", SelectField(_l("Level"), choices=choices(Level.pairs(), blank=_l("Any"))))
+    setattr(SectionForm, f"difficulty_{_i}", SelectField(
+        _l("Difficulty"), choices=choices([(str(d), str(d)) for d in range(1, 6)], blank=_l("Any"))))
+
+
+class RosterForm(BaseForm):
+    names = TextAreaField(_l("Usernames of candidates"), validators=[DataRequired(), Length(max=20000)],
+                          description=_l("One per line, or separated by commas or spaces."))
+
+    def usernames(self) -> list[str]:
+        return list(dict.fromkeys(n.lower() for n in re.split(r"[\s,，;；]+", self.names.data or "") if n))
+
+
+class ProctorActionForm(BaseForm):
+    reason = StringField(_l("Reason"), validators=[Optional(), Length(max=500)])
+
+
+class ExtraTimeForm(BaseForm):
+    user = HiddenField()
+    minutes = IntegerField(_l("Minutes"), validators=[DataRequired(), NumberRange(min=1, max=120)])
+    reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
+
+
+class CompensateForm(BaseForm):
+    minutes = IntegerField(_l("Minutes"), validators=[DataRequired(), NumberRange(min=1, max=120)])
+    reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
+
+
+class ReopenForm(BaseForm):
+    minutes = IntegerField(_l("Minutes"), validators=[DataRequired(), NumberRange(min=1, max=120)])
+    reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=500)])

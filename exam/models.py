@@ -1,0 +1,282 @@
+"""Exams, their blueprints and rosters; frozen per-candidate papers; attempts, answers and the
+append-only records (answer events in a hash chain, integrity events)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core import clock
+from core.extensions import db
+from core.models import Immutable, LabelledEnum, PublicIdMixin, TimestampMixin
+from question_bank.models import Level, QuestionType
+
+
+def _enum(enum_cls, length=20):
+    return db.Enum(enum_cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
+
+
+Points = Numeric(8, 2)
+
+
+class ExamStatus(LabelledEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    CLOSED = "closed"
+
+    @classmethod
+    def labels(cls):
+        return {cls.DRAFT: _l("Draft"), cls.PUBLISHED: _l("Published"), cls.CLOSED: _l("Closed")}
+
+
+class MultipleRule(LabelledEnum):
+    ALL_OR_NOTHING = "all_or_nothing"
+    PARTIAL = "partial"
+
+    @classmethod
+    def labels(cls):
+        return {cls.ALL_OR_NOTHING: _l("All or nothing"),
+                cls.PARTIAL: _l("Partial credit for a correct subset with no wrong option")}
+
+
+class ReviewPolicy(LabelledEnum):
+    NEVER = "never"
+    AFTER_RELEASE = "after_release"
+
+    @classmethod
+    def labels(cls):
+        return {cls.NEVER: _l("Candidates see only their scores"),
+                cls.AFTER_RELEASE: _l("Candidates may review answers and keys once results are released")}
+
+
+class AttemptStatus(LabelledEnum):
+    IN_PROGRESS = "in_progress"
+    SUBMITTED = "submitted"
+    AUTO_SUBMITTED = "auto_submitted"
+
+    @classmethod
+    def labels(cls):
+        return {cls.IN_PROGRESS: _l("In progress"), cls.SUBMITTED: _l("Submitted"),
+                cls.AUTO_SUBMITTED: _l("Submitted automatically")}
+
+
+class Exam(PublicIdMixin, TimestampMixin, db.Model):
+    __tablename__ = "exams"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(120), nullable=False)
+    event: Mapped[str] = mapped_column(String(120), nullable=False, default="")
+    level: Mapped[Level] = mapped_column(_enum(Level), nullable=False)
+    duration_minutes: Mapped[int] = mapped_column(nullable=False, default=60)
+    opens_at: Mapped[datetime] = mapped_column(nullable=False)
+    closes_at: Mapped[datetime] = mapped_column(nullable=False)
+    allow_overrun: Mapped[bool] = mapped_column(nullable=False, default=False)
+    access_code: Mapped[str] = mapped_column(String(20), nullable=False, default="")
+    shuffle_questions: Mapped[bool] = mapped_column(nullable=False, default=True)
+    shuffle_options: Mapped[bool] = mapped_column(nullable=False, default=True)
+    pass_score: Mapped[Decimal] = mapped_column(Points, nullable=False, default=Decimal("60"))
+    review_policy: Mapped[ReviewPolicy] = mapped_column(_enum(ReviewPolicy), nullable=False,
+                                                        default=ReviewPolicy.NEVER)
+    multiple_rule: Mapped[MultipleRule] = mapped_column(_enum(MultipleRule), nullable=False,
+                                                        default=MultipleRule.ALL_OR_NOTHING)
+    partial_fraction: Mapped[Decimal] = mapped_column(Numeric(4, 3), nullable=False, default=Decimal("0.5"))
+    grace_seconds: Mapped[int] = mapped_column(nullable=False, default=15)
+    status: Mapped[ExamStatus] = mapped_column(_enum(ExamStatus), nullable=False, default=ExamStatus.DRAFT)
+    published_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # The question versions the papers are drawn from, frozen at publication, so a late paper is
+    # drawn from the same pool and any paper can be regenerated from its seed for an audit.
+    pool: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    results_released_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+    sections: Mapped[list[ExamSection]] = relationship(
+        back_populates="exam", order_by="ExamSection.position", cascade="all, delete-orphan")
+    roster: Mapped[list[ExamCandidate]] = relationship(back_populates="exam", cascade="all, delete-orphan")
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def total_points(self) -> Decimal:
+        return sum((s.points * s.count for s in self.sections), Decimal(0))
+
+
+class ExamSection(db.Model):
+    __tablename__ = "exam_sections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    exam_id: Mapped[int] = mapped_column(ForeignKey("exams.id", ondelete="CASCADE"), nullable=False)
+    position: Mapped[int] = mapped_column(nullable=False)
+    title: Mapped[str] = mapped_column(String(80), nullable=False, default="")
+    type: Mapped[QuestionType] = mapped_column(_enum(QuestionType), nullable=False)
+    points: Mapped[Decimal] = mapped_column(Points, nullable=False)
+
+    exam: Mapped[Exam] = relationship(back_populates="sections")
+    quotas: Mapped[list[ExamQuota]] = relationship(
+        back_populates="section", order_by="ExamQuota.id", cascade="all, delete-orphan")
+
+    __table_args__ = (UniqueConstraint("exam_id", "position"),)
+
+    @property
+    def count(self) -> int:
+        return sum(q.count for q in self.quotas)
+
+
+class ExamQuota(db.Model):
+    __tablename__ = "exam_quotas"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    section_id: Mapped[int] = mapped_column(ForeignKey("exam_sections.id", ondelete="CASCADE"), nullable=False)
+    count: Mapped[int] = mapped_column(nullable=False)
+    module: Mapped[int | None] = mapped_column(nullable=True)
+    level: Mapped[Level | None] = mapped_column(_enum(Level), nullable=True)
+    difficulty: Mapped[int | None] = mapped_column(nullable=True)
+
+    section: Mapped[ExamSection] = relationship(back_populates="quotas")
+
+
+class ExamCandidate(db.Model):
+    """A candidate admitted to an exam, with any extra time granted to them."""
+
+    __tablename__ = "exam_candidates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    exam_id: Mapped[int] = mapped_column(ForeignKey("exams.id", ondelete="CASCADE"), nullable=False)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
+    extra_minutes: Mapped[int] = mapped_column(nullable=False, default=0)
+
+    exam: Mapped[Exam] = relationship(back_populates="roster")
+    user = relationship("User")
+
+    __table_args__ = (UniqueConstraint("exam_id", "user_id"),)
+
+
+class Paper(PublicIdMixin, db.Model):
+    """A candidate's frozen paper: the exact question versions, their order, option order, seed."""
+
+    __tablename__ = "papers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    exam_id: Mapped[int] = mapped_column(ForeignKey("exams.id"), nullable=False)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    seed: Mapped[str] = mapped_column(String(40), nullable=False)
+    generated_at: Mapped[datetime] = mapped_column(nullable=False, default=clock.now)
+
+    items: Mapped[list[PaperItem]] = relationship(
+        back_populates="paper", order_by="PaperItem.position", cascade="all, delete-orphan")
+    exam: Mapped[Exam] = relationship()
+    user = relationship("User")
+
+    __table_args__ = (UniqueConstraint("exam_id", "user_id"),)
+
+
+class PaperItem(db.Model):
+    __tablename__ = "paper_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    paper_id: Mapped[int] = mapped_column(ForeignKey("papers.id", ondelete="CASCADE"), nullable=False)
+    position: Mapped[int] = mapped_column(nullable=False)
+    section_id: Mapped[int] = mapped_column(ForeignKey("exam_sections.id"), nullable=False)
+    question_version_id: Mapped[int] = mapped_column(ForeignKey("question_versions.id"), nullable=False)
+    option_order: Mapped[list] = mapped_column(JSON, nullable=False)
+    points: Mapped[Decimal] = mapped_column(Points, nullable=False)
+
+    paper: Mapped[Paper] = relationship(back_populates="items")
+    section: Mapped[ExamSection] = relationship()
+    version = relationship("QuestionVersion")
+
+    __table_args__ = (UniqueConstraint("paper_id", "position"),)
+
+
+class Attempt(PublicIdMixin, db.Model):
+    __tablename__ = "attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    exam_id: Mapped[int] = mapped_column(ForeignKey("exams.id"), nullable=False)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    paper_id: Mapped[int] = mapped_column(ForeignKey("papers.id"), nullable=False, unique=True)
+    status: Mapped[AttemptStatus] = mapped_column(_enum(AttemptStatus), nullable=False, index=True)
+    started_at: Mapped[datetime] = mapped_column(nullable=False)
+    deadline: Mapped[datetime] = mapped_column(nullable=False, index=True)
+    submitted_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    submitted_by: Mapped[str] = mapped_column(String(20), nullable=False, default="")
+    # The device (browser session) that may answer; a new start from elsewhere takes it over.
+    device_token: Mapped[str] = mapped_column(String(40), nullable=False)
+    chain_head: Mapped[str] = mapped_column(String(64), nullable=False)
+    score: Mapped[Decimal | None] = mapped_column(Points, nullable=True)
+    section_scores: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    receipt_digest: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+    answered_count: Mapped[int] = mapped_column(nullable=False, default=0)
+    focus_losses: Mapped[int] = mapped_column(nullable=False, default=0)
+    last_seen_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    reopen_count: Mapped[int] = mapped_column(nullable=False, default=0)
+
+    exam: Mapped[Exam] = relationship()
+    paper: Mapped[Paper] = relationship()
+    user = relationship("User")
+    answers: Mapped[list[Answer]] = relationship(back_populates="attempt", cascade="all, delete-orphan")
+
+    # One attempt per candidate per exam: guarded here and by a row lock in start_attempt.
+    __table_args__ = (UniqueConstraint("exam_id", "user_id"),)
+
+    @property
+    def open(self) -> bool:
+        return self.status is AttemptStatus.IN_PROGRESS
+
+
+class Answer(db.Model):
+    """The latest acknowledged response to one paper item (the events keep every change)."""
+
+    __tablename__ = "answers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id", ondelete="CASCADE"), nullable=False)
+    item_id: Mapped[int] = mapped_column(ForeignKey("paper_items.id"), nullable=False)
+    response: Mapped[object | None] = mapped_column(JSON, nullable=True)
+    flagged: Mapped[bool] = mapped_column(nullable=False, default=False)
+    seq: Mapped[int] = mapped_column(nullable=False)
+    saved_at: Mapped[datetime] = mapped_column(nullable=False)
+    score: Mapped[Decimal | None] = mapped_column(Points, nullable=True)
+    correct: Mapped[bool | None] = mapped_column(nullable=True)
+
+    attempt: Mapped[Attempt] = relationship(back_populates="answers")
+    item: Mapped[PaperItem] = relationship()
+
+    __table_args__ = (UniqueConstraint("attempt_id", "item_id"),)
+
+
+class AnswerEvent(Immutable, db.Model):
+    """Every accepted save, in a hash chain per attempt."""
+
+    __tablename__ = "answer_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id"), nullable=False)
+    item_id: Mapped[int] = mapped_column(ForeignKey("paper_items.id"), nullable=False)
+    seq: Mapped[int] = mapped_column(nullable=False)
+    response: Mapped[object | None] = mapped_column(JSON, nullable=True)
+    flagged: Mapped[bool] = mapped_column(nullable=False, default=False)
+    at: Mapped[datetime] = mapped_column(nullable=False)
+    address: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+    user_agent: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    prev_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    hash: Mapped[str] = mapped_column(String(64), nullable=False)
+
+    __table_args__ = (Index("ix_answer_events_attempt", "attempt_id", "id"),)
+
+
+class IntegrityEvent(Immutable, db.Model):
+    """Focus lost or regained, page hidden, device taken over: what the proctor sees."""
+
+    __tablename__ = "integrity_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id"), nullable=False, index=True)
+    kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    at: Mapped[datetime] = mapped_column(nullable=False)
+    address: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+    user_agent: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    detail: Mapped[str] = mapped_column(Text, nullable=False, default="")

@@ -1,0 +1,201 @@
+"""Pure rules of the theory exam: drawing a paper from a blueprint, the deadline, grading, and the
+hash chain of answer events. No Flask, no database: plain data in, frozen dataclasses out."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from question_bank import rules as qrules
+
+CHOICE_TYPES = {"single", "multiple"}
+
+
+@dataclass(frozen=True)
+class PoolItem:
+    """An active question's current version, as the draw sees it."""
+
+    version_id: int
+    type: str
+    module: int
+    level: str
+    difficulty: int
+    option_keys: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Quota:
+    """`count` questions matching module/level/difficulty (None matches anything)."""
+
+    count: int
+    module: int | None = None
+    level: str | None = None
+    difficulty: int | None = None
+
+    def matches(self, item: PoolItem) -> bool:
+        return ((self.module is None or item.module == self.module)
+                and (self.level is None or item.level == self.level)
+                and (self.difficulty is None or item.difficulty == self.difficulty))
+
+
+@dataclass(frozen=True)
+class Section:
+    key: int  # the section's id or position
+    type: str
+    points: Decimal
+    quotas: tuple[Quota, ...]
+
+    @property
+    def count(self) -> int:
+        return sum(q.count for q in self.quotas)
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    section: int
+    quota: int  # index of the quota in its section
+    needed: int
+    available: int
+
+
+@dataclass(frozen=True)
+class DrawnItem:
+    position: int
+    section: int
+    version_id: int
+    option_order: tuple[str, ...]
+    points: Decimal
+
+
+def _candidates(pool: Sequence[PoolItem], section: Section, quota: Quota, used: set[int]) -> list[PoolItem]:
+    return [p for p in pool if p.type == section.type and quota.matches(p) and p.version_id not in used]
+
+
+def shortfalls(sections: Sequence[Section], pool: Sequence[PoolItem]) -> list[Shortfall]:
+    """Quotas the pool cannot fill, taking quotas in order without reusing a question (the same
+    order the draw uses, so a blueprint that passes here can always be drawn)."""
+    used: set[int] = set()
+    short = []
+    for section in sections:
+        for i, quota in enumerate(section.quotas):
+            available = sorted(_candidates(pool, section, quota, used), key=lambda p: p.version_id)
+            if len(available) < quota.count:
+                short.append(Shortfall(section.key, i, quota.count, len(available)))
+            used.update(p.version_id for p in available[:quota.count])
+    return short
+
+
+def draw(sections: Sequence[Section], pool: Sequence[PoolItem], *, seed: str, shuffle_questions: bool,
+         shuffle_options: bool) -> list[DrawnItem]:
+    """One candidate's paper. The same sections, pool and seed always give the same paper, so any
+    paper can be regenerated for an audit. Raises ValueError when a quota cannot be filled."""
+    rng = random.Random(seed)
+    used: set[int] = set()
+    items: list[DrawnItem] = []
+    position = 0
+    for section in sections:
+        chosen: list[PoolItem] = []
+        for quota in section.quotas:
+            available = sorted(_candidates(pool, section, quota, used), key=lambda p: p.version_id)
+            if len(available) < quota.count:
+                raise ValueError(f"section {section.key}: quota needs {quota.count}, pool has {len(available)}")
+            picked = rng.sample(available, quota.count)
+            used.update(p.version_id for p in picked)
+            chosen.extend(picked)
+        if shuffle_questions:
+            rng.shuffle(chosen)
+        for item in chosen:
+            order = list(item.option_keys)
+            if shuffle_options and item.type in CHOICE_TYPES:
+                rng.shuffle(order)
+            position += 1
+            items.append(DrawnItem(position, section.key, item.version_id, tuple(order), section.points))
+    return items
+
+
+def deadline(*, started_at: datetime, duration_minutes: int, extra_minutes: int, closes_at: datetime | None,
+             allow_overrun: bool) -> datetime:
+    """Start + duration + the candidate's extra time, never past the window's close unless allowed."""
+    end = started_at + timedelta(minutes=duration_minutes + extra_minutes)
+    if closes_at is not None and not allow_overrun and end > closes_at:
+        return closes_at
+    return end
+
+
+# --- grading -----------------------------------------------------------------------------------
+
+CENT = Decimal("0.01")
+
+
+def money(value) -> Decimal:
+    """Scores are kept to two decimals, rounded half up: done here and nowhere else."""
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class Grade:
+    score: Decimal
+    correct: bool
+    partial: bool = False
+
+
+def grade(qtype: str, response, key, *, points: Decimal, multiple_rule: str, partial_fraction: Decimal) -> Grade:
+    """The score of one response. `multiple_rule` is "all_or_nothing" or "partial": a correct
+    subset with no wrong option then earns `partial_fraction` of the points."""
+    if response is None or response == [] or response == "":
+        return Grade(money(0), False)
+    outcome = qrules.check(qtype, response, key)
+    if outcome.correct:
+        return Grade(money(points), True)
+    if qtype == "multiple" and outcome.partial and multiple_rule == "partial":
+        return Grade(money(Decimal(points) * Decimal(partial_fraction)), False, partial=True)
+    return Grade(money(0), False)
+
+
+def response_problem(qtype: str, response, option_keys: Sequence[str], blanks: int) -> str | None:
+    """Why a response has the wrong shape for its question (None when it is fine). An empty
+    response (None) clears the answer."""
+    if response is None:
+        return None
+    if qtype == "single":
+        return None if isinstance(response, str) and response in option_keys else "not_an_option"
+    if qtype == "multiple":
+        if not isinstance(response, list) or not all(isinstance(r, str) for r in response):
+            return "not_a_list"
+        if len(set(response)) != len(response) or not set(response) <= set(option_keys):
+            return "not_an_option"
+        return None
+    if qtype == "true_false":
+        return None if isinstance(response, bool) else "not_true_false"
+    if qtype == "fill_blank":
+        if (not isinstance(response, list) or len(response) != blanks
+                or not all(isinstance(r, str) and len(r) <= 200 for r in response)):
+            return "bad_blanks"
+        return None
+    return "unknown_type"
+
+
+# --- the answer record -------------------------------------------------------------------------
+
+GENESIS = "0" * 64
+
+
+def chain_hash(previous: str, *, attempt: str, item: int, seq: int, response, flagged: bool, at: datetime) -> str:
+    """Each saved answer event hashes the one before it: altering or removing any event breaks
+    every hash after it, so the record can settle a dispute."""
+    body = json.dumps({"prev": previous, "attempt": attempt, "item": item, "seq": seq, "response": response,
+                       "flagged": flagged, "at": at.isoformat()}, sort_keys=True, ensure_ascii=False,
+                      separators=(",", ":"))
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def answers_digest(answers: dict[int, object]) -> str:
+    """Digest of the final answers (position → response) printed on the receipt."""
+    body = json.dumps({str(k): v for k, v in sorted(answers.items())}, sort_keys=True, ensure_ascii=False,
+                      separators=(",", ":"))
+    return hashlib.sha256(body.encode()).hexdigest()

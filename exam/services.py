@@ -1,0 +1,430 @@
+"""Exam services: blueprint checks, publication and papers, attempts, autosave, submission,
+grading, deadlines and the proctor's actions. They flush and audit; they never commit."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from flask_babel import format_datetime
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from accounts.models import User
+from core import audit
+from core.errors import Conflict, DomainError, NotAllowed
+from core.extensions import scheduler
+from exam import rules
+from exam.models import (
+    Answer,
+    AnswerEvent,
+    Attempt,
+    AttemptStatus,
+    Exam,
+    ExamCandidate,
+    ExamStatus,
+    IntegrityEvent,
+    Paper,
+    PaperItem,
+)
+from question_bank.models import Level, Question, QuestionStatus, QuestionVersion
+
+LEVEL_ORDER = [Level.JUNIOR, Level.INTERMEDIATE, Level.SENIOR]
+
+
+class TimeUp(Conflict):
+    """The attempt's time is over (or it was submitted): nothing more is saved."""
+
+
+class TakenOver(Conflict):
+    """Another device has taken the attempt over."""
+
+
+# --- blueprint and pool ------------------------------------------------------------------------
+
+
+def blueprint(exam: Exam) -> list[rules.Section]:
+    return [
+        rules.Section(
+            key=s.id, type=s.type.value, points=s.points,
+            quotas=tuple(rules.Quota(q.count, q.module, q.level.value if q.level else None, q.difficulty)
+                         for q in s.quotas),
+        )
+        for s in exam.sections
+    ]
+
+
+def _pool_items(session: Session, version_ids) -> list[rules.PoolItem]:
+    versions = session.scalars(select(QuestionVersion).where(QuestionVersion.id.in_(list(version_ids)))).all()
+    return [rules.PoolItem(v.id, v.type.value, v.module, v.level.value, v.difficulty,
+                           tuple(o["key"] for o in v.options)) for v in versions]
+
+
+def current_pool_ids(session: Session, exam: Exam) -> list[int]:
+    """Active questions at the exam's level or below (higher levels include the lower ones)."""
+    levels = LEVEL_ORDER[: LEVEL_ORDER.index(exam.level) + 1]
+    return sorted(session.scalars(
+        select(QuestionVersion.id)
+        .join(Question, Question.current_version_id == QuestionVersion.id)
+        .where(Question.status == QuestionStatus.ACTIVE, QuestionVersion.level.in_(levels))
+    ))
+
+
+def shortfalls(session: Session, exam: Exam) -> list[rules.Shortfall]:
+    ids = exam.pool if exam.pool is not None else current_pool_ids(session, exam)
+    return rules.shortfalls(blueprint(exam), _pool_items(session, ids))
+
+
+def describe_shortfall(exam: Exam, short: rules.Shortfall) -> str:
+    section = next(s for s in exam.sections if s.id == short.section)
+    quota = section.quotas[short.quota]
+    parts = [str(section.type.label)]
+    if quota.module:
+        parts.append(str(_l("module %(m)d", m=quota.module)))
+    if quota.level:
+        parts.append(str(quota.level.label))
+    if quota.difficulty:
+        parts.append(str(_l("difficulty %(d)d", d=quota.difficulty)))
+    return str(_l("Section %(n)d (%(what)s) needs %(needed)d questions; the bank has %(available)d.",
+                  n=section.position, what=", ".join(parts), needed=short.needed, available=short.available))
+
+
+# --- publication and papers --------------------------------------------------------------------
+
+
+def generate_paper(session: Session, *, exam: Exam, user: User, seed: str | None = None) -> Paper:
+    if exam.pool is None:
+        raise DomainError(_l("The exam is not published yet."))
+    seed = seed or secrets.token_hex(16)
+    drawn = rules.draw(blueprint(exam), _pool_items(session, exam.pool), seed=seed,
+                       shuffle_questions=exam.shuffle_questions, shuffle_options=exam.shuffle_options)
+    paper = Paper(exam=exam, user_id=user.id, seed=seed)
+    paper.items = [PaperItem(position=d.position, section_id=d.section, question_version_id=d.version_id,
+                             option_order=list(d.option_order), points=d.points) for d in drawn]
+    session.add(paper)
+    session.flush()
+    return paper
+
+
+def regenerate(session: Session, paper: Paper) -> list[rules.DrawnItem]:
+    """The paper drawn again from its exam's frozen pool and its seed (for an audit)."""
+    exam = paper.exam
+    return rules.draw(blueprint(exam), _pool_items(session, exam.pool), seed=paper.seed,
+                      shuffle_questions=exam.shuffle_questions, shuffle_options=exam.shuffle_options)
+
+
+def publish(session: Session, *, exam: Exam, actor: User | None, now: datetime) -> int:
+    """Freeze the pool and generate a paper for everyone on the roster, so that starting costs one
+    small write. Returns the number of papers generated."""
+    if exam.status is not ExamStatus.DRAFT:
+        raise DomainError(_l("Only a draft exam can be published."))
+    if not exam.sections or exam.total_points <= 0:
+        raise DomainError(_l("The exam has no questions: add at least one section."))
+    if exam.closes_at <= exam.opens_at:
+        raise DomainError(_l("The window closes before it opens."))
+    exam.pool = current_pool_ids(session, exam)
+    short = shortfalls(session, exam)
+    if short:
+        exam.pool = None
+        raise DomainError(" ".join(describe_shortfall(exam, s) for s in short))
+    have = set(session.scalars(select(Paper.user_id).where(Paper.exam_id == exam.id)))
+    made = 0
+    for entry in exam.roster:
+        if entry.user_id not in have:
+            generate_paper(session, exam=exam, user=entry.user)
+            made += 1
+    exam.status = ExamStatus.PUBLISHED
+    exam.published_at = now
+    audit.record(session, "exam.publish", target=exam, actor=actor,
+                 after={"papers": made, "pool": len(exam.pool)})
+    return made
+
+
+# --- attempts ----------------------------------------------------------------------------------
+
+
+def roster_entry(session: Session, exam: Exam, user: User, *, lock: bool = False) -> ExamCandidate | None:
+    query = select(ExamCandidate).filter_by(exam_id=exam.id, user_id=user.id)
+    if lock:
+        query = query.with_for_update()
+    return session.scalar(query)
+
+
+def attempt_of(session: Session, exam: Exam, user: User) -> Attempt | None:
+    return session.scalar(select(Attempt).filter_by(exam_id=exam.id, user_id=user.id))
+
+
+def compute_deadline(exam: Exam, entry: ExamCandidate, started_at: datetime) -> datetime:
+    return rules.deadline(started_at=started_at, duration_minutes=exam.duration_minutes,
+                          extra_minutes=entry.extra_minutes, closes_at=exam.closes_at,
+                          allow_overrun=exam.allow_overrun)
+
+
+def start_attempt(session: Session, *, exam: Exam, user: User, now: datetime, access_code: str,
+                  device_token: str, address: str = "", user_agent: str = "") -> Attempt:
+    """Start the candidate's attempt, or resume it on this device (taking it over from another)."""
+    entry = roster_entry(session, exam, user, lock=True)
+    if entry is None or exam.status is ExamStatus.DRAFT:
+        raise NotAllowed(_l("You are not admitted to this exam."))
+    attempt = attempt_of(session, exam, user)
+    if attempt is not None:
+        enforce_deadline(session, attempt, now=now)
+        if not attempt.open:
+            raise TimeUp(_l("You have already submitted this exam."))
+        if attempt.device_token != device_token:
+            session.add(IntegrityEvent(attempt_id=attempt.id, kind="takeover", at=now, address=address,
+                                       user_agent=user_agent[:200]))
+            attempt.device_token = device_token
+        attempt.last_seen_at = now
+        return attempt
+    if exam.status is not ExamStatus.PUBLISHED:
+        raise DomainError(_l("This exam is closed."))
+    if now < exam.opens_at:
+        raise DomainError(_l("The exam opens at %(time)s.", time=format_datetime(exam.opens_at, "HH:mm")))
+    if now >= exam.closes_at:
+        raise DomainError(_l("The exam window has closed."))
+    if exam.access_code and not hmac.compare_digest(exam.access_code.upper(), (access_code or "").strip().upper()):
+        raise DomainError(_l("The access code is wrong. Ask the proctor in the room for it."), field="access_code")
+    paper = session.scalar(select(Paper).filter_by(exam_id=exam.id, user_id=user.id))
+    if paper is None:  # enrolled after publication: the fallback
+        paper = generate_paper(session, exam=exam, user=user)
+    attempt = Attempt(exam=exam, user_id=user.id, paper=paper, status=AttemptStatus.IN_PROGRESS,
+                      started_at=now, deadline=compute_deadline(exam, entry, now), device_token=device_token,
+                      chain_head=rules.GENESIS, last_seen_at=now)
+    session.add(attempt)
+    session.flush()
+    audit.record(session, "exam.start", target=attempt, actor=user, after={"deadline": attempt.deadline})
+    return attempt
+
+
+def is_overdue(attempt: Attempt, now: datetime) -> bool:
+    return attempt.open and now > attempt.deadline + timedelta(seconds=attempt.exam.grace_seconds)
+
+
+def enforce_deadline(session: Session, attempt: Attempt, *, now: datetime) -> bool:
+    """Close an attempt whose time is over (every request checks; the scheduler sweeps)."""
+    if is_overdue(attempt, now):
+        submit(session, attempt=attempt, now=now, by="timer")
+        return True
+    return False
+
+
+@dataclass
+class SaveResult:
+    acks: list[dict] = field(default_factory=list)
+    rejected: list[dict] = field(default_factory=list)
+
+
+def _items_by_id(attempt: Attempt) -> dict[int, PaperItem]:
+    return {item.id: item for item in attempt.paper.items}
+
+
+def save_answers(session: Session, *, attempt: Attempt, device_token: str, saves: list[dict], now: datetime,
+                 address: str = "", user_agent: str = "") -> SaveResult:
+    """Store a batch of saves. A save carries the item, the response, the flag and a sequence
+    number: a save older than the stored one is ignored (but acknowledged), so a stale request
+    never overwrites a newer answer, and re-sending a save is harmless."""
+    if not attempt.open:
+        raise TimeUp(_l("This exam has been submitted; answers can no longer be changed."))
+    if device_token != attempt.device_token:
+        raise TakenOver(_l("This exam was opened on another computer, which now holds it. This page no longer "
+                           "saves answers: close it."))
+    if now > attempt.deadline + timedelta(seconds=attempt.exam.grace_seconds):
+        raise TimeUp(_l("Time is up: the exam closed at %(time)s (server time). This answer was not saved.",
+                        time=format_datetime(attempt.deadline, "HH:mm:ss")))
+    items = _items_by_id(attempt)
+    existing = {a.item_id: a for a in attempt.answers}
+    result = SaveResult()
+    for save in saves:
+        item = items.get(save.get("item")) if isinstance(save, dict) else None
+        seq = save.get("seq") if isinstance(save, dict) else None
+        if item is None or not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
+            result.rejected.append({"item": save.get("item") if isinstance(save, dict) else None,
+                                    "reason": "bad_request"})
+            continue
+        version = item.version
+        response = save.get("response")
+        blanks = len(version.answer) if version.type.value == "fill_blank" else 0
+        problem = rules.response_problem(version.type.value, response, item.option_order, blanks)
+        if problem:
+            result.rejected.append({"item": item.id, "reason": problem})
+            continue
+        if version.type.value == "multiple" and response is not None:
+            response = sorted(response)
+        flagged = bool(save.get("flagged", False))
+        answer = existing.get(item.id)
+        if answer is not None and seq <= answer.seq:
+            result.acks.append({"item": item.id, "seq": answer.seq, "saved_at": answer.saved_at.isoformat()})
+            continue
+        if answer is None:
+            answer = Answer(attempt=attempt, item_id=item.id, seq=seq, saved_at=now)
+            session.add(answer)
+            existing[item.id] = answer
+        answer.response, answer.flagged, answer.seq, answer.saved_at = response, flagged, seq, now
+        digest = rules.chain_hash(attempt.chain_head, attempt=attempt.public_id, item=item.id, seq=seq,
+                                  response=response, flagged=flagged, at=now)
+        session.add(AnswerEvent(attempt_id=attempt.id, item_id=item.id, seq=seq, response=response,
+                                flagged=flagged, at=now, address=address[:64], user_agent=user_agent[:200],
+                                prev_hash=attempt.chain_head, hash=digest))
+        attempt.chain_head = digest
+        result.acks.append({"item": item.id, "seq": seq, "saved_at": now.isoformat()})
+    attempt.answered_count = sum(1 for a in existing.values() if a.response not in (None, [], ""))
+    attempt.last_seen_at = now
+    session.flush()
+    return result
+
+
+def record_events(session: Session, *, attempt: Attempt, kinds: list[str], now: datetime, address: str = "",
+                  user_agent: str = "") -> None:
+    for kind in kinds[:50]:
+        if kind not in ("hidden", "visible", "blur", "focus", "offline", "online"):
+            continue
+        session.add(IntegrityEvent(attempt_id=attempt.id, kind=kind, at=now, address=address[:64],
+                                   user_agent=user_agent[:200]))
+        if kind in ("hidden", "blur"):
+            attempt.focus_losses += 1
+    attempt.last_seen_at = now
+    session.flush()
+
+
+# --- submission and grading --------------------------------------------------------------------
+
+
+def grade_attempt(attempt: Attempt) -> None:
+    exam = attempt.exam
+    answers = {a.item_id: a for a in attempt.answers}
+    sections: dict[str, Decimal] = {}
+    total = Decimal(0)
+    for item in attempt.paper.items:
+        answer = answers.get(item.id)
+        version = item.version
+        graded = rules.grade(version.type.value, answer.response if answer else None, version.answer,
+                             points=item.points, multiple_rule=exam.multiple_rule.value,
+                             partial_fraction=exam.partial_fraction)
+        if answer is not None:
+            answer.score, answer.correct = graded.score, graded.correct
+        key = str(item.section_id)
+        sections[key] = sections.get(key, Decimal(0)) + graded.score
+        total += graded.score
+    attempt.score = rules.money(total)
+    attempt.section_scores = {k: str(rules.money(v)) for k, v in sections.items()}
+
+
+def submit(session: Session, *, attempt: Attempt, now: datetime, by: str, actor: User | None = None) -> Attempt:
+    """Close and grade the attempt. Idempotent: a second submission changes nothing."""
+    if not attempt.open:
+        return attempt
+    grade_attempt(attempt)
+    attempt.status = AttemptStatus.SUBMITTED if by == "candidate" else AttemptStatus.AUTO_SUBMITTED
+    attempt.submitted_at = min(now, attempt.deadline + timedelta(seconds=attempt.exam.grace_seconds)) \
+        if by in ("timer", "scheduler") else now
+    attempt.submitted_by = by
+    positions = {item.id: item.position for item in attempt.paper.items}
+    attempt.receipt_digest = rules.answers_digest(
+        {positions[a.item_id]: a.response for a in attempt.answers if a.response not in (None, [], "")})
+    session.flush()
+    audit.record(session, "exam.submit", target=attempt, actor=actor,
+                 after={"by": by, "answers": attempt.answered_count, "score": attempt.score})
+    return attempt
+
+
+@scheduler.job("exam.close_overdue", trigger="interval", seconds=30)
+def close_overdue(session: Session, *, now: datetime) -> int:
+    """Submit every attempt whose time (and grace) is over, even if the candidate never returns."""
+    overdue = session.scalars(
+        select(Attempt).where(Attempt.status == AttemptStatus.IN_PROGRESS, Attempt.deadline < now)
+        .options(selectinload(Attempt.answers)).with_for_update(skip_locked=True)
+    ).all()
+    closed = 0
+    for attempt in overdue:
+        if is_overdue(attempt, now):
+            submit(session, attempt=attempt, now=now, by="scheduler")
+            closed += 1
+    return closed
+
+
+def verify_chain(session: Session, attempt: Attempt) -> bool:
+    """Recompute the hash chain from the stored events; True when it ends at the attempt's head."""
+    head = rules.GENESIS
+    events = session.scalars(select(AnswerEvent).where(AnswerEvent.attempt_id == attempt.id)
+                             .order_by(AnswerEvent.id))
+    for e in events:
+        if e.prev_hash != head:
+            return False
+        head = rules.chain_hash(head, attempt=attempt.public_id, item=e.item_id, seq=e.seq, response=e.response,
+                                flagged=e.flagged, at=e.at)
+        if head != e.hash:
+            return False
+    return head == attempt.chain_head
+
+
+# --- proctor -----------------------------------------------------------------------------------
+
+
+def grant_extra_time(session: Session, *, exam: Exam, user: User, minutes: int, reason: str, actor: User,
+                     now: datetime) -> ExamCandidate:
+    if not reason.strip():
+        raise DomainError(_l("Give a reason."), field="reason")
+    entry = roster_entry(session, exam, user, lock=True)
+    if entry is None:
+        raise DomainError(_l("The candidate is not on this exam's roster."))
+    entry.extra_minutes += minutes
+    attempt = attempt_of(session, exam, user)
+    if attempt is not None and attempt.open:
+        attempt.deadline = compute_deadline(exam, entry, attempt.started_at)
+    audit.record(session, "exam.extra_time", target=exam, actor=actor, comment=reason,
+                 after={"user": user.username, "minutes": minutes, "total_extra": entry.extra_minutes})
+    return entry
+
+
+def compensate(session: Session, *, exam: Exam, minutes: int, reason: str, actor: User, now: datetime) -> int:
+    """Give every candidate still answering `minutes` more after an incident (network or power
+    loss). Compensation repays lost time, so it may run past the window's close."""
+    if not reason.strip():
+        raise DomainError(_l("Give a reason."), field="reason")
+    attempts = session.scalars(select(Attempt).where(Attempt.exam_id == exam.id,
+                                                     Attempt.status == AttemptStatus.IN_PROGRESS)
+                               .with_for_update()).all()
+    for attempt in attempts:
+        attempt.deadline = attempt.deadline + timedelta(minutes=minutes)
+    audit.record(session, "exam.compensate", target=exam, actor=actor, comment=reason,
+                 after={"minutes": minutes, "attempts": len(attempts)})
+    return len(attempts)
+
+
+def force_submit(session: Session, *, attempt: Attempt, reason: str, actor: User, now: datetime) -> None:
+    if not reason.strip():
+        raise DomainError(_l("Give a reason."), field="reason")
+    submit(session, attempt=attempt, now=now, by="proctor", actor=actor)
+    audit.record(session, "exam.force_submit", target=attempt, actor=actor, comment=reason)
+
+
+def reopen(session: Session, *, attempt: Attempt, minutes: int, reason: str, actor: User, now: datetime) -> None:
+    if not reason.strip():
+        raise DomainError(_l("Give a reason."), field="reason")
+    if attempt.open:
+        raise DomainError(_l("The attempt is still open."))
+    before = {"status": attempt.status.value, "score": attempt.score}
+    attempt.status = AttemptStatus.IN_PROGRESS
+    attempt.deadline = now + timedelta(minutes=minutes)
+    attempt.submitted_at = None
+    attempt.score = None
+    attempt.reopen_count += 1
+    audit.record(session, "exam.reopen", target=attempt, actor=actor, comment=reason, before=before,
+                 after={"status": attempt.status.value, "deadline": attempt.deadline})
+
+
+def release_results(session: Session, *, exam: Exam, actor: User, now: datetime) -> None:
+    if exam.results_released_at is not None:
+        return
+    open_attempts = session.scalar(select(Attempt.id).where(Attempt.exam_id == exam.id,
+                                                            Attempt.status == AttemptStatus.IN_PROGRESS).limit(1))
+    if open_attempts is not None:
+        raise DomainError(_l("Some candidates are still answering: results can be released once every attempt "
+                             "is submitted."))
+    exam.results_released_at = now
+    audit.record(session, "exam.release_results", target=exam, actor=actor)
