@@ -320,8 +320,8 @@ def submit(session: Session, *, attempt: Attempt, now: datetime, by: str, actor:
         return attempt
     grade_attempt(attempt)
     attempt.status = AttemptStatus.SUBMITTED if by == "candidate" else AttemptStatus.AUTO_SUBMITTED
-    attempt.submitted_at = min(now, attempt.deadline + timedelta(seconds=attempt.exam.grace_seconds)) \
-        if by in ("timer", "scheduler") else now
+    # Closed by the clock: the exam ended at the deadline, whenever the sweep noticed it.
+    attempt.submitted_at = attempt.deadline if by in ("timer", "scheduler") else now
     attempt.submitted_by = by
     positions = {item.id: item.position for item in attempt.paper.items}
     attempt.receipt_digest = rules.answers_digest(
