@@ -3,6 +3,9 @@ and, for signed-in users, on their account. Times are stored in UTC and shown in
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
 from flask import current_app, has_request_context, request
 from flask_babel import format_datetime, get_locale
 from flask_login import current_user
@@ -28,6 +31,20 @@ def select_locale() -> str:
 
 def select_timezone() -> str:
     return current_app.config["TIMEZONE"]
+
+
+def zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config["TIMEZONE"])
+
+
+def local_to_utc(value: datetime) -> datetime:
+    """A naive date-time as typed by a user (the platform's time zone) → aware UTC."""
+    return value.replace(tzinfo=zone()).astimezone(UTC)
+
+
+def utc_to_local(value: datetime) -> datetime:
+    """A stored (UTC) date-time → naive local time, for form fields."""
+    return value.astimezone(zone()).replace(tzinfo=None)
 
 
 def html_lang() -> str:

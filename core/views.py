@@ -14,7 +14,6 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import get_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -26,7 +25,7 @@ from core.audit import AuditLog
 from core.excel import xlsx_response
 from core.extensions import db
 from core.forms import AuditFilterForm
-from core.i18n import LOCALE_COOKIE, format_dt
+from core.i18n import LOCALE_COOKIE, format_dt, local_to_utc
 
 bp = Blueprint("core", __name__)
 
@@ -65,7 +64,7 @@ def set_language():
 
 
 def _local_day_start(day) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=get_timezone())
+    return local_to_utc(datetime.combine(day, time.min))
 
 
 @bp.route("/admin/audit")

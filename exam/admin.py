@@ -84,7 +84,7 @@ def add_to_roster(session: Session, *, exam: Exam, usernames: list[str], actor: 
             problems.append(str(_l("unknown: %(names)s", names=", ".join(unknown))))
         if not_candidates:
             problems.append(str(_l("not candidates: %(names)s", names=", ".join(not_candidates))))
-        raise DomainError(_l("Nobody was added (%(problems)s).", problems="; ".join(problems)), field="names")
+        raise DomainError(_l("Nobody was added (%(problems)s).", problems="; ".join(problems)))
     have = {e.user_id for e in exam.roster}
     added = 0
     for username in usernames:

@@ -1,9 +1,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
 
-from flask_babel import get_timezone
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
@@ -18,17 +16,11 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from core.forms import BaseForm, choices
+from core.i18n import local_to_utc, utc_to_local
 from exam.models import MultipleRule, ReviewPolicy
 from question_bank.models import Level, QuestionType, module_pairs
 
 QUOTA_ROWS = 4
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    """A local date-time from the form, in the platform's time zone, as an aware datetime."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=get_timezone()) if value.tzinfo is None else value
 
 
 class StartForm(BaseForm):
@@ -60,9 +52,8 @@ class ExamForm(BaseForm):
     def __init__(self, *args, obj=None, **kwargs):
         super().__init__(*args, obj=obj, **kwargs)
         if obj is not None and not self.is_submitted():
-            tz = get_timezone()
-            self.opens_at.data = obj.opens_at.astimezone(tz).replace(tzinfo=None)
-            self.closes_at.data = obj.closes_at.astimezone(tz).replace(tzinfo=None)
+            self.opens_at.data = utc_to_local(obj.opens_at)
+            self.closes_at.data = utc_to_local(obj.closes_at)
             self.level.data = obj.level.value
             self.review_policy.data = obj.review_policy.value
             self.multiple_rule.data = obj.multiple_rule.value
@@ -70,8 +61,8 @@ class ExamForm(BaseForm):
     def fields(self) -> dict:
         return {
             "title": self.title.data, "event": self.event.data or "", "level": Level(self.level.data),
-            "duration_minutes": self.duration_minutes.data, "opens_at": _utc(self.opens_at.data),
-            "closes_at": _utc(self.closes_at.data), "allow_overrun": self.allow_overrun.data,
+            "duration_minutes": self.duration_minutes.data, "opens_at": local_to_utc(self.opens_at.data),
+            "closes_at": local_to_utc(self.closes_at.data), "allow_overrun": self.allow_overrun.data,
             "access_code": (self.access_code.data or "").upper(),
             "shuffle_questions": self.shuffle_questions.data, "shuffle_options": self.shuffle_options.data,
             "pass_score": self.pass_score.data, "review_policy": ReviewPolicy(self.review_policy.data),
@@ -105,10 +96,11 @@ for _i in range(QUOTA_ROWS):
     setattr(SectionForm, f"count_{_i}",
             IntegerField(_l("Questions"), validators=[Optional(), NumberRange(min=1, max=200)]))
     setattr(SectionForm, f"module_{_i}",
-            SelectField(_l("Module"), choices=choices(module_pairs(), blank=_l("Any"))))
-    setattr(SectionForm, f"level_{_i}", SelectField(_l("Level"), choices=choices(Level.pairs(), blank=_l("Any"))))
+            SelectField(_l("Module"), choices=choices(module_pairs(), blank=_l("Any")), default=""))
+    setattr(SectionForm, f"level_{_i}",
+            SelectField(_l("Level"), choices=choices(Level.pairs(), blank=_l("Any")), default=""))
     setattr(SectionForm, f"difficulty_{_i}", SelectField(
-        _l("Difficulty"), choices=choices([(str(d), str(d)) for d in range(1, 6)], blank=_l("Any"))))
+        _l("Difficulty"), choices=choices([(str(d), str(d)) for d in range(1, 6)], blank=_l("Any")), default=""))
 
 
 class RosterForm(BaseForm):

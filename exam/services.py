@@ -228,6 +228,9 @@ def save_answers(session: Session, *, attempt: Attempt, device_token: str, saves
     """Store a batch of saves. A save carries the item, the response, the flag and a sequence
     number: a save older than the stored one is ignored (but acknowledged), so a stale request
     never overwrites a newer answer, and re-sending a save is harmless."""
+    if not attempt.open and attempt.submitted_by in ("timer", "scheduler"):
+        raise TimeUp(_l("Time is up: the exam closed at %(time)s (server time). This answer was not saved.",
+                        time=format_datetime(attempt.deadline, "HH:mm:ss")))
     if not attempt.open:
         raise TimeUp(_l("This exam has been submitted; answers can no longer be changed."))
     if device_token != attempt.device_token:

@@ -129,7 +129,7 @@
       sync(body);
       refreshGrid();
       if (Object.keys(pending).length) { schedule(200); return; }
-      setStatus(msg.saved.replace("%(time)s", serverClock(body.server_time)), "saved");
+      setStatus(msg.saved.replace("{time}", serverClock(body.server_time)), "saved");
     }).catch(function (error) {
       inFlight = false;
       if (error && error.stop) { return; }
