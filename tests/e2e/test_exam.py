@@ -1,0 +1,54 @@
+"""A candidate takes the demo exam in Chromium: answers, loses the network, answers more, gets it
+back, reloads, finds every answer, and submits."""
+
+import pytest
+
+from tests.e2e.test_login_roles import sign_in
+
+pytestmark = pytest.mark.e2e
+
+
+def answer_first_choice(page, section):
+    section.locator("input[type=radio], input[type=checkbox]:not([data-flag])").first.check()
+
+
+def test_exam_survives_losing_the_network_and_a_reload(page, screenshot):
+    sign_in(page, "cand02")
+    page.goto("/exam/")
+    page.get_by_role("button", name="开始考试").click()
+    page.wait_for_url("**/exam/attempts/*")
+    status = page.get_by_test_id("save-status")
+    clock = page.get_by_test_id("clock")
+    assert clock.inner_text().startswith(("59:", "60:"))
+    singles = page.locator('.exam-q[data-type="single"]')
+    answer_first_choice(page, singles.nth(0))
+    answer_first_choice(page, singles.nth(1))
+    page.wait_for_function("document.getElementById('save-status').classList.contains('saved')")
+    assert "服务器" in status.inner_text()
+    screenshot("exam-saved")
+
+    page.context.set_offline(True)
+    answer_first_choice(page, singles.nth(2))
+    page.locator('.exam-q[data-type="fill_blank"]').first.locator("input[data-blank]").first.fill("1883")
+    page.wait_for_function("document.getElementById('save-status').classList.contains('offline')")
+    screenshot("exam-offline")
+    pending = page.evaluate("Object.keys(JSON.parse(localStorage.getItem(Object.keys(localStorage)"
+                            ".find(k => k.startsWith('iiom-exam-')))))")
+    assert len(pending) == 2
+
+    page.context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    page.wait_for_function("document.getElementById('save-status').classList.contains('saved')", timeout=20000)
+    page.reload()
+    assert page.locator("#answered-count").inner_text() == "4"
+    assert page.locator('.exam-q[data-type="fill_blank"]').first.locator("input[data-blank]").first.input_value() \
+        == "1883"
+    for n in range(3):
+        assert singles.nth(n).locator("input:checked").count() == 1
+    page.get_by_role("button", name="交卷").click()
+    assert page.locator("#unanswered-list").is_visible()
+    screenshot("exam-submit-dialog")
+    page.get_by_role("button", name="确认交卷").click()
+    page.wait_for_url("**/receipt")
+    assert page.get_by_test_id("answered").inner_text().startswith("4 /")
+    screenshot("exam-receipt")
