@@ -129,3 +129,11 @@ class CompensateForm(BaseForm):
 class ReopenForm(BaseForm):
     minutes = IntegerField(_l("Minutes"), validators=[DataRequired(), NumberRange(min=1, max=120)])
     reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
+
+
+class PracticeForm(BaseForm):
+    class Meta:
+        csrf = False
+
+    module = SelectField(_l("Module"), choices=choices(module_pairs(), blank=_l("Any")), default="")
+    level = SelectField(_l("Level"), choices=choices(Level.pairs(), blank=_l("Any")), default="")

@@ -431,3 +431,32 @@ def release_results(session: Session, *, exam: Exam, actor: User, now: datetime)
                              "is submitted."))
     exam.results_released_at = now
     audit.record(session, "exam.release_results", target=exam, actor=actor)
+
+
+# --- item analysis -----------------------------------------------------------------------------
+
+
+def item_analysis(session: Session, exam: Exam):
+    """Classical item statistics over every submitted attempt (question_bank.analysis). Items are
+    question versions; a question left unanswered counts as 0."""
+    from question_bank.analysis import Response, analyse
+
+    attempts = session.scalars(
+        select(Attempt).where(Attempt.exam_id == exam.id, Attempt.status != AttemptStatus.IN_PROGRESS)
+        .options(selectinload(Attempt.answers), selectinload(Attempt.paper).selectinload(Paper.items))
+    ).all()
+    responses, versions = [], {}
+    for attempt in attempts:
+        answers = {a.item_id: a for a in attempt.answers}
+        for item in attempt.paper.items:
+            answer = answers.get(item.id)
+            versions[item.question_version_id] = item.version
+            chosen = answer.response if answer is not None else None
+            choice = tuple(chosen) if isinstance(chosen, list) and item.version.type.value == "multiple" else (
+                (chosen,) if isinstance(chosen, str) and item.version.type.value == "single" else ())
+            responses.append(Response(attempt.public_id, str(item.question_version_id),
+                                      float(answer.score or 0) if answer is not None else 0.0, float(item.points),
+                                      choice))
+    items, stats = analyse(responses)
+    rows = sorted(((versions[int(k)], v) for k, v in items.items()), key=lambda r: r[0].question.code)
+    return rows, stats

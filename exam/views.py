@@ -22,10 +22,12 @@ from core.extensions import db
 from core.http import error_response
 from core.web import commit_service
 from exam import admin, services
+from exam import practice as practice_rules
 from exam.forms import (
     CompensateForm,
     ExamForm,
     ExtraTimeForm,
+    PracticeForm,
     ProctorActionForm,
     ReopenForm,
     RosterForm,
@@ -33,11 +35,12 @@ from exam.forms import (
     StartForm,
 )
 from exam.models import Attempt, AttemptStatus, Exam, ExamCandidate, ExamSection, ExamStatus
-from question_bank.models import QuestionType, module_label
+from question_bank.models import Question, QuestionStatus, QuestionType, module_label
 
 bp = Blueprint("exam", __name__, url_prefix="/exam")
 
 nav.add("exam.my_exams", _l("My exams"), order=10)
+nav.add("exam.practice", _l("Practice"), order=11)
 nav.add("exam.admin_index", _l("Exams"), order=31)
 
 DEVICE_KEY = "exam_device"
@@ -228,6 +231,27 @@ def result(public_id: str):
                            items=attempt.paper.items)
 
 
+@bp.route("/practice", methods=["GET", "POST"])
+@roles(Role.CANDIDATE)
+def practice():
+    filters = PracticeForm(request.args)
+    module = int(filters.module.data) if filters.validate() and filters.module.data else None
+    level = filters.level.data or None
+    checked = None
+    if request.method == "POST":
+        form = ProctorActionForm()  # CSRF only
+        question = db.first_or_404(select(Question).filter_by(public_id=request.form.get("question", "")))
+        if not form.validate_on_submit() or question.status is not QuestionStatus.ACTIVE:
+            abort(400)
+        version = question.current_version
+        response = practice_rules.parse_response(version.type.value, request.form)
+        checked = {"response": response, "correct": response is not None and version.check(response).correct}
+    else:
+        question = practice_rules.pick(db.session, module=module, level=level, exclude=request.args.get("after"))
+    return render_template("exam/practice.html", filters=filters, question=question, checked=checked,
+                           action_form=ProctorActionForm())
+
+
 # --- administrators ----------------------------------------------------------------------------
 
 
@@ -327,6 +351,14 @@ def admin_release(public_id: str):
         if ok:
             flash(_("Results released."), "success")
     return redirect(url_for("exam.monitor", public_id=exam.public_id))
+
+
+@bp.route("/admin/<public_id>/analysis")
+@roles(Role.ADMIN)
+def analysis(public_id: str):
+    exam = _exam(public_id)
+    rows, stats = services.item_analysis(db.session, exam)
+    return render_template("exam/analysis.html", exam=exam, rows=rows, stats=stats)
 
 
 # --- proctoring --------------------------------------------------------------------------------

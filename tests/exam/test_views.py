@@ -2,7 +2,7 @@ import json
 import re
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from core import clock
 from exam.models import Attempt, Exam
@@ -133,3 +133,46 @@ def test_admin_sets_up_and_publishes_an_exam_through_the_pages(client, login_as,
     assert exam.status.value == "published" and len(exam.roster) == 1
     monitor = client.get(f"/exam/admin/{exam.public_id}/monitor?format=json").get_json()
     assert monitor["rows"][0]["state"] == "not_started"
+
+
+def test_practice_checks_an_answer_and_records_nothing(client, login_as, bank, db):
+    from core.audit import AuditLog
+    from question_bank.models import Question
+
+    login_as("candidate")
+    page = client.get("/exam/practice?module=1&level=junior").get_data(as_text=True)
+    public_id = re.search(r'name="question" value="([^"]+)"', page).group(1)
+    question = db.session.scalar(select(Question).filter_by(public_id=public_id))
+    version = question.current_version
+    assert version.module == 1 and "示例解析" not in page  # no explanation before answering
+    before = db.session.scalar(select(func.count()).select_from(AuditLog))
+    data = {"question": public_id}
+    if version.type.value in ("single", "true_false"):
+        data["choice"] = {True: "true", False: "false"}.get(version.answer, version.answer)
+    elif version.type.value == "multiple":
+        data["choice"] = version.answer
+    else:
+        data["blank_0"] = version.answer[0][0]
+    result = client.submit("/exam/practice", data).get_data(as_text=True)
+    assert 'data-testid="practice-result"' in result and "alert-success" in result and "示例解析" in result
+    assert db.session.scalar(select(func.count()).select_from(AuditLog)) == before
+
+
+def test_item_analysis_page(client, login_as, make_exam, create_user, db, frozen_clock):
+    from exam import services
+
+    users = [create_user("candidate") for _ in range(4)]
+    exam = make_exam(users)
+    for n, user in enumerate(users):
+        attempt = services.start_attempt(db.session, exam=exam, user=user, now=clock.now(), access_code="",
+                                         device_token="d")
+        saves = [{"item": item.id, "response": item.version.answer, "seq": 1}
+                 for item in attempt.paper.items[: 4 + 4 * n] if item.version.type.value in ("single", "true_false")]
+        services.save_answers(db.session, attempt=attempt, device_token="d", saves=saves, now=clock.now())
+        services.submit(db.session, attempt=attempt, now=clock.now(), by="candidate")
+    db.session.commit()
+    login_as("admin")
+    page = client.get(f"/exam/admin/{exam.public_id}/analysis").get_data(as_text=True)
+    assert 'data-testid="exam-stats"' in page and "4" in page
+    rows, stats = services.item_analysis(db.session, exam)
+    assert stats.candidates == 4 and all(0 <= s.facility <= 1 for _v, s in rows)
