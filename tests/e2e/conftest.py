@@ -91,10 +91,10 @@ def page(browser, live_server):
 def screenshot(page):
     """Save a screenshot under test-artifacts/ (for people to look at; not asserted on)."""
 
-    def shoot(name: str) -> Path:
+    def shoot(name: str, full_page: bool = True) -> Path:
         ARTIFACTS.mkdir(exist_ok=True)
         path = ARTIFACTS / f"{name}.png"
-        page.screenshot(path=str(path), full_page=True)
+        page.screenshot(path=str(path), full_page=full_page)
         return path
 
     return shoot

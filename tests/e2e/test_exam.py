@@ -23,22 +23,22 @@ def test_exam_survives_losing_the_network_and_a_reload(page, screenshot):
     singles = page.locator('.exam-q[data-type="single"]')
     answer_first_choice(page, singles.nth(0))
     answer_first_choice(page, singles.nth(1))
-    page.wait_for_function("document.getElementById('save-status').classList.contains('saved')")
+    page.wait_for_selector("#save-status.saved")
     assert "服务器" in status.inner_text()
-    screenshot("exam-saved")
+    screenshot("exam-saved", full_page=False)
 
     page.context.set_offline(True)
     answer_first_choice(page, singles.nth(2))
     page.locator('.exam-q[data-type="fill_blank"]').first.locator("input[data-blank]").first.fill("1883")
-    page.wait_for_function("document.getElementById('save-status').classList.contains('offline')")
-    screenshot("exam-offline")
+    page.wait_for_selector("#save-status.offline")
+    screenshot("exam-offline", full_page=False)
     pending = page.evaluate("Object.keys(JSON.parse(localStorage.getItem(Object.keys(localStorage)"
                             ".find(k => k.startsWith('iiom-exam-')))))")
     assert len(pending) == 2
 
     page.context.set_offline(False)
     page.evaluate("window.dispatchEvent(new Event('online'))")
-    page.wait_for_function("document.getElementById('save-status').classList.contains('saved')", timeout=20000)
+    page.wait_for_selector("#save-status.saved", timeout=20000)
     page.reload()
     assert page.locator("#answered-count").inner_text() == "4"
     assert page.locator('.exam-q[data-type="fill_blank"]').first.locator("input[data-blank]").first.input_value() \
@@ -47,7 +47,7 @@ def test_exam_survives_losing_the_network_and_a_reload(page, screenshot):
         assert singles.nth(n).locator("input:checked").count() == 1
     page.get_by_role("button", name="交卷").click()
     assert page.locator("#unanswered-list").is_visible()
-    screenshot("exam-submit-dialog")
+    screenshot("exam-submit-dialog", full_page=False)
     page.get_by_role("button", name="确认交卷").click()
     page.wait_for_url("**/receipt")
     assert page.get_by_test_id("answered").inner_text().startswith("4 /")
