@@ -137,3 +137,15 @@ class PracticeForm(BaseForm):
 
     module = SelectField(_l("Module"), choices=choices(module_pairs(), blank=_l("Any")), default="")
     level = SelectField(_l("Level"), choices=choices(Level.pairs(), blank=_l("Any")), default="")
+
+
+class ChallengeDecisionForm(BaseForm):
+    version = IntegerField(validators=[DataRequired()])
+    decision = SelectField(_l("Decision"), choices=choices([
+        ("dismiss", _l("Dismiss: the key stands")),
+        ("rekey", _l("Correct the key and regrade")),
+        ("void", _l("Void the question: everyone gets its points")),
+    ]))
+    new_key = StringField(_l("Corrected key"), validators=[Optional(), Length(max=200)],
+                          description=_l("As in the Excel template: B, ACD, 对/错, or a | b; c for blanks."))
+    reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=500)])

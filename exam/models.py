@@ -280,3 +280,70 @@ class IntegrityEvent(Immutable, db.Model):
     address: Mapped[str] = mapped_column(String(64), nullable=False, default="")
     user_agent: Mapped[str] = mapped_column(String(200), nullable=False, default="")
     detail: Mapped[str] = mapped_column(Text, nullable=False, default="")
+
+
+class ChallengeStatus(LabelledEnum):
+    OPEN = "open"
+    UPHELD = "upheld"
+    DISMISSED = "dismissed"
+
+    @classmethod
+    def labels(cls):
+        return {cls.OPEN: _l("Open"), cls.UPHELD: _l("Upheld"), cls.DISMISSED: _l("Dismissed")}
+
+
+class ItemChallenge(db.Model):
+    """A candidate's report, during the exam, that a question may be faulty."""
+
+    __tablename__ = "item_challenges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id", ondelete="CASCADE"), nullable=False)
+    item_id: Mapped[int] = mapped_column(ForeignKey("paper_items.id"), nullable=False)
+    question_version_id: Mapped[int] = mapped_column(ForeignKey("question_versions.id"), nullable=False, index=True)
+    note: Mapped[str] = mapped_column(String(500), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(nullable=False)
+    status: Mapped[ChallengeStatus] = mapped_column(_enum(ChallengeStatus), nullable=False,
+                                                    default=ChallengeStatus.OPEN)
+    resolution: Mapped[str] = mapped_column(String(500), nullable=False, default="")
+    resolved_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+    attempt: Mapped[Attempt] = relationship()
+    item: Mapped[PaperItem] = relationship()
+
+    __table_args__ = (UniqueConstraint("attempt_id", "item_id"),)
+
+
+class KeyOverride(db.Model):
+    """An exam's decision on a faulty question: a corrected key, or void (everyone gets the points).
+    The bank's version stays as it was; grading in this exam uses the override."""
+
+    __tablename__ = "key_overrides"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    exam_id: Mapped[int] = mapped_column(ForeignKey("exams.id"), nullable=False)
+    question_version_id: Mapped[int] = mapped_column(ForeignKey("question_versions.id"), nullable=False)
+    answer: Mapped[object | None] = mapped_column(JSON, nullable=True)
+    void: Mapped[bool] = mapped_column(nullable=False, default=False)
+    reason: Mapped[str] = mapped_column(String(500), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(nullable=False)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+
+    __table_args__ = (UniqueConstraint("exam_id", "question_version_id"),)
+
+
+class Regrade(Immutable, db.Model):
+    """One attempt's score before and after a key decision."""
+
+    __tablename__ = "regrades"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    exam_id: Mapped[int] = mapped_column(ForeignKey("exams.id"), nullable=False, index=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id"), nullable=False)
+    question_version_id: Mapped[int] = mapped_column(ForeignKey("question_versions.id"), nullable=False)
+    before: Mapped[Decimal] = mapped_column(Points, nullable=False)
+    after: Mapped[Decimal] = mapped_column(Points, nullable=False)
+    at: Mapped[datetime] = mapped_column(nullable=False)
+    reason: Mapped[str] = mapped_column(String(500), nullable=False)
+
+    attempt: Mapped[Attempt] = relationship()

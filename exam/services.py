@@ -24,13 +24,18 @@ from exam.models import (
     AnswerEvent,
     Attempt,
     AttemptStatus,
+    ChallengeStatus,
     Exam,
     ExamCandidate,
     ExamStatus,
     IntegrityEvent,
+    ItemChallenge,
+    KeyOverride,
     Paper,
     PaperItem,
+    Regrade,
 )
+from question_bank import rules as qrules
 from question_bank.models import Level, Question, QuestionStatus, QuestionVersion
 
 LEVEL_ORDER = [Level.JUNIOR, Level.INTERMEDIATE, Level.SENIOR]
@@ -297,17 +302,28 @@ def record_events(session: Session, *, attempt: Attempt, kinds: list[str], now: 
 # --- submission and grading --------------------------------------------------------------------
 
 
-def grade_attempt(attempt: Attempt) -> None:
+def _overrides(session: Session, exam: Exam) -> dict[int, KeyOverride]:
+    return {o.question_version_id: o for o in session.scalars(select(KeyOverride).filter_by(exam_id=exam.id))}
+
+
+def grade_attempt(attempt: Attempt, overrides: dict[int, KeyOverride] | None = None) -> None:
+    """Grade every item; `overrides` are the exam's key decisions (a corrected key, or void)."""
     exam = attempt.exam
+    overrides = overrides or {}
     answers = {a.item_id: a for a in attempt.answers}
     sections: dict[str, Decimal] = {}
     total = Decimal(0)
     for item in attempt.paper.items:
         answer = answers.get(item.id)
         version = item.version
-        graded = rules.grade(version.type.value, answer.response if answer else None, version.answer,
-                             points=item.points, multiple_rule=exam.multiple_rule.value,
-                             partial_fraction=exam.partial_fraction)
+        override = overrides.get(version.id)
+        if override is not None and override.void:
+            graded = rules.Grade(rules.money(item.points), True)
+        else:
+            key = override.answer if override is not None else version.answer
+            graded = rules.grade(version.type.value, answer.response if answer else None, key,
+                                 points=item.points, multiple_rule=exam.multiple_rule.value,
+                                 partial_fraction=exam.partial_fraction)
         if answer is not None:
             answer.score, answer.correct = graded.score, graded.correct
         key = str(item.section_id)
@@ -321,7 +337,7 @@ def submit(session: Session, *, attempt: Attempt, now: datetime, by: str, actor:
     """Close and grade the attempt. Idempotent: a second submission changes nothing."""
     if not attempt.open:
         return attempt
-    grade_attempt(attempt)
+    grade_attempt(attempt, _overrides(session, attempt.exam))
     attempt.status = AttemptStatus.SUBMITTED if by == "candidate" else AttemptStatus.AUTO_SUBMITTED
     # Closed by the clock: the exam ended at the deadline, whenever the sweep noticed it.
     attempt.submitted_at = attempt.deadline if by in ("timer", "scheduler") else now
@@ -460,3 +476,99 @@ def item_analysis(session: Session, exam: Exam):
     items, stats = analyse(responses)
     rows = sorted(((versions[int(k)], v) for k, v in items.items()), key=lambda r: r[0].question.code)
     return rows, stats
+
+
+
+# --- item challenges and key decisions ---------------------------------------------------------
+
+
+def challenge_item(session: Session, *, attempt: Attempt, item_id: int, note: str, now: datetime) -> ItemChallenge:
+    """During the exam a candidate may report that a question looks faulty (one report per
+    question; a second one replaces the note)."""
+    if not attempt.open:
+        raise TimeUp(_l("This exam has been submitted; answers can no longer be changed."))
+    item = _items_by_id(attempt).get(item_id)
+    note = (note or "").strip()
+    if item is None or not note:
+        raise DomainError(_l("Say what looks wrong with the question."))
+    existing = session.scalar(select(ItemChallenge).filter_by(attempt_id=attempt.id, item_id=item.id))
+    if existing is None:
+        existing = ItemChallenge(attempt_id=attempt.id, item_id=item.id,
+                                 question_version_id=item.question_version_id, note=note[:500], created_at=now)
+        session.add(existing)
+    else:
+        existing.note, existing.created_at = note[:500], now
+    session.flush()
+    return existing
+
+
+@dataclass(frozen=True)
+class RegradeLine:
+    attempt: Attempt
+    before: Decimal
+    after: Decimal
+
+
+def decide_challenges(session: Session, *, exam: Exam, version_id: int, decision: str, new_key, reason: str,
+                      actor: User | None, now: datetime) -> list[RegradeLine]:
+    """Settle the reports on one question: "dismiss" keeps the key; "rekey" sets a corrected key;
+    "void" gives everyone the points. A key decision regrades every submitted attempt whose paper
+    holds the question and records each score before and after."""
+    if exam.results_released_at is not None:
+        raise DomainError(_l("Results are released: key decisions are closed."))
+    if not reason.strip():
+        raise DomainError(_l("Give a reason."), field="reason")
+    version = session.get(QuestionVersion, version_id)
+    if version is None:
+        raise DomainError(_l("Unknown question."))
+    challenges = session.scalars(
+        select(ItemChallenge).join(Attempt).where(Attempt.exam_id == exam.id,
+                                                  ItemChallenge.question_version_id == version_id)).all()
+    if decision == "dismiss":
+        status = ChallengeStatus.DISMISSED
+    elif decision in ("rekey", "void"):
+        status = ChallengeStatus.UPHELD
+        if decision == "rekey":
+            problems = qrules.validate({**version.content(), "answer": new_key})
+            if problems:
+                raise DomainError(_l("The new key does not fit the question."), field="new_key")
+        override = session.scalar(select(KeyOverride).filter_by(exam_id=exam.id, question_version_id=version_id))
+        if override is None:
+            override = KeyOverride(exam_id=exam.id, question_version_id=version_id, created_at=now)
+            session.add(override)
+        override.void, override.answer = decision == "void", None if decision == "void" else new_key
+        override.reason, override.created_by_id = reason, getattr(actor, "id", None)
+        session.flush()
+    else:
+        raise DomainError(_l("Unknown decision."))
+    for c in challenges:
+        c.status, c.resolution, c.resolved_at = status, reason[:500], now
+    lines = []
+    if status is ChallengeStatus.UPHELD:
+        overrides = _overrides(session, exam)
+        attempts = session.scalars(
+            select(Attempt).join(Paper, Attempt.paper_id == Paper.id).join(PaperItem, PaperItem.paper_id == Paper.id)
+            .where(Attempt.exam_id == exam.id, Attempt.status != AttemptStatus.IN_PROGRESS,
+                   PaperItem.question_version_id == version_id)).unique().all()
+        for attempt in attempts:
+            before = attempt.score or Decimal(0)
+            grade_attempt(attempt, overrides)
+            session.add(Regrade(exam_id=exam.id, attempt_id=attempt.id, question_version_id=version_id,
+                                before=before, after=attempt.score, at=now, reason=reason[:500]))
+            lines.append(RegradeLine(attempt, before, attempt.score))
+    session.flush()
+    audit.record(session, f"exam.challenge_{decision}", target=exam, actor=actor, comment=reason,
+                 after={"question": version.question.code, "version": version.number, "key": new_key,
+                        "regraded": len(lines)})
+    return lines
+
+
+def challenges_by_question(session: Session, exam: Exam) -> list[tuple]:
+    """(question version, its reports, the key decision if any) for every reported question."""
+    rows = session.scalars(select(ItemChallenge).join(Attempt).where(Attempt.exam_id == exam.id)
+                           .order_by(ItemChallenge.created_at)).all()
+    overrides = _overrides(session, exam)
+    grouped: dict[int, list[ItemChallenge]] = {}
+    for c in rows:
+        grouped.setdefault(c.question_version_id, []).append(c)
+    return [(session.get(QuestionVersion, vid), items, overrides.get(vid)) for vid, items in grouped.items()]

@@ -24,6 +24,7 @@ from core.web import commit_service
 from exam import admin, services
 from exam import practice as practice_rules
 from exam.forms import (
+    ChallengeDecisionForm,
     CompensateForm,
     ExamForm,
     ExtraTimeForm,
@@ -34,8 +35,9 @@ from exam.forms import (
     SectionForm,
     StartForm,
 )
-from exam.models import Attempt, AttemptStatus, Exam, ExamCandidate, ExamSection, ExamStatus
-from question_bank.models import Question, QuestionStatus, QuestionType, module_label
+from exam.models import Attempt, AttemptStatus, Exam, ExamCandidate, ExamSection, ExamStatus, Regrade
+from question_bank.models import Question, QuestionStatus, QuestionType, QuestionVersion, module_label
+from question_bank.transfer import parse_key
 
 bp = Blueprint("exam", __name__, url_prefix="/exam")
 
@@ -135,6 +137,7 @@ def attempt(public_id: str):
         "save_url": url_for("exam.save", public_id=attempt.public_id),
         "clock_url": url_for("exam.clock_status", public_id=attempt.public_id),
         "events_url": url_for("exam.events", public_id=attempt.public_id),
+        "challenge_url": url_for("exam.challenge", public_id=attempt.public_id),
         "receipt_url": url_for("exam.receipt", public_id=attempt.public_id),
         "answers": {str(k): v for k, v in answers.items()},
         **_clock(attempt, now),
@@ -191,6 +194,20 @@ def events(public_id: str):
         return jsonify({"ok": False}), 400
     services.record_events(db.session, attempt=attempt, kinds=[k for k in kinds if isinstance(k, str)],
                            now=clock.now(), **_client())
+    db.session.commit()
+    return jsonify({"ok": True})
+
+
+@bp.route("/attempts/<public_id>/challenges", methods=["POST"])
+@roles(Role.CANDIDATE)
+def challenge(public_id: str):
+    attempt = _own_attempt(public_id)
+    payload = request.get_json(silent=True) or {}
+    try:
+        services.challenge_item(db.session, attempt=attempt, item_id=payload.get("item"),
+                                note=str(payload.get("note") or "")[:500], now=clock.now())
+    except DomainError as exc:
+        return _json_error(exc)
     db.session.commit()
     return jsonify({"ok": True})
 
@@ -359,6 +376,25 @@ def analysis(public_id: str):
     exam = _exam(public_id)
     rows, stats = services.item_analysis(db.session, exam)
     return render_template("exam/analysis.html", exam=exam, rows=rows, stats=stats)
+
+
+@bp.route("/admin/<public_id>/challenges", methods=["GET", "POST"])
+@roles(Role.ADMIN)
+def challenges(public_id: str):
+    exam = _exam(public_id)
+    form = ChallengeDecisionForm()
+    lines = None
+    if form.validate_on_submit():
+        version = db.session.get(QuestionVersion, form.version.data)
+        new_key = parse_key(version.type.value, form.new_key.data or "") if version else None
+        ok, lines = commit_service(form, services.decide_challenges, exam=exam, version_id=form.version.data,
+                                   decision=form.decision.data, new_key=new_key, reason=form.reason.data,
+                                   actor=current_user, now=clock.now())
+        if ok:
+            flash(_("Decision recorded; %(n)d attempt(s) regraded.", n=len(lines)), "success")
+    grouped = services.challenges_by_question(db.session, exam)
+    regrades = db.session.scalars(select(Regrade).where(Regrade.exam_id == exam.id).order_by(Regrade.id.desc())).all()
+    return render_template("exam/challenges.html", exam=exam, grouped=grouped, form=form, regrades=regrades)
 
 
 # --- proctoring --------------------------------------------------------------------------------

@@ -212,6 +212,11 @@ def _text(value) -> str:
     return str(value).strip()
 
 
+def parse_key(qtype: str | None, raw: str):
+    """An answer typed as in the Excel template (B, ACD, 对/错, a | b; c) in interchange form."""
+    return _parse_answer(qtype, raw.strip())
+
+
 def _parse_answer(qtype: str | None, raw: str):
     if qtype == "single":
         return raw.upper()

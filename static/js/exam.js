@@ -276,6 +276,18 @@
   applyMode();
   if (Object.keys(pending).length) { schedule(100); }
 
+  // --- reporting a faulty question --------------------------------------------------------------
+  document.querySelectorAll("[data-report]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var q = button.closest(".exam-q");
+      var note = q.querySelector("[data-report-note]").value.trim();
+      if (!note) { return; }
+      post(config.challenge_url, {item: Number(q.dataset.item), note: note}).then(function () {
+        q.querySelector("[data-report-status]").textContent = msg.reported;
+      }).catch(function () { /* the candidate may try again */ });
+    });
+  });
+
   // --- connection and integrity events -----------------------------------------------------------
   var events = [];
   function note(kind) {

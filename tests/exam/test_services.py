@@ -244,3 +244,41 @@ def test_reopen_and_force_submit_need_a_reason(db, make_exam, candidate, frozen_
     assert attempt.status is AttemptStatus.AUTO_SUBMITTED
     services.reopen(db.session, attempt=attempt, minutes=20, reason="误操作", actor=None, now=clock.now())
     assert attempt.open and attempt.deadline == clock.now() + timedelta(minutes=20)
+
+
+def test_a_key_correction_regrades_every_affected_attempt(db, make_exam, create_user, frozen_clock):
+    users = [create_user("candidate") for _ in range(3)]
+    exam = make_exam(users)
+    attempts = [start(db, exam, u, device=f"d{n}") for n, u in enumerate(users)]
+    version = first_item(attempts[0], "true_false").version
+    key = version.answer
+    # Two candidates answer the recorded key, one the opposite, for this question (if on their paper).
+    for n, attempt in enumerate(attempts):
+        item = next((i for i in attempt.paper.items if i.question_version_id == version.id), None)
+        if item is not None:
+            save(db, attempt, item, key if n < 2 else (not key), 1, device=f"d{n}")
+    services.challenge_item(db.session, attempt=attempts[2], item_id=first_item(attempts[2], "true_false").id,
+                            note="题干有歧义", now=clock.now())
+    for attempt in attempts:
+        services.submit(db.session, attempt=attempt, now=clock.now(), by="candidate")
+    before = {a.id: a.score for a in attempts}
+    lines = services.decide_challenges(db.session, exam=exam, version_id=version.id, decision="rekey",
+                                       new_key=not key, reason="原答案有误", actor=None, now=clock.now())
+    db.session.commit()
+    affected = [a for a in attempts if any(i.question_version_id == version.id for i in a.paper.items)]
+    assert {line.attempt.id for line in lines} == {a.id for a in affected}
+    for line in lines:
+        assert line.before == before[line.attempt.id]
+        n = attempts.index(line.attempt)
+        assert line.after - line.before == (Decimal("-2.00") if n < 2 else Decimal("2.00"))
+    with pytest.raises(DomainError):  # a key must fit the question
+        services.decide_challenges(db.session, exam=exam, version_id=version.id, decision="rekey", new_key="B",
+                                   reason="x", actor=None, now=clock.now())
+    db.session.rollback()
+    lines = services.decide_challenges(db.session, exam=exam, version_id=version.id, decision="void",
+                                       new_key=None, reason="作废", actor=None, now=clock.now())
+    assert all(line.after >= line.before for line in lines)
+    services.release_results(db.session, exam=exam, actor=None, now=clock.now())
+    with pytest.raises(DomainError):
+        services.decide_challenges(db.session, exam=exam, version_id=version.id, decision="dismiss",
+                                   new_key=None, reason="x", actor=None, now=clock.now())
