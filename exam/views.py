@@ -35,7 +35,17 @@ from exam.forms import (
     SectionForm,
     StartForm,
 )
-from exam.models import Attempt, AttemptStatus, Exam, ExamCandidate, ExamSection, ExamStatus, Regrade
+from exam.models import (
+    AnswerEvent,
+    Attempt,
+    AttemptStatus,
+    Exam,
+    ExamCandidate,
+    ExamSection,
+    ExamStatus,
+    IntegrityEvent,
+    Regrade,
+)
 from question_bank.models import Question, QuestionStatus, QuestionType, QuestionVersion, module_label
 from question_bank.transfer import parse_key
 
@@ -433,6 +443,20 @@ def monitor(public_id: str):
     return render_template("exam/monitor.html", exam=exam, rows=rows, items=items, extra_form=ExtraTimeForm(),
                            compensate_form=CompensateForm(), action_form=ProctorActionForm(),
                            reopen_form=ReopenForm(), states=AttemptStatus)
+
+
+@bp.route("/admin/<public_id>/attempts/<attempt_id>")
+@roles(Role.ADMIN)
+def attempt_record(public_id: str, attempt_id: str):
+    """One attempt's record for the proctor or a dispute: integrity events and every saved answer."""
+    exam = _exam(public_id)
+    attempt = _attempt_of_exam(exam, attempt_id)
+    integrity = db.session.scalars(select(IntegrityEvent).filter_by(attempt_id=attempt.id)
+                                   .order_by(IntegrityEvent.id)).all()
+    saves = db.session.scalars(select(AnswerEvent).filter_by(attempt_id=attempt.id).order_by(AnswerEvent.id)).all()
+    positions = {item.id: item.position for item in attempt.paper.items}
+    return render_template("exam/attempt_record.html", exam=exam, attempt=attempt, integrity=integrity, saves=saves,
+                           positions=positions, chain_ok=services.verify_chain(db.session, attempt))
 
 
 @bp.route("/admin/<public_id>/extra-time", methods=["POST"])

@@ -176,3 +176,22 @@ def test_item_analysis_page(client, login_as, make_exam, create_user, db, frozen
     assert 'data-testid="exam-stats"' in page and "4" in page
     rows, stats = services.item_analysis(db.session, exam)
     assert stats.candidates == 4 and all(0 <= s.facility <= 1 for _v, s in rows)
+
+
+def test_proctor_sees_the_attempt_record(client, login_as, make_exam, create_user, db, frozen_clock):
+    from exam import services
+
+    user = create_user("candidate")
+    exam = make_exam([user])
+    attempt = services.start_attempt(db.session, exam=exam, user=user, now=clock.now(), access_code="",
+                                     device_token="d", address="10.0.0.8")
+    item = attempt.paper.items[0]
+    services.save_answers(db.session, attempt=attempt, device_token="d", now=clock.now(), address="10.0.0.8",
+                          saves=[{"item": item.id, "response": None, "seq": 1, "flagged": True}])
+    services.record_events(db.session, attempt=attempt, kinds=["hidden", "visible", "bogus"], now=clock.now())
+    db.session.commit()
+    login_as("admin")
+    page = client.get(f"/exam/admin/{exam.public_id}/attempts/{attempt.public_id}").get_data(as_text=True)
+    assert "10.0.0.8" in page and "hidden" in page and "bogus" not in page and "text-bg-success" in page
+    monitor = client.get(f"/exam/admin/{exam.public_id}/monitor?format=json").get_json()
+    assert monitor["rows"][0]["focus_losses"] == 1 and monitor["rows"][0]["state"] == "in_progress"
