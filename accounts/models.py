@@ -8,7 +8,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import db
-from core.models import LabelledEnum, PublicIdMixin, TimestampMixin
+from core.models import LabelledEnum, PublicIdMixin, TimestampMixin, enum_type
 
 
 class Role(LabelledEnum):
@@ -54,7 +54,7 @@ class User(UserMixin, PublicIdMixin, TimestampMixin, db.Model):
     full_name: Mapped[str] = mapped_column(String(60), nullable=False)
     email: Mapped[str] = mapped_column(String(120), nullable=False, default="")
     role: Mapped[Role] = mapped_column(
-        db.Enum(Role, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]),
+        enum_type(Role),
         nullable=False,
     )
     centre_id: Mapped[int | None] = mapped_column(

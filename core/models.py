@@ -6,7 +6,7 @@ import secrets
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import DateTime, MetaData, String, TypeDecorator, event
+from sqlalchemy import DateTime, Enum, MetaData, String, TypeDecorator, event
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, registry
 
 from core import clock
@@ -63,6 +63,11 @@ class TimestampMixin:
     updated_at: Mapped[datetime] = mapped_column(
         nullable=False, default=clock.now, onupdate=clock.now
     )
+
+
+def enum_type(enum_cls, length: int = 20) -> Enum:
+    """A StrEnum stored as its values in a VARCHAR with a CHECK (the same on SQLite and PostgreSQL)."""
+    return Enum(enum_cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
 
 
 class LabelledEnum(StrEnum):

@@ -12,13 +12,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core import clock
 from core.extensions import db
-from core.models import Immutable, LabelledEnum, PublicIdMixin, TimestampMixin
+from core.models import Immutable, LabelledEnum, PublicIdMixin, TimestampMixin, enum_type
 from question_bank.models import Level, QuestionType
-
-
-def _enum(enum_cls, length=20):
-    return db.Enum(enum_cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
-
 
 Points = Numeric(8, 2)
 
@@ -70,7 +65,7 @@ class Exam(PublicIdMixin, TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(120), nullable=False)
     event: Mapped[str] = mapped_column(String(120), nullable=False, default="")
-    level: Mapped[Level] = mapped_column(_enum(Level), nullable=False)
+    level: Mapped[Level] = mapped_column(enum_type(Level), nullable=False)
     duration_minutes: Mapped[int] = mapped_column(nullable=False, default=60)
     opens_at: Mapped[datetime] = mapped_column(nullable=False)
     closes_at: Mapped[datetime] = mapped_column(nullable=False)
@@ -79,13 +74,13 @@ class Exam(PublicIdMixin, TimestampMixin, db.Model):
     shuffle_questions: Mapped[bool] = mapped_column(nullable=False, default=True)
     shuffle_options: Mapped[bool] = mapped_column(nullable=False, default=True)
     pass_score: Mapped[Decimal] = mapped_column(Points, nullable=False, default=Decimal("60"))
-    review_policy: Mapped[ReviewPolicy] = mapped_column(_enum(ReviewPolicy), nullable=False,
+    review_policy: Mapped[ReviewPolicy] = mapped_column(enum_type(ReviewPolicy), nullable=False,
                                                         default=ReviewPolicy.NEVER)
-    multiple_rule: Mapped[MultipleRule] = mapped_column(_enum(MultipleRule), nullable=False,
+    multiple_rule: Mapped[MultipleRule] = mapped_column(enum_type(MultipleRule), nullable=False,
                                                         default=MultipleRule.ALL_OR_NOTHING)
     partial_fraction: Mapped[Decimal] = mapped_column(Numeric(4, 3), nullable=False, default=Decimal("0.5"))
     grace_seconds: Mapped[int] = mapped_column(nullable=False, default=15)
-    status: Mapped[ExamStatus] = mapped_column(_enum(ExamStatus), nullable=False, default=ExamStatus.DRAFT)
+    status: Mapped[ExamStatus] = mapped_column(enum_type(ExamStatus), nullable=False, default=ExamStatus.DRAFT)
     published_at: Mapped[datetime | None] = mapped_column(nullable=True)
     # The question versions the papers are drawn from, frozen at publication, so a late paper is
     # drawn from the same pool and any paper can be regenerated from its seed for an audit.
@@ -111,7 +106,7 @@ class ExamSection(db.Model):
     exam_id: Mapped[int] = mapped_column(ForeignKey("exams.id", ondelete="CASCADE"), nullable=False)
     position: Mapped[int] = mapped_column(nullable=False)
     title: Mapped[str] = mapped_column(String(80), nullable=False, default="")
-    type: Mapped[QuestionType] = mapped_column(_enum(QuestionType), nullable=False)
+    type: Mapped[QuestionType] = mapped_column(enum_type(QuestionType), nullable=False)
     points: Mapped[Decimal] = mapped_column(Points, nullable=False)
 
     exam: Mapped[Exam] = relationship(back_populates="sections")
@@ -132,7 +127,7 @@ class ExamQuota(db.Model):
     section_id: Mapped[int] = mapped_column(ForeignKey("exam_sections.id", ondelete="CASCADE"), nullable=False)
     count: Mapped[int] = mapped_column(nullable=False)
     module: Mapped[int | None] = mapped_column(nullable=True)
-    level: Mapped[Level | None] = mapped_column(_enum(Level), nullable=True)
+    level: Mapped[Level | None] = mapped_column(enum_type(Level), nullable=True)
     difficulty: Mapped[int | None] = mapped_column(nullable=True)
 
     section: Mapped[ExamSection] = relationship(back_populates="quotas")
@@ -198,7 +193,7 @@ class Attempt(PublicIdMixin, db.Model):
     exam_id: Mapped[int] = mapped_column(ForeignKey("exams.id"), nullable=False)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
     paper_id: Mapped[int] = mapped_column(ForeignKey("papers.id"), nullable=False, unique=True)
-    status: Mapped[AttemptStatus] = mapped_column(_enum(AttemptStatus), nullable=False, index=True)
+    status: Mapped[AttemptStatus] = mapped_column(enum_type(AttemptStatus), nullable=False, index=True)
     started_at: Mapped[datetime] = mapped_column(nullable=False)
     deadline: Mapped[datetime] = mapped_column(nullable=False, index=True)
     submitted_at: Mapped[datetime | None] = mapped_column(nullable=True)
@@ -303,7 +298,7 @@ class ItemChallenge(db.Model):
     question_version_id: Mapped[int] = mapped_column(ForeignKey("question_versions.id"), nullable=False, index=True)
     note: Mapped[str] = mapped_column(String(500), nullable=False)
     created_at: Mapped[datetime] = mapped_column(nullable=False)
-    status: Mapped[ChallengeStatus] = mapped_column(_enum(ChallengeStatus), nullable=False,
+    status: Mapped[ChallengeStatus] = mapped_column(enum_type(ChallengeStatus), nullable=False,
                                                     default=ChallengeStatus.OPEN)
     resolution: Mapped[str] = mapped_column(String(500), nullable=False, default="")
     resolved_at: Mapped[datetime | None] = mapped_column(nullable=True)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core import clock
 from core.extensions import db
-from core.models import Immutable, LabelledEnum, PublicIdMixin, TimestampMixin
+from core.models import Immutable, LabelledEnum, PublicIdMixin, TimestampMixin, enum_type
 from question_bank import rules
 
 
@@ -68,17 +68,13 @@ def module_pairs() -> list[tuple[str, str]]:
     return [(str(m), module_label(m)) for m in rules.MODULES]
 
 
-def _enum(enum_cls, length=20):
-    return db.Enum(enum_cls, native_enum=False, length=length,
-                   values_callable=lambda e: [m.value for m in e])
-
 
 class Question(PublicIdMixin, TimestampMixin, db.Model):
     __tablename__ = "questions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(30), unique=True, nullable=False)
-    status: Mapped[QuestionStatus] = mapped_column(_enum(QuestionStatus), nullable=False, index=True)
+    status: Mapped[QuestionStatus] = mapped_column(enum_type(QuestionStatus), nullable=False, index=True)
     current_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("question_versions.id", use_alter=True), nullable=True
     )
@@ -106,9 +102,9 @@ class QuestionVersion(Immutable, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"), nullable=False)
     number: Mapped[int] = mapped_column(nullable=False)
-    type: Mapped[QuestionType] = mapped_column(_enum(QuestionType), nullable=False)
+    type: Mapped[QuestionType] = mapped_column(enum_type(QuestionType), nullable=False)
     module: Mapped[int] = mapped_column(nullable=False)
-    level: Mapped[Level] = mapped_column(_enum(Level), nullable=False)
+    level: Mapped[Level] = mapped_column(enum_type(Level), nullable=False)
     difficulty: Mapped[int] = mapped_column(nullable=False)
     stem: Mapped[str] = mapped_column(Text, nullable=False)
     stem_en: Mapped[str | None] = mapped_column(Text, nullable=True)
