@@ -67,7 +67,8 @@ def create_app(config=None) -> Flask:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     scheduler.init_app(app)
 
-    import core.audit  # noqa: F401  (the audit model and its append-only guard)
+    import core.audit  # noqa: F401  (the audit model)
+    import core.notify  # noqa: F401  (the outbox model and its sending job)
     from accounts import demo as accounts_demo
     from accounts import login
     from exam import demo as exam_demo

@@ -51,6 +51,15 @@ class Config:
     # Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
     TRUSTED_PROXIES = 0
     PAGE_SIZE = 50
+    # E-mail: notifications go to an outbox table; with MAIL_SERVER set, a job sends them by SMTP.
+    MAIL_SERVER = ""
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USERNAME = ""
+    MAIL_PASSWORD = ""
+    MAIL_FROM = "noreply@localhost"
+    # The largest photo accepted on a registration form.
+    PHOTO_MAX_BYTES = 2 * 1024 * 1024
     # A question-bank coverage cell (module × level × type) with fewer active questions is "thin".
     QUESTION_BANK_THIN_CELL = 5
     DEMO_DATA_ALLOWED = True

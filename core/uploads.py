@@ -46,3 +46,46 @@ def save_image(data: bytes, *, subfolder: str, max_bytes: int = 2 * 1024 * 1024,
     name = hashlib.sha256(blob).hexdigest()[:32] + ".png"
     (folder(subfolder) / name).write_bytes(blob)
     return name
+
+
+# A one-inch ID photo: 25 mm × 35 mm, kept at 300 dpi.
+PORTRAIT_SIZE = (295, 413)
+
+
+def save_portrait(data: bytes, *, subfolder: str, max_bytes: int) -> str:
+    """Check a JPEG or PNG photo by its content, crop it to the one-inch portrait ratio around the
+    centre (a little above it, where the face is), resize, and store it as a JPEG without metadata."""
+    if not data:
+        raise DomainError(_l("Choose a photo."), field="photo")
+    if len(data) > max_bytes:
+        raise DomainError(_l("The photo is larger than %(mb)s MB.", mb=round(max_bytes / 1024 / 1024, 1)),
+                          field="photo")
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            kind = probe.format
+            probe.verify()
+        with Image.open(io.BytesIO(data)) as opened:
+            image = opened.convert("RGB")
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise DomainError(_l("The photo is not a JPEG or PNG image."), field="photo") from exc
+    if kind not in IMAGE_FORMATS:
+        raise DomainError(_l("The photo is not a JPEG or PNG image."), field="photo")
+    width, height = image.size
+    if width < 100 or height < 140:
+        raise DomainError(_l("The photo is too small: at least 100 × 140 pixels."), field="photo")
+    target = PORTRAIT_SIZE[0] / PORTRAIT_SIZE[1]
+    if width / height > target:  # too wide: keep the middle
+        new_width = round(height * target)
+        left = (width - new_width) // 2
+        image = image.crop((left, 0, left + new_width, height))
+    else:  # too tall: keep the upper-middle part
+        new_height = round(width / target)
+        top = max(0, (height - new_height) // 3)
+        image = image.crop((0, top, width, top + new_height))
+    image = image.resize(PORTRAIT_SIZE, Image.LANCZOS)
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=90)
+    blob = out.getvalue()
+    name = hashlib.sha256(blob).hexdigest()[:32] + ".jpg"
+    (folder(subfolder) / name).write_bytes(blob)
+    return name

@@ -65,6 +65,8 @@ class Exam(PublicIdMixin, TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(120), nullable=False)
     event: Mapped[str] = mapped_column(String(120), nullable=False, default="")
+    # The registration event whose enrolled candidates join this exam's roster on enrolment.
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"), nullable=True, index=True)
     level: Mapped[Level] = mapped_column(enum_type(Level), nullable=False)
     duration_minutes: Mapped[int] = mapped_column(nullable=False, default=60)
     opens_at: Mapped[datetime] = mapped_column(nullable=False)

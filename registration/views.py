@@ -1,4 +1,372 @@
-from flask import Blueprint
+"""Registration pages: events (administrators), the form (candidates and centre staff), the review
+workflow, training hours, batch registration, tickets, the form as a PDF, check-in, the outbox."""
 
-# Routes arrive with the issue that builds this package; the blueprint is registered already.
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import or_, select
+
+from accounts.models import Role, TrainingCentre
+from core import clock, nav, uploads
+from core.access import roles
+from core.errors import DomainError
+from core.excel import xlsx_response
+from core.extensions import db
+from core.i18n import format_dt, local_to_utc
+from core.notify import Notification
+from core.web import commit_service, show_error
+from question_bank.models import Level
+from registration import documents, rules, services
+from registration.forms import (
+    ActionForm,
+    CheckInForm,
+    EventForm,
+    HoursForm,
+    RegistrationFilterForm,
+    RegistrationForm,
+    ReturnForm,
+    SessionForm,
+)
+from registration.models import Event, Registration, State
+
 bp = Blueprint("registration", __name__, url_prefix="/registration")
+
+nav.add("registration.index", _l("Registrations"), order=25)
+nav.add("registration.events", _l("Events"), order=24)
+nav.add("registration.check_in", _l("Check-in"), order=26)
+
+STAFF = (Role.ADMIN, Role.CENTRE_STAFF)
+PEOPLE = (Role.ADMIN, Role.CENTRE_STAFF, Role.CANDIDATE)
+
+
+def _registration(public_id: str) -> Registration:
+    registration = db.first_or_404(select(Registration).filter_by(public_id=public_id))
+    if not services.may_view(registration, current_user):
+        abort(403)
+    return registration
+
+
+def _event(public_id: str) -> Event:
+    return db.first_or_404(select(Event).filter_by(public_id=public_id))
+
+
+# --- events ------------------------------------------------------------------------------------
+
+
+@bp.route("/events")
+@roles(*PEOPLE)
+def events():
+    rows = db.session.scalars(select(Event).order_by(Event.registration_opens.desc())).all()
+    return render_template("registration/events.html", events=rows, now=clock.now())
+
+
+@bp.route("/events/new", methods=["GET", "POST"], defaults={"public_id": None})
+@bp.route("/events/<public_id>/edit", methods=["GET", "POST"])
+@roles(Role.ADMIN)
+def event_edit(public_id: str | None):
+    event = _event(public_id) if public_id else None
+    form = EventForm(obj=event)
+    if form.validate_on_submit():
+        ok, saved = commit_service(form, services.save_event, event=event, fields=form.fields(), actor=current_user)
+        if ok:
+            flash(_("Event saved."), "success")
+            return redirect(url_for("registration.event", public_id=saved.public_id))
+    return render_template("registration/event_form.html", form=form, event=event)
+
+
+@bp.route("/events/<public_id>", methods=["GET", "POST"])
+@roles(*PEOPLE)
+def event(public_id: str):
+    event = _event(public_id)
+    form = SessionForm()
+    if request.method == "POST":
+        if current_user.role is not Role.ADMIN:
+            abort(403)
+        if form.validate_on_submit():
+            ok, _s = commit_service(form, services.add_session, event=event, name=form.name.data,
+                                    starts_at=local_to_utc(form.starts_at.data),
+                                    ends_at=local_to_utc(form.ends_at.data),
+                                    site=form.site.data, address=form.address.data or "", seats=form.seats.data,
+                                    actor=current_user)
+            if ok:
+                flash(_("Session added."), "success")
+                return redirect(url_for("registration.event", public_id=event.public_id))
+    courses = rules.COURSES.get(event.level.value, ())
+    return render_template("registration/event.html", event=event, form=form, courses=courses,
+                           eligibility=services.eligibility_note(event), now=clock.now())
+
+
+# --- the form ----------------------------------------------------------------------------------
+
+
+def _centres():
+    if current_user.role is Role.CENTRE_STAFF:
+        return [current_user.centre]
+    return db.session.scalars(select(TrainingCentre).where(TrainingCentre.active.is_(True))
+                              .order_by(TrainingCentre.code)).all()
+
+
+def _save(form: RegistrationForm, event: Event, registration: Registration | None):
+    centre = next((c for c in _centres() if c.public_id == form.centre.data), None)
+    if centre is None:
+        form.centre.errors = [_("Choose a training centre.")]
+        return None
+    photo = form.photo.data.read() if form.photo.data else None
+    try:
+        saved = services.save_registration(db.session, registration=registration, event=event, centre=centre,
+                                           data=form.data_dict(), photo=photo, user=current_user, now=clock.now())
+    except services.InvalidForm as exc:
+        db.session.rollback()
+        for name, message in exc.problems.items():
+            if name in form:
+                form[name].errors = [*form[name].errors, message]
+        return None
+    except DomainError as exc:
+        db.session.rollback()
+        show_error(form, exc)
+        return None
+    db.session.commit()
+    return saved
+
+
+@bp.route("/events/<public_id>/apply", methods=["GET", "POST"])
+@roles(*PEOPLE)
+def apply(public_id: str):
+    event = _event(public_id)
+    form = RegistrationForm(centres=_centres(), event=event)
+    if form.validate_on_submit():
+        saved = _save(form, event, None)
+        if saved is not None:
+            flash(_("The form is saved as a draft. Check it, then submit it for review."), "success")
+            return redirect(url_for("registration.detail", public_id=saved.public_id))
+    return render_template("registration/form.html", form=form, event=event, registration=None,
+                           eligibility=services.eligibility_note(event))
+
+
+@bp.route("/<public_id>/edit", methods=["GET", "POST"])
+@roles(*PEOPLE)
+def edit(public_id: str):
+    registration = _registration(public_id)
+    if registration.state not in services.EDITABLE or rules.Actor.APPLICANT not in services.actors(
+            registration, current_user):
+        abort(403)
+    data = {name: getattr(registration, name) for name in Registration.FORM_FIELDS}
+    data.update(gender=registration.gender.value, education=registration.education.value,
+                group=registration.group.value if registration.group else "", centre=registration.centre.public_id)
+    form = RegistrationForm(data=data, centres=_centres(), event=registration.event)
+    if form.validate_on_submit():
+        saved = _save(form, registration.event, registration)
+        if saved is not None:
+            flash(_("Changes saved."), "success")
+            return redirect(url_for("registration.detail", public_id=saved.public_id))
+    return render_template("registration/form.html", form=form, event=registration.event, registration=registration,
+                           eligibility=services.eligibility_note(registration.event))
+
+
+@bp.route("/<public_id>")
+@roles(*PEOPLE)
+def detail(public_id: str):
+    registration = _registration(public_id)
+    held = services.actors(registration, current_user)
+    actions = [a for a in rules.actions_for(registration.state.value, held) if a not in ("expire", "return")]
+    can_return = "return" in rules.actions_for(registration.state.value, held)
+    from core.audit import AuditLog
+
+    history = db.session.scalars(select(AuditLog).where(AuditLog.object_type == "registrations",
+                                                        AuditLog.object_id == registration.public_id)
+                                 .order_by(AuditLog.id)).all()
+    courses = rules.COURSES.get(registration.event.level.value, ())
+    recorded = {r.course: r.hours for r in registration.hours}
+    return render_template("registration/detail.html", r=registration, actions=actions, can_return=can_return,
+                           action_form=ActionForm(), history=history, field_labels=services.FIELD_LABELS,
+                           courses=courses, recorded=recorded, hours_form=HoursForm(),
+                           can_record_hours=rules.Actor.CENTRE in held, mask_id=rules.mask_id)
+
+
+@bp.route("/<public_id>/photo")
+@roles(*PEOPLE)
+def photo(public_id: str):
+    registration = _registration(public_id)
+    if not registration.photo:
+        abort(404)
+    return send_from_directory(uploads.folder(services.PHOTO_FOLDER), registration.photo, max_age=3600)
+
+
+@bp.route("/<public_id>/act/<action>", methods=["POST"])
+@roles(*PEOPLE)
+def act(public_id: str, action: str):
+    registration = _registration(public_id)
+    form = ActionForm()
+    if action not in {t.action for t in rules.TRANSITIONS} or action in ("return", "expire"):
+        abort(404)
+    if form.validate_on_submit():
+        try:
+            services.act(db.session, registration=registration, action=action, user=current_user, now=clock.now(),
+                         comment=form.comment.data or "")
+        except services.InvalidForm as exc:
+            db.session.rollback()
+            for name, message in exc.problems.items():
+                flash(f"{services.FIELD_LABELS.get(name, name)}: {message}", "danger")
+        except DomainError as exc:
+            db.session.rollback()
+            if exc.status_code == 403:
+                abort(403)
+            flash(str(exc.message), "danger")
+        else:
+            db.session.commit()
+            flash(_("Done: the form is now “%(state)s”.", state=registration.state.label), "success")
+    return redirect(url_for("registration.detail", public_id=registration.public_id))
+
+
+@bp.route("/<public_id>/return", methods=["GET", "POST"])
+@roles(Role.ADMIN, Role.CENTRE_STAFF)
+def return_form(public_id: str):
+    registration = _registration(public_id)
+    if "return" not in rules.actions_for(registration.state.value, services.actors(registration, current_user)):
+        abort(403)
+    form = ReturnForm()
+    if form.validate_on_submit():
+        deadline = local_to_utc(form.deadline.data) if form.deadline.data else None
+        ok, _r = commit_service(form, services.act, registration=registration, action="return", user=current_user,
+                                now=clock.now(), corrections=form.corrections(request.form), deadline=deadline)
+        if ok:
+            flash(_("Returned with %(n)d correction(s); the applicant has been notified.",
+                    n=len(registration.open_corrections)), "success")
+            return redirect(url_for("registration.detail", public_id=registration.public_id))
+    return render_template("registration/return.html", r=registration, form=form, fields=ReturnForm.fields())
+
+
+@bp.route("/<public_id>/hours", methods=["POST"])
+@roles(Role.CENTRE_STAFF)
+def hours(public_id: str):
+    registration = _registration(public_id)
+    form = HoursForm()
+    if form.validate_on_submit():
+        values = {c.code: form[f"hours_{c.code}"].data for c in rules.COURSES.get(registration.event.level.value, ())
+                  if form[f"hours_{c.code}"].data is not None}
+        ok, _r = commit_service(form, services.record_hours, registration=registration, hours=values,
+                                user=current_user, now=clock.now())
+        if ok:
+            flash(_("Training hours saved."), "success")
+    else:
+        flash(_("Hours must be numbers from 0 to 100."), "danger")
+    return redirect(url_for("registration.detail", public_id=registration.public_id))
+
+
+# --- lists -------------------------------------------------------------------------------------
+
+
+@bp.route("/")
+@roles(*PEOPLE)
+def index():
+    filters = RegistrationFilterForm(request.args)
+    filters.event.choices = [("", _("All"))] + [(e.public_id, e.name) for e in
+                                                 db.session.scalars(select(Event).order_by(Event.name))]
+    filters.centre.choices = [("", _("All"))] + [(c.public_id, c.name) for c in db.session.scalars(
+        select(TrainingCentre).order_by(TrainingCentre.code))]
+    query = select(Registration).join(Event).order_by(Registration.created_at.desc())
+    if current_user.role is Role.CENTRE_STAFF:
+        query = query.where(Registration.centre_id == current_user.centre_id)
+    elif current_user.role is Role.CANDIDATE:
+        query = query.where(or_(Registration.applicant_id == current_user.id, Registration.user_id == current_user.id))
+    if filters.validate():
+        if filters.q.data:
+            like = f"%{filters.q.data}%"
+            query = query.where(or_(Registration.full_name.ilike(like), Registration.candidate_number.ilike(like),
+                                    Registration.id_number.ilike(like)))
+        if filters.state.data:
+            query = query.where(Registration.state == State(filters.state.data))
+        if filters.level.data:
+            query = query.where(Event.level == Level(filters.level.data))
+        if filters.event.data:
+            query = query.where(Event.public_id == filters.event.data)
+        if filters.centre.data:
+            query = query.where(Registration.centre.has(public_id=filters.centre.data))
+    if request.args.get("format") == "xlsx" and current_user.role is not Role.CANDIDATE:
+        headers = [_("Event"), _("Training centre"), _("Name"), _("Gender"), _("ID number"), _("Phone"), _("E-mail"),
+                   _("Education"), _("State"), _("Candidate number"), _("Session"), _("Seat"), _("Submitted"),
+                   _("Checked in")]
+        rows = ((r.event.name, r.centre.name, r.full_name, r.gender.label, r.id_number, r.phone, r.email,
+                 r.education.label, r.state.label, r.candidate_number or "", str(r.session or ""), r.seat or "",
+                 format_dt(r.submitted_at), format_dt(r.checked_in_at)) for r in db.session.scalars(query))
+        return xlsx_response("registrations.xlsx", _("Registrations"), headers, rows)
+    page = db.paginate(query, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    return render_template("registration/index.html", page=page, filters=filters)
+
+
+# --- documents ---------------------------------------------------------------------------------
+
+
+@bp.route("/<public_id>/ticket.pdf")
+@roles(*PEOPLE)
+def ticket(public_id: str):
+    registration = _registration(public_id)
+    if registration.state is not State.ENROLLED:
+        abort(404)
+    pdf = documents.admission_ticket(registration, check_in_url=services.check_in_url(registration),
+                                     photo_folder=uploads.folder(services.PHOTO_FOLDER))
+    return Response(pdf, mimetype="application/pdf", headers={
+        "Content-Disposition": f"inline; filename=ticket-{registration.candidate_number}.pdf"})
+
+
+@bp.route("/<public_id>/form.pdf")
+@roles(*PEOPLE)
+def form_pdf(public_id: str):
+    registration = _registration(public_id)
+    pdf = documents.registration_form(registration, photo_folder=uploads.folder(services.PHOTO_FOLDER))
+    return Response(pdf, mimetype="application/pdf", headers={
+        "Content-Disposition": f"inline; filename=registration-{registration.public_id}.pdf"})
+
+
+# --- exam day ----------------------------------------------------------------------------------
+
+
+@bp.route("/check-in", methods=["GET", "POST"])
+@roles(Role.ADMIN)
+def check_in():
+    form = CheckInForm()
+    if form.validate_on_submit():
+        found = db.session.scalar(select(Registration).filter_by(candidate_number=form.number.data.strip().upper()))
+        if found is None:
+            form.number.errors = [_("No enrolled candidate has this number.")]
+        else:
+            return redirect(url_for("registration.check_in_candidate", public_id=found.public_id))
+    return render_template("registration/check_in.html", form=form)
+
+
+@bp.route("/check-in/<public_id>", methods=["GET", "POST"])
+@roles(Role.ADMIN)
+def check_in_candidate(public_id: str):
+    registration = db.first_or_404(select(Registration).filter_by(public_id=public_id))
+    form = ActionForm()
+    if form.validate_on_submit():
+        ok, first = commit_service(form, services.check_in, registration=registration, user=current_user,
+                                   now=clock.now())
+        if ok:
+            flash(_("Checked in.") if first else _("Already checked in at %(time)s.",
+                                                   time=format_dt(registration.checked_in_at)),
+                  "success" if first else "warning")
+        return redirect(url_for("registration.check_in"))
+    return render_template("registration/check_in_candidate.html", r=registration, form=form, mask_id=rules.mask_id)
+
+
+@bp.route("/outbox")
+@roles(Role.ADMIN)
+def outbox():
+    rows = db.session.scalars(select(Notification).order_by(Notification.id.desc()).limit(200)).all()
+    return render_template("registration/outbox.html", rows=rows)
+

@@ -1,0 +1,57 @@
+"""PDF building blocks shared by tickets, forms and certificates: a CJK font that renders in every
+viewer, QR codes, photos.
+
+The font: the first TrueType CJK font found (Debian's fonts-wqy-zenhei, which .ci/run installs,
+or the path in PDF_CJK_FONT) is embedded, subset, in the PDF, so every viewer shows the Chinese.
+Without one, reportlab's built-in CID font STSong-Light is used: it needs no file, but a viewer
+without Adobe's Asian font pack may substitute it."""
+
+from __future__ import annotations
+
+import io
+import os
+from functools import lru_cache
+from pathlib import Path
+
+import qrcode
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfbase.ttfonts import TTFont
+
+CANDIDATES = [
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/arphic/uming.ttc",
+    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
+]
+FONT = "CJK"
+
+
+@lru_cache(maxsize=1)
+def cjk_font() -> str:
+    """Register and return the name of the CJK font used in every PDF."""
+    paths = [os.environ.get("PDF_CJK_FONT", ""), *CANDIDATES]
+    for path in paths:
+        if path and Path(path).exists():
+            try:
+                pdfmetrics.registerFont(TTFont(FONT, path, subfontIndex=0))
+                return FONT
+            except Exception:  # not a TrueType-outline font: try the next one  # noqa: BLE001
+                continue
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    return "STSong-Light"
+
+
+def font_is_embedded() -> bool:
+    return cjk_font() == FONT
+
+
+def qr_image(data: str, *, box: int = 8) -> ImageReader:
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=box, border=2)
+    code.add_data(data)
+    code.make(fit=True)
+    buf = io.BytesIO()
+    code.make_image(fill_color="black", back_color="white").save(buf, format="PNG")
+    buf.seek(0)
+    return ImageReader(buf)

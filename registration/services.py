@@ -1,0 +1,406 @@
+"""Registration services: events, forms, the review workflow, training hours, enrolment and
+check-in. They flush, audit and queue notifications; they never commit."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from flask import current_app, url_for
+from flask_babel import format_datetime
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from accounts import services as accounts
+from accounts.models import Role, TrainingCentre, User
+from core import audit, uploads
+from core.errors import Conflict, DomainError, NotAllowed
+from core.extensions import scheduler
+from core.notify import notify
+from registration import rules
+from registration.models import (
+    Correction,
+    Education,
+    Event,
+    EventSession,
+    Gender,
+    Group,
+    Registration,
+    State,
+    TrainingRecord,
+)
+
+PHOTO_FOLDER = "photos"
+EDITABLE = {State.DRAFT, State.RETURNED}
+
+PROBLEM_MESSAGES = {
+    "required": _l("This field is required."),
+    "id_format": _l("An ID number has 18 characters: 17 digits and a final digit or X."),
+    "id_checksum": _l("The ID number's check character is wrong: please check every digit."),
+    "id_birth_date": _l("The ID number holds an impossible birth date."),
+    "id_birth_mismatch": _l("The birth date in the ID number differs from the birth date on the form."),
+    "id_gender_mismatch": _l("The gender in the ID number differs from the gender on the form."),
+    "phone": _l("Enter a mobile number (11 digits) or a landline with its area code."),
+    "email": _l("Enter an e-mail address such as name@example.com."),
+    "too_long": _l("Too long: at most %(max)d characters."),
+    "birth_future": _l("The birth date is in the future."),
+    "group": _l("Choose the competition group."),
+}
+
+LIMITS = {"full_name": 40, "title": 60, "employer": 120, "phone": 30, "address": 200, "email": 120, "resume": 4000,
+          "training_history": 4000}
+REQUIRED = ("full_name", "gender", "birth_date", "education", "phone", "email", "id_number")
+
+
+def form_problems(data: dict, *, event: Event, today: date) -> dict[str, str]:
+    """Every problem of the form's fields, keyed by field, in the user's language."""
+    problems: dict[str, str] = {}
+    for name in REQUIRED:
+        if not data.get(name):
+            problems[name] = str(PROBLEM_MESSAGES["required"])
+    for name, limit in LIMITS.items():
+        if len(data.get(name) or "") > limit:
+            problems[name] = str(PROBLEM_MESSAGES["too_long"]) % {"max": limit}
+    if data.get("phone") and "phone" not in problems and not rules.phone_ok(data["phone"]):
+        problems["phone"] = str(PROBLEM_MESSAGES["phone"])
+    if data.get("email") and "email" not in problems and not rules.email_ok(data["email"]):
+        problems["email"] = str(PROBLEM_MESSAGES["email"])
+    if data.get("birth_date") and data["birth_date"] > today:
+        problems["birth_date"] = str(PROBLEM_MESSAGES["birth_future"])
+    if data.get("id_number"):
+        found = rules.id_problems(data["id_number"], birth_date=data.get("birth_date"),
+                                  gender=data.get("gender"), today=today)
+        if found:
+            problems["id_number"] = " ".join(str(PROBLEM_MESSAGES[p]) for p in found)
+    if event.kind.value == "competition" and event.groups and data.get("group") not in event.groups:
+        problems["group"] = str(PROBLEM_MESSAGES["group"])
+    return problems
+
+
+def eligibility_note(event: Event) -> str:
+    return str(_l("This event admits applicants with at least: %(education)s.",
+                  education=Education(event.minimum_education).label))
+
+
+# --- events ------------------------------------------------------------------------------------
+
+EVENT_FIELDS = ["code", "name", "kind", "level", "groups", "registration_opens", "registration_closes",
+                "minimum_education", "require_full_hours", "correction_days"]
+
+
+def save_event(session: Session, *, event: Event | None, fields: dict, actor: User | None) -> Event:
+    if fields["registration_closes"] <= fields["registration_opens"]:
+        raise DomainError(_l("Registration must close after it opens."), field="registration_closes")
+    clash = session.scalar(select(Event).filter_by(code=fields["code"]))
+    if clash is not None and clash is not event:
+        raise Conflict(_l("The event code %(code)s is taken.", code=fields["code"]), field="code")
+    before = audit.snapshot(event, EVENT_FIELDS) if event else None
+    if event is None:
+        event = Event()
+        session.add(event)
+    for key, value in fields.items():
+        setattr(event, key, value)
+    session.flush()
+    audit.record(session, "event.create" if before is None else "event.update", target=event, actor=actor,
+                 before=before, after=audit.snapshot(event, EVENT_FIELDS))
+    return event
+
+
+def add_session(session: Session, *, event: Event, name: str, starts_at: datetime, ends_at: datetime, site: str,
+                address: str, seats: int, actor: User | None) -> EventSession:
+    if ends_at <= starts_at:
+        raise DomainError(_l("A session must end after it starts."), field="ends_at")
+    item = EventSession(event=event, name=name, starts_at=starts_at, ends_at=ends_at, site=site, address=address,
+                        seats=seats)
+    session.add(item)
+    session.flush()
+    audit.record(session, "event.session_add", target=event, actor=actor,
+                 after={"name": name, "site": site, "seats": seats, "starts_at": starts_at})
+    return item
+
+
+# --- who may act -------------------------------------------------------------------------------
+
+
+def actors(registration: Registration, user: User) -> set[str]:
+    """The workflow roles `user` holds for this form."""
+    held = set()
+    if user.role is Role.ADMIN:
+        held.add(rules.Actor.PROJECT)
+    if user.role is Role.CENTRE_STAFF and user.centre_id == registration.centre_id:
+        held |= {rules.Actor.CENTRE, rules.Actor.APPLICANT}
+    if user.role is Role.CANDIDATE and registration.applicant_id == user.id:
+        held.add(rules.Actor.APPLICANT)
+    return held
+
+
+def may_view(registration: Registration, user: User) -> bool:
+    return bool(actors(registration, user)) or (registration.user_id is not None and registration.user_id == user.id)
+
+
+# --- the form ----------------------------------------------------------------------------------
+
+
+def save_registration(session: Session, *, registration: Registration | None, event: Event,
+                      centre: TrainingCentre, data: dict, photo: bytes | None, user: User, now: datetime
+                      ) -> Registration:
+    """Create or change a form while it is a draft or returned for correction."""
+    if registration is not None:
+        if rules.Actor.APPLICANT not in actors(registration, user):
+            raise NotAllowed(_l("Only the applicant or their training centre may change this form."))
+        if registration.state not in EDITABLE:
+            raise DomainError(_l("The form is under review and cannot be changed now."))
+    elif not (event.registration_opens <= now < event.registration_closes):
+        raise DomainError(_l("Registration for this event is closed."))
+    problems = form_problems(data, event=event, today=now.date())
+    if problems:
+        raise InvalidForm(problems)
+    number = data["id_number"].strip().upper()
+    clash = session.scalar(select(Registration).filter_by(event_id=event.id, id_number=number))
+    if clash is not None and clash is not registration:
+        raise Conflict(_l("This ID number is already registered for this event."), field="id_number")
+    photo_name = None
+    if photo:
+        photo_name = uploads.save_portrait(photo, subfolder=PHOTO_FOLDER,
+                                           max_bytes=current_app.config["PHOTO_MAX_BYTES"])
+    before = audit.snapshot(registration, list(Registration.FORM_FIELDS) + ["photo"]) if registration else None
+    if registration is None:
+        registration = Registration(event=event, centre_id=centre.id, state=State.DRAFT,
+                                    applicant_id=user.id if user.role is Role.CANDIDATE else None)
+        session.add(registration)
+    for name in Registration.FORM_FIELDS:
+        value = data.get(name)
+        if isinstance(value, str):
+            value = value.strip()
+        setattr(registration, name, value)
+    registration.id_number = number
+    registration.gender = Gender(data["gender"])
+    registration.education = Education(data["education"])
+    registration.group = Group(data["group"]) if data.get("group") else None
+    if photo_name:
+        registration.photo = photo_name
+    session.flush()
+    after = audit.snapshot(registration, list(Registration.FORM_FIELDS) + ["photo"])
+    audit.record(session, "registration.create" if before is None else "registration.update",
+                 target=registration, actor=user, before=before, after=after)
+    return registration
+
+
+class InvalidForm(DomainError):
+    def __init__(self, problems: dict[str, str]):
+        self.problems = problems
+        super().__init__(_l("Please correct the fields marked below."))
+
+
+# --- the workflow ------------------------------------------------------------------------------
+
+
+def _completeness(registration: Registration, now: datetime) -> None:
+    event = registration.event
+    if not registration.photo:
+        raise DomainError(_l("Add a one-inch photo before submitting: a certificate without a photo is not valid."),
+                          field="photo")
+    if not rules.eligible(registration.education.value, minimum=event.minimum_education.value):
+        raise DomainError(_l("Not eligible: %(note)s", note=eligibility_note(event)), field="education")
+    data = {name: getattr(registration, name) for name in Registration.FORM_FIELDS}
+    data["gender"] = registration.gender.value
+    data["group"] = registration.group.value if registration.group else None
+    problems = form_problems(data, event=event, today=now.date())
+    if problems:
+        raise InvalidForm(problems)
+
+
+def _notify_applicant(session: Session, registration: Registration, subject, body) -> None:
+    target = registration.applicant or registration.user
+    notify(session, email=registration.email, user=target, subject=str(subject), body=str(body))
+
+
+def act(session: Session, *, registration: Registration, action: str, user: User | None, now: datetime,
+        comment: str = "", corrections: list[tuple[str, str]] | None = None,
+        deadline: datetime | None = None) -> Registration:
+    """Carry out one transition of the review workflow, if the user's role allows it from the form's
+    state; everything else is refused with a message. Audited and notified to the applicant."""
+    held = actors(registration, user) if user is not None else {rules.Actor.SYSTEM}
+    step = next((rules.transition(registration.state.value, action, a) for a in held
+                 if rules.transition(registration.state.value, action, a)), None)
+    if step is None:
+        raise NotAllowed(_l("This step is not allowed to you while the form is “%(state)s”.",
+                            state=registration.state.label))
+    before = registration.state
+    if action in ("submit", "resubmit"):
+        _completeness(registration, now)
+        registration.submitted_at = now
+        for c in registration.open_corrections:
+            c.resolved_at = now
+        registration.correction_deadline = None
+    elif action == "centre_approve":
+        registration.centre_opinion = comment or str(_l("Agreed"))
+        registration.centre_approved_at = now
+    elif action == "approve":
+        if registration.event.require_full_hours:
+            recorded = {r.course: float(r.hours) for r in registration.hours}
+            missing = rules.missing_hours(registration.event.level.value, recorded)
+            if missing:
+                raise DomainError(_l("Training hours are incomplete: %(courses)s.",
+                                     courses=", ".join(f"{k} −{v:g} h" for k, v in missing.items())))
+        registration.project_opinion = comment or str(_l("Agreed"))
+        registration.approved_at = now
+    elif action == "return":
+        _return(session, registration, corrections or [], deadline, user, now)
+    elif action == "enrol":
+        _enrol(session, registration, now)
+    elif action in ("reject", "withdraw", "expire"):
+        if action == "reject" and not comment.strip():
+            raise DomainError(_l("Give the reason for the rejection."), field="comment")
+        expired = str(_l("Not corrected by the deadline.")) if action == "expire" else ""
+        registration.closed_reason = comment or expired
+    registration.state = State(step.target.value)
+    session.flush()
+    audit.record(session, f"registration.{action}", target=registration, actor=user, comment=comment,
+                 before={"state": before.value}, after={"state": registration.state.value})
+    _notify_applicant(session, registration, *_message(registration, action))
+    return registration
+
+
+def _return(session: Session, registration: Registration, corrections: list[tuple[str, str]],
+            deadline: datetime | None, user: User, now: datetime) -> None:
+    """Return the form with every correction at once and one deadline (seed 003, 三(三)4)."""
+    corrections = [(f, c.strip()) for f, c in corrections if c and c.strip()]
+    if not corrections:
+        raise DomainError(_l("List at least one field to correct, with a comment."), field="corrections")
+    unknown = [f for f, _c in corrections if f not in rules.CORRECTABLE]
+    if unknown:
+        raise DomainError(_l("Unknown field: %(f)s", f=", ".join(unknown)), field="corrections")
+    deadline = deadline or now + timedelta(days=registration.event.correction_days)
+    if deadline <= now:
+        raise DomainError(_l("The deadline must be in the future."), field="deadline")
+    round_ = max((c.round for c in registration.corrections), default=0) + 1
+    for field, comment in corrections:
+        registration.corrections.append(Correction(round=round_, field=field, comment=comment[:500], created_at=now,
+                                                   created_by_id=getattr(user, "id", None)))
+    registration.correction_deadline = deadline
+
+
+def _message(registration: Registration, action: str) -> tuple[str, str]:
+    name, event = registration.full_name, registration.event.name
+    if action == "return":
+        lines = [f"- {FIELD_LABELS.get(c.field, c.field)}: {c.comment}" for c in registration.open_corrections]
+        deadline = format_datetime(registration.correction_deadline, "yyyy-MM-dd HH:mm")
+        return (str(_l("Your registration needs corrections")),
+                str(_l("Dear %(name)s, your registration for %(event)s was returned. Please correct all of the "
+                       "following by %(deadline)s, or the form will be withdrawn:", name=name, event=event,
+                       deadline=deadline)) + "\n" + "\n".join(lines))
+    subjects = {
+        "submit": _l("Registration submitted"), "resubmit": _l("Corrected registration submitted"),
+        "centre_approve": _l("Registration approved by the training centre"),
+        "approve": _l("Registration approved by the project centre"), "enrol": _l("You are enrolled"),
+        "reject": _l("Registration rejected"), "withdraw": _l("Registration withdrawn"),
+        "expire": _l("Registration withdrawn: not corrected in time"),
+    }
+    body = str(_l("Dear %(name)s, the state of your registration for %(event)s is now: %(state)s.", name=name,
+                  event=event, state=registration.state.label))
+    if action == "enrol":
+        body += "\n" + str(_l("Candidate number: %(number)s. Download your admission ticket from the platform.",
+                              number=registration.candidate_number))
+    if registration.closed_reason and action in ("reject", "expire"):
+        body += "\n" + registration.closed_reason
+    return str(subjects[action]), body
+
+
+FIELD_LABELS = {
+    "full_name": _l("Name"), "gender": _l("Gender"), "birth_date": _l("Date of birth"), "education": _l("Education"),
+    "title": _l("Title or position"), "employer": _l("Employer"), "phone": _l("Phone"), "address": _l("Address"),
+    "email": _l("E-mail"), "id_number": _l("ID number"), "resume": _l("Résumé"),
+    "training_history": _l("Training history"), "photo": _l("Photo"), "group": _l("Group"),
+}
+
+
+@scheduler.job("registration.expire_returned", trigger="interval", minutes=10)
+def expire_returned(session: Session, *, now: datetime) -> int:
+    """Withdraw every form returned for correction and not resubmitted by its deadline."""
+    overdue = session.scalars(select(Registration).where(Registration.state == State.RETURNED,
+                                                         Registration.correction_deadline < now)
+                              .with_for_update(skip_locked=True)).all()
+    for registration in overdue:
+        act(session, registration=registration, action="expire", user=None, now=now)
+    return len(overdue)
+
+
+# --- enrolment ---------------------------------------------------------------------------------
+
+
+def _enrol(session: Session, registration: Registration, now: datetime) -> None:
+    """A candidate number, an exam account (created, or the applicant's own), a session and seat,
+    and a place on the event's exams."""
+    event = session.scalar(select(Event).filter_by(id=registration.event_id).with_for_update())
+    count = session.scalar(select(func.count(Registration.id)).where(Registration.event_id == event.id,
+                                                                     Registration.candidate_number.is_not(None)))
+    registration.candidate_number = f"{event.code}{count + 1:04d}"
+    user = registration.applicant
+    if user is None:
+        password = secrets.token_urlsafe(9)
+        user = accounts.create_user(session, username=registration.candidate_number.lower(),
+                                    full_name=registration.full_name, role=Role.CANDIDATE, password=password,
+                                    email=registration.email, must_change_password=True)
+        notify(session, email=registration.email, user=user, subject=str(_l("Your exam account")),
+               body=str(_l("Username: %(username)s\nInitial password: %(password)s\nYou will choose your own "
+                           "password at the first sign-in.", username=user.username, password=password)))
+    registration.user = user
+    registration.enrolled_at = now
+    _assign_seat(session, registration)
+    from exam import admin as exam_admin
+    from exam.models import Exam
+
+    for exam in session.scalars(select(Exam).where(Exam.event_id == event.id)):
+        exam_admin.add_to_roster(session, exam=exam, usernames=[user.username], actor=None)
+
+
+def _assign_seat(session: Session, registration: Registration) -> None:
+    for candidate_session in registration.event.sessions:
+        taken = set(session.scalars(select(Registration.seat).where(
+            Registration.session_id == candidate_session.id, Registration.seat.is_not(None))))
+        free = next((n for n in range(1, candidate_session.seats + 1) if n not in taken), None)
+        if free is not None:
+            registration.session, registration.seat = candidate_session, free
+            return
+
+
+def record_hours(session: Session, *, registration: Registration, hours: dict[str, Decimal], user: User,
+                 now: datetime) -> None:
+    if rules.Actor.CENTRE not in actors(registration, user):
+        raise NotAllowed(_l("Only the candidate's training centre records training hours."))
+    courses = {c.code: c for c in rules.COURSES.get(registration.event.level.value, ())}
+    existing = {r.course: r for r in registration.hours}
+    for code, value in hours.items():
+        if code not in courses:
+            raise DomainError(_l("Unknown course %(code)s.", code=code))
+        if value < 0 or value > courses[code].hours * 2:
+            raise DomainError(_l("Hours for %(course)s must be between 0 and %(max)d.", course=courses[code].name,
+                                 max=courses[code].hours * 2))
+        record = existing.get(code)
+        if record is None:
+            registration.hours.append(TrainingRecord(course=code, hours=value, recorded_at=now,
+                                                     recorded_by_id=user.id))
+        else:
+            record.hours, record.recorded_at, record.recorded_by_id = value, now, user.id
+    session.flush()
+    audit.record(session, "registration.hours", target=registration, actor=user,
+                 after={k: str(v) for k, v in hours.items()})
+
+
+def check_in(session: Session, *, registration: Registration, user: User, now: datetime) -> bool:
+    """Mark attendance on exam day; False when the candidate was already checked in."""
+    if registration.state is not State.ENROLLED:
+        raise DomainError(_l("This candidate is not enrolled."))
+    if registration.checked_in_at is not None:
+        return False
+    registration.checked_in_at = now
+    audit.record(session, "registration.check_in", target=registration, actor=user)
+    return True
+
+
+def check_in_url(registration: Registration) -> str:
+    base = current_app.config["BASE_URL"].rstrip("/")
+    return base + url_for("registration.check_in_candidate", public_id=registration.public_id)
