@@ -89,3 +89,14 @@ def save_portrait(data: bytes, *, subfolder: str, max_bytes: int) -> str:
     name = hashlib.sha256(blob).hexdigest()[:32] + ".jpg"
     (folder(subfolder) / name).write_bytes(blob)
     return name
+
+
+def image_problem(data: bytes) -> str | None:
+    """Why `data` is not a usable JPEG or PNG image (a message), or None. Writes nothing."""
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            kind = probe.format
+            probe.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        return str(_l("The photo is not a JPEG or PNG image."))
+    return None if kind in IMAGE_FORMATS else str(_l("The photo is not a JPEG or PNG image."))

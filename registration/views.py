@@ -3,6 +3,10 @@ workflow, training hours, batch registration, tickets, the form as a PDF, check-
 
 from __future__ import annotations
 
+import re
+import secrets
+from pathlib import Path
+
 from flask import (
     Blueprint,
     Response,
@@ -24,15 +28,16 @@ from accounts.models import Role, TrainingCentre
 from core import clock, nav, uploads
 from core.access import roles
 from core.errors import DomainError
-from core.excel import xlsx_response
+from core.excel import XLSX_MIME, xlsx_response
 from core.extensions import db
 from core.i18n import format_dt, local_to_utc
 from core.notify import Notification
 from core.web import commit_service, show_error
 from question_bank.models import Level
-from registration import documents, rules, services
+from registration import batch, documents, rules, services
 from registration.forms import (
     ActionForm,
+    BatchForm,
     CheckInForm,
     EventForm,
     HoursForm,
@@ -265,6 +270,64 @@ def hours(public_id: str):
     else:
         flash(_("Hours must be numbers from 0 to 100."), "danger")
     return redirect(url_for("registration.detail", public_id=registration.public_id))
+
+
+# --- batch registration ------------------------------------------------------------------------
+
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+def _batch_paths(token: str) -> tuple[Path, Path]:
+    if not _TOKEN.match(token):
+        abort(404)
+    folder = uploads.folder("imports")
+    return folder / f"{current_user.id}-{token}.xlsx", folder / f"{current_user.id}-{token}.zip"
+
+
+@bp.route("/events/<public_id>/batch", methods=["GET", "POST"])
+@roles(Role.CENTRE_STAFF)
+def batch_upload(public_id: str):
+    event = _event(public_id)
+    form = BatchForm()
+    if form.validate_on_submit():
+        token = secrets.token_urlsafe(18)
+        sheet, photos = _batch_paths(token)
+        form.sheet.data.save(sheet)
+        if form.photos.data:
+            form.photos.data.save(photos)
+        return redirect(url_for("registration.batch_preview", public_id=event.public_id, token=token))
+    return render_template("registration/batch.html", form=form, event=event)
+
+
+@bp.route("/events/<public_id>/batch/template.xlsx")
+@roles(Role.CENTRE_STAFF, Role.ADMIN)
+def batch_template(public_id: str):
+    _event(public_id)
+    return Response(batch.template_bytes(), mimetype=XLSX_MIME,
+                    headers={"Content-Disposition": "attachment; filename=registration-template.xlsx"})
+
+
+@bp.route("/events/<public_id>/batch/<token>", methods=["GET", "POST"])
+@roles(Role.CENTRE_STAFF)
+def batch_preview(public_id: str, token: str):
+    event = _event(public_id)
+    sheet, zip_path = _batch_paths(token)
+    if not sheet.exists():
+        abort(404)
+    photos, photo_errors = batch.read_photos(zip_path.read_bytes() if zip_path.exists() else None)
+    plan = batch.read_sheet(db.session, sheet.read_bytes(), event=event, photos=photos, today=clock.now().date())
+    plan.errors.extend(photo_errors)
+    form = ActionForm()
+    if form.validate_on_submit():
+        ok, created = commit_service(form, batch.apply, plan=plan, event=event, user=current_user, now=clock.now())
+        if ok:
+            sheet.unlink(missing_ok=True)
+            zip_path.unlink(missing_ok=True)
+            flash(_("%(n)d candidate(s) registered as drafts. Check them and submit them for review.", n=created),
+                  "success")
+            return redirect(url_for("registration.index", event=event.public_id))
+    return render_template("registration/batch_preview.html", event=event, plan=plan, form=form,
+                           labels=services.FIELD_LABELS)
 
 
 # --- lists -------------------------------------------------------------------------------------

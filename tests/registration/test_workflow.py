@@ -158,7 +158,8 @@ def test_a_returned_form_is_withdrawn_by_the_job_after_its_deadline(app, db, dra
 
     registration = draft()
     act(db, registration, "submit", staff)
-    act(db, registration, "return", staff, corrections=[("email", "邮箱无效")], deadline=clock.now() + timedelta(days=2))
+    act(db, registration, "return", staff, corrections=[("email", "邮箱无效")],
+        deadline=clock.now() + timedelta(days=2))
     frozen_clock.advance(days=1)
     assert scheduler.run_job(app, "registration.expire_returned") == 0
     frozen_clock.advance(days=1, minutes=1)

@@ -1,0 +1,189 @@
+"""Batch registration by a training centre: an Excel sheet (one candidate per row) and a zip of
+photos named by ID number. Checked row by row first (nothing written), then the valid rows are
+imported as drafts in one transaction."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from flask_babel import lazy_gettext as _l
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.exceptions import InvalidFileException
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from accounts.models import User
+from core import audit, uploads
+from core.errors import DomainError
+from registration import services
+from registration.models import Event, Registration
+
+COLUMNS = [  # (key, header)
+    ("full_name", "姓名"), ("gender", "性别"), ("birth_date", "出生日期"), ("education", "文化程度"),
+    ("title", "职称/职务"), ("employer", "单位名称"), ("phone", "电话"), ("address", "联系地址"), ("email", "邮箱"),
+    ("id_number", "身份证号码"), ("resume", "个人简历"), ("training_history", "培训情况"), ("group", "组别"),
+]
+GENDERS = {"男": "male", "女": "female", "male": "male", "female": "female"}
+EDUCATIONS = {"初中": "junior_high", "高中": "high_school", "中专": "high_school", "技校": "high_school",
+              "高职": "vocational", "大专": "vocational", "本科": "bachelor", "硕士": "master", "博士": "master"}
+GROUPS = {"学生组": "student", "教师组": "staff", "职工组": "staff", "国际组": "international"}
+PHOTO_NAME = re.compile(r"(?:^|/)(\d{17}[\dXx])\.(jpe?g|png)$", re.IGNORECASE)
+MAX_ROWS = 2000
+
+
+@dataclass
+class Row:
+    number: int
+    data: dict
+    problems: dict[str, str] = field(default_factory=dict)
+    has_photo: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass
+class Plan:
+    rows: list[Row]
+    errors: list[str]
+    photos: dict[str, bytes]
+
+    @property
+    def valid(self) -> list[Row]:
+        return [r for r in self.rows if r.ok]
+
+
+def template_bytes() -> bytes:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "报名 registrations"
+    ws.append([header for _k, header in COLUMNS])
+    ws.append(["黄小明", "男", "2001-03-14", "高职", "学生", "广州职业技术学院", "13800138000", "广州市番禺区",
+               "xiaoming@example.com", "440305200103141239", "2019-2022 就读于高职院校", "2025 年参加中级培训", ""])
+    for i, _c in enumerate(COLUMNS, start=1):
+        ws.cell(row=1, column=i).font = Font(bold=True)
+        ws.column_dimensions[get_column_letter(i)].width = 16
+    help_sheet = wb.create_sheet("说明 help")
+    for line in ("每行一名考生；第一行为表头，请勿修改。删除示例行后填写。",
+                 "性别：男/女；出生日期：YYYY-MM-DD；文化程度：初中/高中/中专/高职/大专/本科/硕士。",
+                 "身份证号码须为 18 位，出生日期和性别须与号码一致。组别仅竞赛填写：学生组/教师组/国际组。",
+                 "照片：另行上传一个 zip 压缩包，每张照片以身份证号码命名，如 440305200103141239.jpg（JPEG 或 PNG）。"):
+        help_sheet.append([line])
+    help_sheet.column_dimensions["A"].width = 100
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _cell(value) -> str | date | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip() or None
+
+
+def read_photos(data: bytes | None) -> tuple[dict[str, bytes], list[str]]:
+    if not data:
+        return {}, []
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        return {}, [str(_l("The photos file is not a zip archive."))]
+    photos = {}
+    with archive:
+        for info in archive.infolist():
+            match = PHOTO_NAME.search(info.filename)
+            if match and info.file_size <= 5 * 1024 * 1024:
+                photos[match.group(1).upper()] = archive.read(info)
+    return photos, []
+
+
+def read_sheet(session: Session, data: bytes, *, event: Event, photos: dict[str, bytes], today: date) -> Plan:
+    plan = Plan([], [], photos)
+    try:
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError):
+        plan.errors.append(str(_l("This is not an Excel .xlsx file. Download the template and fill it in.")))
+        return plan
+    try:
+        rows = wb.worksheets[0].iter_rows(values_only=True)
+        header = [str(h or "").strip() for h in next(rows, ())]
+        expected = [h for _k, h in COLUMNS]
+        if header[: len(expected)] != expected:
+            plan.errors.append(str(_l("The header row differs from the template's: %(expected)s.",
+                                      expected=" | ".join(expected))))
+            return plan
+        taken = set(session.scalars(select(Registration.id_number).where(Registration.event_id == event.id)))
+        seen: set[str] = set()
+        for number, values in enumerate(rows, start=2):
+            if number - 1 > MAX_ROWS:
+                plan.errors.append(str(_l("The file has more than %(n)d rows; split it.", n=MAX_ROWS)))
+                break
+            cells = {key: _cell(v) for (key, _h), v in zip(COLUMNS, values, strict=False)}
+            if not any(cells.values()):
+                continue
+            plan.rows.append(_row(number, cells, event=event, today=today, taken=taken, seen=seen, photos=photos))
+    finally:
+        wb.close()
+    if not plan.rows and not plan.errors:
+        plan.errors.append(str(_l("The file has a header but no candidates.")))
+    return plan
+
+
+def _row(number, cells, *, event, today, taken, seen, photos) -> Row:
+    birth = cells.get("birth_date")
+    problems: dict[str, str] = {}
+    if isinstance(birth, str):
+        try:
+            birth = date.fromisoformat(birth.replace("/", "-"))
+        except ValueError:
+            problems["birth_date"] = str(_l("Write the date as YYYY-MM-DD."))
+            birth = None
+    data = {key: (value if isinstance(value, str) else value) for key, value in cells.items()}
+    data["birth_date"] = birth
+    data["gender"] = GENDERS.get(cells.get("gender") or "", cells.get("gender"))
+    data["education"] = EDUCATIONS.get(cells.get("education") or "", cells.get("education"))
+    data["group"] = GROUPS.get(cells.get("group") or "", cells.get("group"))
+    data["id_number"] = (cells.get("id_number") or "").upper()
+    for key in ("title", "employer", "address", "resume", "training_history"):
+        data[key] = data.get(key) or ""
+    if data["gender"] not in ("male", "female"):
+        problems["gender"] = str(_l("Write 男 or 女."))
+    if data["education"] not in EDUCATIONS.values():
+        problems["education"] = str(_l("Write one of: %(values)s.", values="/".join(EDUCATIONS)))
+    problems.update({k: v for k, v in services.form_problems(
+        {**data, "gender": data["gender"] if "gender" not in problems else None},
+        event=event, today=today).items() if k not in problems})
+    number_ = data["id_number"]
+    if number_ and (number_ in taken or number_ in seen):
+        problems["id_number"] = str(_l("This ID number is already registered for this event."))
+    seen.add(number_)
+    if number_ in photos:
+        problem = uploads.image_problem(photos[number_])
+        if problem:
+            problems["photo"] = problem
+    return Row(number, data, problems, has_photo=number_ in photos)
+
+
+def apply(session: Session, plan: Plan, *, event: Event, user: User, now: datetime) -> int:
+    """Import every valid row as a draft for the user's centre, in the caller's transaction."""
+    if plan.errors or not plan.valid:
+        raise DomainError(_l("There is nothing valid to import."))
+    created = 0
+    for row in plan.valid:
+        services.save_registration(session, registration=None, event=event, centre=user.centre, data=row.data,
+                                   photo=plan.photos.get(row.data["id_number"]), user=user, now=now)
+        created += 1
+    audit.record(session, "registration.batch_import", target=event, actor=user,
+                 after={"created": created, "skipped": len(plan.rows) - created})
+    return created
