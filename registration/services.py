@@ -168,7 +168,7 @@ def save_registration(session: Session, *, registration: Registration | None, ev
     before = audit.snapshot(registration, list(Registration.FORM_FIELDS) + ["photo"]) if registration else None
     if registration is None:
         registration = Registration(event=event, centre_id=centre.id, state=State.DRAFT,
-                                    applicant_id=user.id if user.role is Role.CANDIDATE else None)
+                                    applicant_id=user.id if user.role is Role.CANDIDATE else _account_for(session, data))
         session.add(registration)
     for name in Registration.FORM_FIELDS:
         value = data.get(name)
@@ -186,6 +186,14 @@ def save_registration(session: Session, *, registration: Registration | None, ev
     audit.record(session, "registration.create" if before is None else "registration.update",
                  target=registration, actor=user, before=before, after=after)
     return registration
+
+
+def _account_for(session: Session, data: dict) -> int | None:
+    """A form filled in by a centre belongs to the candidate account with the same e-mail address,
+    when there is exactly one: that candidate can then follow and correct it."""
+    matches = session.scalars(select(User.id).where(func.lower(User.email) == (data.get("email") or "").lower(),
+                                                    User.role == Role.CANDIDATE)).all()
+    return matches[0] if len(matches) == 1 else None
 
 
 class InvalidForm(DomainError):
