@@ -167,8 +167,8 @@ def save_registration(session: Session, *, registration: Registration | None, ev
                                            max_bytes=current_app.config["PHOTO_MAX_BYTES"])
     before = audit.snapshot(registration, list(Registration.FORM_FIELDS) + ["photo"]) if registration else None
     if registration is None:
-        registration = Registration(event=event, centre_id=centre.id, state=State.DRAFT,
-                                    applicant_id=user.id if user.role is Role.CANDIDATE else _account_for(session, data))
+        applicant = user.id if user.role is Role.CANDIDATE else _account_for(session, data)
+        registration = Registration(event=event, centre_id=centre.id, state=State.DRAFT, applicant_id=applicant)
         session.add(registration)
     for name in Registration.FORM_FIELDS:
         value = data.get(name)
