@@ -55,3 +55,19 @@ def qr_image(data: str, *, box: int = 8) -> ImageReader:
     code.make_image(fill_color="black", back_color="white").save(buf, format="PNG")
     buf.seek(0)
     return ImageReader(buf)
+
+
+def wrap(text: str, font: str, size: float, width: float) -> list[str]:
+    """Lines of `text` no wider than `width`, breaking between any two characters where needed:
+    Chinese has no spaces to break at."""
+    lines: list[str] = []
+    for paragraph in (text or "").splitlines() or [""]:
+        line = ""
+        for char in paragraph:
+            if pdfmetrics.stringWidth(line + char, font, size) > width and line:
+                lines.append(line)
+                line = char.lstrip()
+            else:
+                line += char
+        lines.append(line)
+    return lines

@@ -8,10 +8,10 @@ from pathlib import Path
 from flask_babel import format_datetime
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.lib.utils import ImageReader, simpleSplit
+from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen import canvas
 
-from core.pdf import cjk_font, qr_image
+from core.pdf import cjk_font, qr_image, wrap
 from registration import rules
 from registration.models import Registration
 
@@ -54,7 +54,7 @@ def admission_ticket(registration: Registration, *, check_in_url: str, photo_fol
         c.setFont(font, 11)
         c.drawString(25 * mm, y, label)
         c.setFont(font, 12 if label == "准考证号" else 11)
-        for line in simpleSplit(value, font, 11, 95 * mm) or [""]:
+        for line in wrap(value, font, 11, 95 * mm):
             c.drawString(50 * mm, y, line)
             y -= 6 * mm
         y -= 2 * mm
@@ -85,22 +85,22 @@ def registration_form(registration: Registration, *, photo_folder: Path) -> byte
     c.setFont(font, 15)
     c.drawCentredString(W / 2, H - 22 * mm, "工业和信息化职业技能提升工程认证培训登记表")
     left, right = 18 * mm, W - 18 * mm
-    x1, x2, x3, x4 = left + 22 * mm, left + 62 * mm, left + 80 * mm, left + 118 * mm
+    x1, x2, x3, x4 = left + 24 * mm, left + 62 * mm, left + 80 * mm, left + 100 * mm
     photo_x = right - 35 * mm
     row = 10 * mm
     top = H - 30 * mm
 
     def cell_text(x, y, text, size=10, width=None):
         c.setFont(font, size)
-        lines = simpleSplit(text or "", font, size, width) if width else [text or ""]
+        lines = wrap(text or "", font, size, width) if width else [text or ""]
         for n, line in enumerate(lines[:6]):
             c.drawString(x + 1.5 * mm, y - 6.5 * mm - n * 4.5 * mm, line)
 
     r = registration
     grid = [
-        [("姓名", left, x1), (r.full_name, x1, x2), ("性别", x2, x3), (r.gender.label, x3, x4)],
+        [("姓名", left, x1), (r.full_name, x1, x2), ("性别", x2, x3), (r.gender.label, x3, photo_x)],
         [("出生年月", left, x1), (r.birth_date.strftime("%Y-%m"), x1, x2), ("文化程度", x2, x3),
-         (r.education.label, x3, x4)],
+         (r.education.label, x3, photo_x)],
         [("职称/职务", left, x1), (r.title, x1, photo_x)],
         [("单位名称", left, x1), (r.employer, x1, x3), ("电话", x3, x4), (r.phone, x4, photo_x)],
     ]
@@ -124,7 +124,7 @@ def registration_form(registration: Registration, *, photo_folder: Path) -> byte
     tall = 45 * mm
     c.rect(left, y - tall, x1 - left, tall)
     c.rect(x1, y - tall, right - x1, tall)
-    cell_text(left, y, "个人简历及参加培训情况", 9, x1 - left - 3 * mm)
+    cell_text(left, y, "个人简历及参加培训情况", 10, x1 - left - 3 * mm)
     cell_text(x1, y, f"{r.resume}\n{r.training_history}".strip(), 9, right - x1 - 3 * mm)
     y -= tall
     block = 30 * mm

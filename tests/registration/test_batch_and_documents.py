@@ -1,9 +1,11 @@
 import io
+import os
 import re
 import shutil
 import subprocess
 import zipfile
 from datetime import date
+from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
@@ -107,7 +109,8 @@ def enrolled(db, draft, staff, create_user):
     return registration
 
 
-@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="needs pdftoppm (Debian poppler-utils)")
+@pytest.mark.skipif(shutil.which("pdftoppm") is None and not os.environ.get("REQUIRE_PDF_TOOLS"),
+                    reason="needs pdftoppm (Debian poppler-utils)")
 def test_ticket_pdf_has_the_number_and_a_qr_code_to_the_check_in_link(app, db, draft, staff, create_user,
                                                                       tmp_path, frozen_clock):
     import zxingcpp
@@ -126,6 +129,9 @@ def test_ticket_pdf_has_the_number_and_a_qr_code_to_the_check_in_link(app, db, d
     subprocess.run(["pdftoppm", "-png", "-r", "150", str(tmp_path / "ticket.pdf"), str(tmp_path / "page")],
                    check=True)
     page = next(tmp_path.glob("page*.png"))
+    artifacts = Path(__file__).resolve().parents[2] / "test-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    shutil.copy(page, artifacts / "admission-ticket.png")  # for people to look at
     codes = zxingcpp.read_barcodes(Image.open(page))
     assert [c.text for c in codes] == [url]
     assert re.fullmatch(r"http://localhost/registration/check-in/[A-Za-z0-9_-]{20,}", url)
@@ -142,6 +148,12 @@ def test_form_pdf_carries_the_scores_once_they_exist(app, db, draft, staff, crea
         pdf = documents.registration_form(registration, photo_folder=uploads.folder(services.PHOTO_FOLDER))
     text = PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
     assert "认证培训登记表" in text and "86.50" in text and "78.00" in text and registration.id_number in text
+    if shutil.which("pdftoppm"):  # a picture for people to look at
+        artifacts = Path(__file__).resolve().parents[2] / "test-artifacts"
+        artifacts.mkdir(exist_ok=True)
+        (artifacts / "registration-form.pdf").write_bytes(pdf)
+        subprocess.run(["pdftoppm", "-png", "-r", "80", "-singlefile", str(artifacts / "registration-form.pdf"),
+                        str(artifacts / "registration-form")], check=True)
 
 
 def test_check_in_pages(client, login_as, db, draft, staff, create_user, frozen_clock):

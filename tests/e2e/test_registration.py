@@ -1,0 +1,113 @@
+"""The review workflow in a real browser: a centre registers a candidate with a photo, the project
+centre returns the form with two corrections, the candidate fixes them, both approve, the ticket
+downloads."""
+
+import io
+from datetime import date
+
+import pytest
+from PIL import Image
+from pypdf import PdfReader
+
+from registration import rules
+from tests.e2e.conftest import DEMO_PASSWORD
+
+pytestmark = pytest.mark.e2e
+
+
+def id_number(born=date(2002, 8, 9), seq="35", male=False):
+    body = f"310115{born:%Y%m%d}{seq}{'3' if male else '4'}"
+    return body + rules.id_check_character(body)
+
+
+def signed_in(browser, live_server, username):
+    context = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.goto("/login")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url("**/")
+    if page.locator("html").get_attribute("lang") != "zh-Hans":
+        page.get_by_role("button", name="简体中文").click()
+    return context, page
+
+
+def open_registration(page, name):
+    page.goto("/registration/")
+    page.get_by_role("link", name=name).first.click()
+    page.wait_for_url("**/registration/*")
+
+
+def press(page, label):
+    page.get_by_role("button", name=label, exact=True).click()
+    page.wait_for_load_state()
+
+
+def test_register_return_correct_approve_and_download_the_ticket(browser, live_server, tmp_path):
+    photo = tmp_path / "photo.jpg"
+    Image.new("RGB", (600, 800), (30, 80, 200)).save(photo)
+    name = "林晓雨"
+
+    centre, page = signed_in(browser, live_server, "centre")
+    page.goto("/registration/events")
+    page.get_by_role("link", name="示范").first.click()
+    page.get_by_role("link", name="报名", exact=True).click()
+    page.fill("#full_name", name)
+    page.select_option("#gender", "female")
+    page.fill("#birth_date", "2002-08-09")
+    page.select_option("#education", "vocational")
+    page.fill("#employer", "上海电子信息职业技术学院")
+    page.fill("#phone", "13912345678")
+    page.fill("#email", "cand03@example.com")  # the demo candidate cand03: the form becomes theirs
+    page.fill("#id_number", id_number())
+    page.set_input_files("#photo", str(photo))
+    assert page.locator("#photo-preview").is_visible()
+    page.screenshot(path=str(tmp_path / "form.png"))
+    press(page, "保存")
+    assert page.get_by_test_id("state").inner_text() == "草稿"
+    press(page, "提交审核")
+    press(page, "单位审核通过")
+    centre.close()
+
+    admin, page = signed_in(browser, live_server, "admin")
+    open_registration(page, name)
+    page.get_by_role("link", name="退回修改").click()
+    page.check("input[name=fix_phone]")
+    page.fill("input[name=comment_phone]", "电话无法接通，请核对")
+    page.check("input[name=fix_resume]")
+    page.fill("input[name=comment_resume]", "请补充个人简历")
+    press(page, "退回")
+    assert page.get_by_test_id("state").inner_text() == "退回修改"
+    assert page.get_by_test_id("corrections").locator("li").count() == 2
+    admin.close()
+
+    candidate, page = signed_in(browser, live_server, "cand03")
+    open_registration(page, name)
+    assert "电话无法接通" in page.get_by_test_id("corrections").inner_text()
+    page.get_by_role("link", name="修改报名表").click()
+    page.fill("#phone", "13987654321")
+    page.fill("#resume", "2020-2023 就读于上海电子信息职业技术学院，工业互联网专业。")
+    press(page, "保存")
+    press(page, "重新提交")
+    assert page.get_by_test_id("state").inner_text() == "已提交"
+    candidate.close()
+
+    centre, page = signed_in(browser, live_server, "centre")
+    open_registration(page, name)
+    press(page, "单位审核通过")
+    centre.close()
+
+    admin, page = signed_in(browser, live_server, "admin")
+    open_registration(page, name)
+    press(page, "项目中心审核通过")
+    press(page, "确认参考")
+    number = page.get_by_test_id("candidate-number").inner_text().split(" ")[0]
+    assert number.startswith("DEMO26")
+    href = page.get_by_test_id("ticket").get_attribute("href")
+    response = page.request.get(href)
+    assert response.headers["content-type"] == "application/pdf"
+    text = PdfReader(io.BytesIO(response.body())).pages[0].extract_text()
+    assert number in text and name in text
+    admin.close()
