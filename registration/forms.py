@@ -33,7 +33,7 @@ class EventForm(BaseForm):
     registration_opens = DateTimeLocalField(_l("Registration opens"), validators=[DataRequired()])
     registration_closes = DateTimeLocalField(_l("Registration closes"), validators=[DataRequired()])
     minimum_education = SelectField(_l("Minimum education"), choices=choices(Education.pairs()),
-                                    description=_l("Seed 002: intermediate from high school, senior from "
+                                    description=_l("The service guide: intermediate from high school, senior from "
                                                    "vocational college."))
     require_full_hours = BooleanField(_l("Require the full training hours before approval"))
     correction_days = IntegerField(_l("Days to correct a returned form"), default=5,

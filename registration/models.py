@@ -70,7 +70,7 @@ class State(LabelledEnum):
 
     @classmethod
     def labels(cls):
-        return {cls.DRAFT: _l("Draft"), cls.SUBMITTED: _l("Submitted"),
+        return {cls.DRAFT: _l("Draft"), cls.SUBMITTED: _l("Submitted for review"),
                 cls.CENTRE_APPROVED: _l("Approved by the centre"),
                 cls.APPROVED: _l("Approved by the project centre"), cls.ENROLLED: _l("Enrolled"),
                 cls.RETURNED: _l("Returned for correction"), cls.REJECTED: _l("Rejected"),

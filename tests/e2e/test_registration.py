@@ -10,7 +10,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from registration import rules
-from tests.e2e.conftest import DEMO_PASSWORD
+from tests.e2e.conftest import ARTIFACTS, DEMO_PASSWORD
 
 pytestmark = pytest.mark.e2e
 
@@ -64,7 +64,8 @@ def test_register_return_correct_approve_and_download_the_ticket(browser, live_s
     page.fill("#id_number", id_number())
     page.set_input_files("#photo", str(photo))
     assert page.locator("#photo-preview").is_visible()
-    page.screenshot(path=str(tmp_path / "form.png"))
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "registration-form-page.png"), full_page=True)
     press(page, "保存")
     assert page.get_by_test_id("state").inner_text() == "草稿"
     press(page, "提交审核")
@@ -81,6 +82,7 @@ def test_register_return_correct_approve_and_download_the_ticket(browser, live_s
     press(page, "退回")
     assert page.get_by_test_id("state").inner_text() == "退回修改"
     assert page.get_by_test_id("corrections").locator("li").count() == 2
+    page.screenshot(path=str(ARTIFACTS / "registration-returned.png"), full_page=True)
     admin.close()
 
     candidate, page = signed_in(browser, live_server, "cand03")
