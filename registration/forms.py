@@ -20,7 +20,7 @@ from core.i18n import local_to_utc, utc_to_local
 from question_bank.models import Level
 from registration import rules
 from registration.models import Education, EventKind, Gender, Group, State
-from registration.services import FIELD_LABELS
+from registration.services import FIELD_LABELS, REQUIRED
 
 
 class EventForm(BaseForm):
@@ -73,7 +73,7 @@ class RegistrationForm(BaseForm):
 
     centre = SelectField(_l("Training centre"), choices=[])
     group = SelectField(_l("Group"), choices=[], default="")
-    full_name = StringField(_l("Name"), validators=[Length(max=40)])
+    full_name = StringField(_l("Full name"), validators=[Length(max=40)])
     gender = SelectField(_l("Gender"), choices=choices(Gender.pairs(), blank="—"), default="")
     birth_date = DateField(_l("Date of birth"), validators=[Optional()])
     education = SelectField(_l("Education"), choices=choices(Education.pairs(), blank="—"), default="")
@@ -96,6 +96,8 @@ class RegistrationForm(BaseForm):
         self.group.choices = choices(groups, blank="—")
         if not groups:
             del self.group
+        for name in REQUIRED:  # marks them on the page; the service enforces them
+            self[name].flags.required = True
 
     def data_dict(self) -> dict:
         data = {name: self[name].data for name in ("full_name", "title", "employer", "phone", "address", "email",
