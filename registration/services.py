@@ -318,7 +318,8 @@ def _message(registration: Registration, action: str) -> tuple[str, str]:
 
 
 FIELD_LABELS = {
-    "full_name": _l("Full name"), "gender": _l("Gender"), "birth_date": _l("Date of birth"), "education": _l("Education"),
+    "full_name": _l("Full name"), "gender": _l("Gender"), "birth_date": _l("Date of birth"),
+    "education": _l("Education"),
     "title": _l("Title or position"), "employer": _l("Employer"), "phone": _l("Phone"), "address": _l("Address"),
     "email": _l("E-mail"), "id_number": _l("ID number"), "resume": _l("Résumé"),
     "training_history": _l("Training history"), "photo": _l("Photo"), "group": _l("Group"),
