@@ -361,8 +361,8 @@ def index():
             query = query.where(Registration.centre.has(public_id=filters.centre.data))
     if request.args.get("format") == "xlsx" and current_user.role is not Role.CANDIDATE:
         headers = [_("Event"), _("Training centre"), _("Full name"), _("Gender"), _("ID number"), _("Phone"),
-                   _("E-mail"), _("Education"), _("State"), _("Candidate number"), _("Session"), _("Seat"), _("Submitted"),
-                   _("Checked in")]
+                   _("E-mail"), _("Education"), _("State"), _("Candidate number"), _("Session"), _("Seat"),
+                   _("Submitted"), _("Checked in")]
         rows = ((r.event.name, r.centre.name, r.full_name, r.gender.label, r.id_number, r.phone, r.email,
                  r.education.label, r.state.label, r.candidate_number or "", str(r.session or ""), r.seat or "",
                  format_dt(r.submitted_at), format_dt(r.checked_in_at)) for r in db.session.scalars(query))
