@@ -14,7 +14,7 @@ from core.errors import DomainError
 from exam.models import Exam, ExamCandidate, ExamQuota, ExamSection, ExamStatus
 from question_bank.models import Level, QuestionType
 
-SETTINGS = ["title", "event", "level", "duration_minutes", "opens_at", "closes_at", "allow_overrun",
+SETTINGS = ["title", "event", "event_id", "level", "duration_minutes", "opens_at", "closes_at", "allow_overrun",
             "access_code", "shuffle_questions", "shuffle_options", "pass_score", "review_policy",
             "multiple_rule", "partial_fraction", "grace_seconds"]
 

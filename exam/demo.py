@@ -25,7 +25,7 @@ def load(session: Session) -> list[str]:
         return ["demo exam already present"]
     now = clock.now()
     exam = admin.save_exam(session, exam=None, actor=None, fields={
-        "title": TITLE, "event": "示范认证", "level": Level.JUNIOR, "duration_minutes": 60,
+        "title": TITLE, "event": "示范认证", "event_id": None, "level": Level.JUNIOR, "duration_minutes": 60,
         "opens_at": now - timedelta(hours=1), "closes_at": now + timedelta(days=30), "allow_overrun": False,
         "access_code": "", "shuffle_questions": True, "shuffle_options": True, "pass_score": Decimal("60"),
         "review_policy": ReviewPolicy.AFTER_RELEASE, "multiple_rule": MultipleRule.PARTIAL,

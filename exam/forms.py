@@ -30,6 +30,8 @@ class StartForm(BaseForm):
 class ExamForm(BaseForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=120)])
     event = StringField(_l("Event"), validators=[Optional(), Length(max=120)])
+    event_id = SelectField(_l("Registration event"), choices=[], default="",
+                           description=_l("Candidates enrolled in this event join the exam automatically."))
     level = SelectField(_l("Level"), choices=choices(Level.pairs()))
     duration_minutes = IntegerField(_l("Duration (minutes)"), default=60,
                                     validators=[DataRequired(), NumberRange(min=5, max=600)])
@@ -49,9 +51,11 @@ class ExamForm(BaseForm):
     grace_seconds = IntegerField(_l("Grace for saves in flight (seconds)"), default=15,
                                  validators=[DataRequired(), NumberRange(min=0, max=120)])
 
-    def __init__(self, *args, obj=None, **kwargs):
+    def __init__(self, *args, obj=None, events=(), **kwargs):
         super().__init__(*args, obj=obj, **kwargs)
+        self.event_id.choices = choices(((str(e.id), e.name) for e in events), blank="—")
         if obj is not None and not self.is_submitted():
+            self.event_id.data = str(obj.event_id) if obj.event_id else ""
             self.opens_at.data = utc_to_local(obj.opens_at)
             self.closes_at.data = utc_to_local(obj.closes_at)
             self.level.data = obj.level.value
@@ -61,6 +65,7 @@ class ExamForm(BaseForm):
     def fields(self) -> dict:
         return {
             "title": self.title.data, "event": self.event.data or "", "level": Level(self.level.data),
+            "event_id": int(self.event_id.data) if self.event_id.data else None,
             "duration_minutes": self.duration_minutes.data, "opens_at": local_to_utc(self.opens_at.data),
             "closes_at": local_to_utc(self.closes_at.data), "allow_overrun": self.allow_overrun.data,
             "access_code": (self.access_code.data or "").upper(),

@@ -48,6 +48,7 @@ from exam.models import (
 )
 from question_bank.models import Question, QuestionStatus, QuestionType, QuestionVersion, module_label
 from question_bank.transfer import parse_key
+from registration.models import Event
 
 bp = Blueprint("exam", __name__, url_prefix="/exam")
 
@@ -298,7 +299,7 @@ def admin_index():
 @roles(Role.ADMIN)
 def admin_settings(public_id: str | None):
     exam = _exam(public_id) if public_id else None
-    form = ExamForm(obj=exam)
+    form = ExamForm(obj=exam, events=db.session.scalars(select(Event).order_by(Event.name)))
     if form.validate_on_submit():
         ok, saved = commit_service(form, admin.save_exam, exam=exam, fields=form.fields(), actor=current_user)
         if ok:

@@ -59,7 +59,8 @@ def make_exam(db, bank, create_user):
         now = clock.now()
         admin_user = create_user("admin")
         fields = {
-            "title": "理论考试", "event": "2026 省赛", "level": "junior", "duration_minutes": duration,
+            "title": "理论考试", "event": "2026 省赛", "event_id": None, "level": "junior",
+            "duration_minutes": duration,
             "opens_at": now + timedelta(minutes=opens), "closes_at": now + timedelta(minutes=closes),
             "allow_overrun": False, "access_code": "", "shuffle_questions": True, "shuffle_options": True,
             "pass_score": Decimal("60"), "review_policy": "after_release",
