@@ -65,7 +65,8 @@ class UserForm(BaseForm):
     role = SelectField(_l("Role"), choices=choices(Role.pairs()), validators=[DataRequired()])
     centre = SelectField(
         _l("Training centre"), choices=[], validate_choice=True,
-        description=_l("Only for training centre staff."),
+        description=_l("Required for training centre staff. For a referee: their home centre, whose candidates "
+                       "they will never be assigned to mark."),
     )
     active = BooleanField(_l("Active"), default=True)
     password = PasswordField(

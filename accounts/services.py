@@ -121,6 +121,11 @@ def _check_username_free(session: Session, username: str, *, exclude: User | Non
         raise Conflict(_l("The username %(username)s is taken.", username=username), field="username")
 
 
+# Staff belong to a centre; a referee may name their home centre, so that they are never assigned
+# to mark that centre's candidates (conflict of interest).
+CENTRE_ROLES = {Role.CENTRE_STAFF, Role.REFEREE, Role.CHIEF_REFEREE}
+
+
 def _check_centre(role: Role, centre: TrainingCentre | None) -> None:
     if role is Role.CENTRE_STAFF and centre is None:
         raise DomainError(_l("Training centre staff must belong to a centre."), field="centre")
@@ -145,7 +150,7 @@ def create_user(
         full_name=full_name,
         email=email,
         role=role,
-        centre=centre if role is Role.CENTRE_STAFF else None,
+        centre=centre if role in CENTRE_ROLES else None,
         password_hash=hash_password(password),
         must_change_password=must_change_password,
     )
@@ -184,7 +189,7 @@ def update_user(
     user.full_name = full_name
     user.email = email
     user.role = role
-    user.centre = centre if role is Role.CENTRE_STAFF else None
+    user.centre = centre if role in CENTRE_ROLES else None
     if user.active and not active:
         user.session_version += 1  # end the user's open sessions at once
     user.active = active

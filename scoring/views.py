@@ -1,4 +1,328 @@
-from flask import Blueprint
+"""Practical scoring pages: the referee's assignments and the entry page (blind: station numbers
+only), the event's scheme, stations and assignments, flags, locks, sign-offs and the board."""
 
-# Routes arrive with the issue that builds this package; the blueprint is registered already.
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+
+from accounts.models import Role, User
+from core import clock, nav
+from core.access import roles
+from core.errors import DomainError
+from core.excel import xlsx_response
+from core.extensions import db
+from core.web import commit_service
+from registration.models import Event
+from scoring import services
+from scoring.forms import AspectForm, AssignForm, FlagForm, ReasonForm, TaskForm, ViolationForm
+from scoring.models import Aspect, AspectKind, Assignment, Flag, FlagStatus, Mark, MarkStatus, SignOff, Task
+
 bp = Blueprint("scoring", __name__, url_prefix="/scoring")
+
+nav.add("scoring.my_marking", _l("My marking"), order=40)
+nav.add("scoring.events", _l("Practical scoring"), order=41)
+
+REFEREES = (Role.REFEREE, Role.CHIEF_REFEREE)
+PANEL = (Role.ADMIN, Role.CHIEF_REFEREE)
+
+
+def _event(public_id: str) -> Event:
+    return db.first_or_404(select(Event).filter_by(public_id=public_id))
+
+
+def _task(task_id: int) -> Task:
+    return db.get_or_404(Task, task_id)
+
+
+# --- referees ----------------------------------------------------------------------------------
+
+
+@bp.route("/")
+@roles(*REFEREES)
+def my_marking():
+    assignments = db.session.scalars(select(Assignment).where(Assignment.referee_id == current_user.id)).all()
+    rows = []
+    for a in assignments:
+        task = db.session.get(Task, a.task_id)
+        registration = a_registration(a)
+        station = services.station_of(db.session, task, registration)
+        rows.append({"task": task, "station": station.number if station else None,
+                     "state": services.task_state(db.session, task, registration)})
+    rows.sort(key=lambda r: (r["task"].scheme_id, r["task"].number, r["station"] or 0))
+    return render_template("scoring/my_marking.html", rows=rows)
+
+
+def a_registration(assignment: Assignment):
+    from registration.models import Registration
+
+    return db.session.get(Registration, assignment.registration_id)
+
+
+def _station(task: Task, number: int):
+    registration = services.registration_at(db.session, task, number)
+    if registration is None:
+        abort(404)
+    if not services.is_assigned(db.session, task, current_user, registration):
+        abort(403)  # a referee sees only their own stations
+    return registration
+
+
+@bp.route("/tasks/<int:task_id>/stations/<int:number>", methods=["GET", "POST"])
+@roles(*REFEREES)
+def entry(task_id: int, number: int):
+    task = _task(task_id)
+    registration = _station(task, number)
+    problems: dict[int, str] = {}
+    if request.method == "POST":
+        form = ReasonForm()
+        if not form.validate_on_submit():
+            abort(400)
+        entries = {a.id: (request.form.get(f"aspect_{a.id}", ""),
+                          int(request.form[f"version_{a.id}"]) if request.form.get(f"version_{a.id}", "").isdigit()
+                          else None)
+                   for a in task.aspects if a.kind is not AspectKind.DEDUCTION}
+        submit = request.form.get("action") == "submit"
+        try:
+            services.save_marks(db.session, task=task, registration=registration, referee=current_user,
+                                entries=entries, submit=submit, now=clock.now())
+        except services.InvalidMarks as exc:
+            db.session.rollback()
+            problems = exc.problems
+            flash(str(exc.message), "danger")
+        except DomainError as exc:
+            db.session.rollback()
+            flash(str(exc.message), "danger")
+        else:
+            db.session.commit()
+            flash(_("Marks submitted.") if submit else _("Draft saved."), "success")
+            return redirect(url_for("scoring.entry", task_id=task.id, number=number))
+    marks = {(m.aspect_id, m.slot): m for m in db.session.scalars(
+        select(Mark).join(Aspect).where(Aspect.task_id == task.id, Mark.registration_id == registration.id))}
+    referees = services.referees_of(db.session, task, registration)
+    all_in = {a.id: all((marks.get((a.id, r.id)) is not None and marks[(a.id, r.id)].status is MarkStatus.SUBMITTED)
+                        for r in referees) for a in task.aspects if a.kind is AspectKind.JUDGEMENT}
+    from scoring.models import Violation
+
+    violations = db.session.scalars(select(Violation).join(Aspect).where(
+        Aspect.task_id == task.id, Violation.registration_id == registration.id)).all()
+    return render_template("scoring/entry.html", task=task, number=number, marks=marks, me=current_user,
+                           referees=referees, all_in=all_in, problems=problems, form=ReasonForm(),
+                           violation_form=ViolationForm(), violations=violations,
+                           state=services.task_state(db.session, task, registration),
+                           posted=request.form if request.method == "POST" else {})
+
+
+@bp.route("/tasks/<int:task_id>/stations/<int:number>/violations", methods=["POST"])
+@roles(*REFEREES)
+def add_violation(task_id: int, number: int):
+    task = _task(task_id)
+    registration = _station(task, number)
+    form = ViolationForm()
+    aspect = next((a for a in task.aspects if a.id == form.aspect.data and a.kind is AspectKind.DEDUCTION), None)
+    if form.validate_on_submit() and aspect is not None:
+        ok, _v = commit_service(form, services.add_violation, aspect=aspect, registration=registration,
+                                referee=current_user, points=form.points.data, reason=form.reason.data,
+                                now=clock.now())
+        if ok:
+            flash(_("Deduction recorded."), "success")
+    else:
+        flash(_("Give the points (more than 0) and the reason."), "danger")
+    return redirect(url_for("scoring.entry", task_id=task.id, number=number))
+
+
+# --- the event's panel -------------------------------------------------------------------------
+
+
+@bp.route("/events")
+@roles(*PANEL)
+def events():
+    rows = db.session.scalars(select(Event).order_by(Event.registration_opens.desc())).all()
+    return render_template("scoring/events.html", events=rows)
+
+
+@bp.route("/events/<public_id>", methods=["GET", "POST"])
+@roles(*PANEL)
+def event(public_id: str):
+    event = _event(public_id)
+    scheme = services.current_scheme(db.session, event)
+    if request.method == "POST":
+        if current_user.role is not Role.ADMIN:
+            abort(403)
+        form = ReasonForm()
+        action = request.form.get("action")
+        if form.validate_on_submit():
+            if action == "create" and scheme is None:
+                ok, scheme = commit_service(form, services.create_scheme, event=event, actor=current_user)
+            elif action == "lock" and scheme is not None:
+                ok, _r = commit_service(form, services.lock_scheme, scheme=scheme, actor=current_user,
+                                        now=clock.now())
+            elif action == "draw" and scheme is not None:
+                ok, n = commit_service(form, services.draw_stations, scheme=scheme, actor=current_user)
+                if ok:
+                    flash(_("%(n)d station(s) drawn.", n=n), "success")
+        return redirect(url_for("scoring.event", public_id=event.public_id))
+    flags = []
+    if scheme is not None:
+        flags = db.session.scalars(select(Flag).join(Aspect).join(Task).where(
+            Task.scheme_id == scheme.id, Flag.status == FlagStatus.OPEN)).all()
+    signoffs = db.session.scalars(select(SignOff).join(Task).where(Task.scheme_id == scheme.id)
+                                  .order_by(SignOff.id)).all() if scheme else []
+    return render_template(
+        "scoring/event.html", event=event, scheme=scheme, form=ReasonForm(), assign_form=AssignForm(scheme=scheme),
+        flag_form=FlagForm(), task_form=TaskForm(), aspect_form=AspectForm(), flags=flags, signoffs=signoffs,
+        kinds=AspectKind.pairs(),
+        problems=services.scheme_problems(scheme) if scheme else [],
+        analytics=services.referee_analytics(db.session, scheme) if scheme else [],
+        mismatches={s.id for t in (scheme.tasks if scheme else [])
+                    for s in services.signature_mismatches(db.session, t)})
+
+
+@bp.route("/events/<public_id>/tasks/<int:task_id>", methods=["POST"])
+@roles(Role.ADMIN)
+def edit_task(public_id: str, task_id: int):
+    task = _task(task_id)
+    form = TaskForm()
+    if form.validate_on_submit():
+        commit_service(form, services.save_task, task=task, name=form.name.data, max_points=form.max_points.data,
+                       actor=current_user)
+    return redirect(url_for("scoring.event", public_id=public_id))
+
+
+@bp.route("/events/<public_id>/tasks/<int:task_id>/aspects", methods=["POST"])
+@roles(Role.ADMIN)
+def edit_aspect(public_id: str, task_id: int):
+    task = _task(task_id)
+    form = AspectForm()
+    aspect = next((a for a in task.aspects if a.id == form.aspect.data), None) if form.aspect.data else None
+    if request.form.get("delete") and aspect is not None:
+        commit_service(form, services.delete_aspect, aspect=aspect, actor=current_user)
+    elif form.validate_on_submit():
+        ok, _a = commit_service(form, services.save_aspect, task=task, aspect=aspect, fields=form.fields(),
+                                actor=current_user)
+    else:
+        for name, errors in form.errors.items():
+            flash(f"{form[name].label.text}: {' '.join(errors)}", "danger")
+    return redirect(url_for("scoring.event", public_id=public_id))
+
+
+@bp.route("/events/<public_id>/assign", methods=["POST"])
+@roles(Role.ADMIN)
+def assign(public_id: str):
+    event = _event(public_id)
+    scheme = services.current_scheme(db.session, event)
+    form = AssignForm(scheme=scheme)
+    if form.validate_on_submit():
+        referee = db.session.scalar(select(User).filter_by(username=form.referee.data.strip().lower()))
+        task = next((t for t in scheme.tasks if t.id == int(form.task.data)), None)
+        stations = parse_stations(form.stations.data)
+        if referee is None or task is None or not stations:
+            flash(_("Name an existing referee, a task and stations such as 1-5, 8."), "danger")
+        else:
+            ok, n = commit_service(form, services.assign, task=task, referee=referee, stations=stations,
+                                   actor=current_user)
+            if ok:
+                flash(_("%(n)d station(s) assigned to %(name)s.", n=n, name=referee.full_name), "success")
+    return redirect(url_for("scoring.event", public_id=event.public_id))
+
+
+def parse_stations(text: str) -> list[int]:
+    numbers: list[int] = []
+    for part in re.split(r"[,，\s]+", text or ""):
+        if re.fullmatch(r"\d+-\d+", part):
+            a, b = (int(x) for x in part.split("-"))
+            numbers.extend(range(a, b + 1))
+        elif part.isdigit():
+            numbers.append(int(part))
+    return sorted(set(numbers))[:500]
+
+
+@bp.route("/flags/<int:flag_id>", methods=["POST"])
+@roles(Role.CHIEF_REFEREE)
+def decide_flag(flag_id: int):
+    flag = db.get_or_404(Flag, flag_id)
+    form = FlagForm()
+    if form.validate_on_submit():
+        ok, _r = commit_service(form, services.decide_flag, flag=flag, decision=form.decision.data,
+                                note=form.note.data or "", chief=current_user, now=clock.now())
+        if ok:
+            flash(_("Decision recorded."), "success")
+    return redirect(url_for("scoring.event", public_id=flag.aspect.task.scheme.event.public_id))
+
+
+@bp.route("/tasks/<int:task_id>/lock", methods=["POST"])
+@roles(Role.CHIEF_REFEREE)
+def lock(task_id: int):
+    task = _task(task_id)
+    form = ReasonForm()
+    if form.validate_on_submit():
+        ok, _r = commit_service(form, services.lock_task, task=task, chief=current_user, now=clock.now())
+        if ok:
+            flash(_("Task %(n)d locked.", n=task.number), "success")
+    return redirect(url_for("scoring.event", public_id=task.scheme.event.public_id))
+
+
+@bp.route("/tasks/<int:task_id>/unlock", methods=["POST"])
+@roles(Role.ADMIN)
+def unlock(task_id: int):
+    task = _task(task_id)
+    form = ReasonForm()
+    if form.validate_on_submit():
+        ok, _r = commit_service(form, services.unlock_task, task=task, admin=current_user,
+                                reason=form.reason.data or "", now=clock.now())
+        if ok:
+            flash(_("Task %(n)d unlocked.", n=task.number), "success")
+    return redirect(url_for("scoring.event", public_id=task.scheme.event.public_id))
+
+
+@bp.route("/tasks/<int:task_id>/sign/<stage>", methods=["POST"])
+@roles(Role.ADMIN, Role.REFEREE, Role.CHIEF_REFEREE)
+def sign(task_id: int, stage: str):
+    task = _task(task_id)
+    form = ReasonForm()
+    if form.validate_on_submit():
+        ok, _r = commit_service(form, services.sign_off, task=task, stage=stage, user=current_user, now=clock.now())
+        if ok:
+            flash(_("Signed."), "success")
+    target = "scoring.event" if current_user.role is not Role.REFEREE else "scoring.my_marking"
+    return redirect(url_for(target, public_id=task.scheme.event.public_id) if target == "scoring.event"
+                    else url_for(target))
+
+
+@bp.route("/events/<public_id>/board")
+@roles(*PANEL)
+def board(public_id: str):
+    event = _event(public_id)
+    scheme = services.current_scheme(db.session, event)
+    if scheme is None:
+        abort(404)
+    rows = services.board(db.session, scheme)
+    if request.args.get("format") == "json":
+        return jsonify({"rows": rows, "server_time": clock.now().isoformat()})
+    return render_template("scoring/board.html", event=event, scheme=scheme, rows=rows)
+
+
+@bp.route("/events/<public_id>/results.xlsx")
+@roles(Role.ADMIN)
+def results(public_id: str):
+    event = _event(public_id)
+    scheme = services.current_scheme(db.session, event)
+    if scheme is None:
+        abort(404)
+    headers = [_("Candidate number"), _("Full name"), _("Training centre")] + [
+        f"{t.number} {t.name}" for t in scheme.tasks] + [_("Practical total")]
+    rows = []
+    for registration in services.enrolled(db.session, event):
+        scores = [services.task_score(db.session, t, registration) for t in scheme.tasks]
+        rows.append([registration.candidate_number, registration.full_name, registration.centre.name,
+                     *[float(s) for s in scores], float(sum(scores, Decimal(0)))])
+    return xlsx_response("practical-results.xlsx", _("Practical results"), headers, rows)
+
+
+

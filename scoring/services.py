@@ -1,0 +1,519 @@
+"""Practical scoring services: schemes, stations and assignments, mark entry, flags, locks and
+sign-offs, scores and the progress board. They flush and audit; they never commit."""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from flask_babel import format_datetime
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from accounts.models import Role, User
+from core import audit
+from core.errors import Conflict, DomainError, NotAllowed
+from registration.models import Event, Registration, State
+from scoring import rules
+from scoring.models import (
+    Aspect,
+    AspectKind,
+    Assignment,
+    Flag,
+    FlagStatus,
+    Mark,
+    MarkStatus,
+    Scheme,
+    SignOff,
+    Station,
+    Task,
+    Violation,
+)
+
+VALUE_MESSAGES = {
+    "judgement_range": _l("A judgement score is a whole number from 0 to 3."),
+    "out_of_range": _l("The mark must be between 0 and %(max)s."),
+    "all_or_nothing": _l("This aspect is marked all or nothing: %(max)s or 0."),
+    "wrong_step": _l("The mark must be a multiple of %(step)s."),
+    "deduction_range": _l("A deduction is more than 0 and at most %(max)s."),
+}
+SCHEME_MESSAGES = {
+    "tasks_sum": _l("The tasks add up to %(sum)s, not the event's total of %(total)s."),
+    "aspects_sum": _l("The aspects of task %(task)s add up to %(sum)s, not the task's %(max)s."),
+    "aspect_max": _l("Aspect %(aspect)s needs a maximum above 0."),
+    "aspect_step": _l("Aspect %(aspect)s: the step must divide the maximum."),
+    "aspect_judges": _l("Aspect %(aspect)s: 1 to 9 referees."),
+}
+
+
+# --- schemes -----------------------------------------------------------------------------------
+
+
+def default_aspects(number: int, points: Decimal) -> list[dict]:
+    """A starting breakdown: tasks 1-5 measured (60 % on a 1-point scale, 20 % all or nothing) and
+    judged (20 %); task 6 is a deduction aspect."""
+    if number == 6:
+        return [{"code": "6.1", "title": "职业素养与安全：违规扣分", "kind": AspectKind.DEDUCTION,
+                 "max_points": points}]
+    return [
+        {"code": f"{number}.1", "title": "任务功能实现", "kind": AspectKind.MEASUREMENT,
+         "max_points": points * Decimal("0.6"), "step": Decimal(1)},
+        {"code": f"{number}.2", "title": "配置与操作规范", "kind": AspectKind.MEASUREMENT,
+         "max_points": points * Decimal("0.2"), "step": None},
+        {"code": f"{number}.3", "title": "方案与工艺质量", "kind": AspectKind.JUDGEMENT,
+         "max_points": points * Decimal("0.2"), "judges": 3},
+    ]
+
+
+def create_scheme(session: Session, *, event: Event, actor: User | None) -> Scheme:
+    """The event's scheme, seeded with the six tasks of the service guide and a default split."""
+    if session.scalar(select(Scheme).filter_by(event_id=event.id)) is not None:
+        raise DomainError(_l("This event already has a marking scheme."))
+    scheme = Scheme(event=event, version=1, total=Decimal(100))
+    for number, name, description, points in rules.DEFAULT_TASKS:
+        task = Task(number=number, name=name, description=description, max_points=points)
+        task.aspects = [Aspect(position=i, **a) for i, a in enumerate(default_aspects(number, points), start=1)]
+        scheme.tasks.append(task)
+    session.add(scheme)
+    session.flush()
+    audit.record(session, "scheme.create", target=scheme, actor=actor)
+    return scheme
+
+
+def current_scheme(session: Session, event: Event) -> Scheme | None:
+    return session.scalar(select(Scheme).filter_by(event_id=event.id).order_by(Scheme.version.desc()).limit(1))
+
+
+def scheme_problems(scheme: Scheme) -> list[str]:
+    specs = [rules.TaskSpec(t.number, t.max_points, tuple(
+        rules.AspectSpec(a.code, a.kind.value, a.max_points, a.step, a.judges) for a in t.aspects))
+        for t in scheme.tasks]
+    return [str(SCHEME_MESSAGES[code]) % params for code, params in rules.scheme_problems(specs, scheme.total)]
+
+
+def _editable(scheme: Scheme) -> None:
+    if scheme.locked_at is not None:
+        raise DomainError(_l("The scheme is locked; make a new version to change it."))
+
+
+def save_task(session: Session, *, task: Task, name: str, max_points: Decimal, actor: User) -> None:
+    _editable(task.scheme)
+    before = {"name": task.name, "max_points": task.max_points}
+    task.name, task.max_points = name, max_points
+    audit.record(session, "scheme.task", target=task.scheme, actor=actor, before=before,
+                 after={"name": name, "max_points": max_points})
+
+
+def save_aspect(session: Session, *, task: Task, aspect: Aspect | None, fields: dict, actor: User) -> Aspect:
+    _editable(task.scheme)
+    before = None if aspect is None else {k: getattr(aspect, k) for k in fields}
+    if aspect is None:
+        aspect = Aspect(task=task, position=len(task.aspects) + 1)
+        session.add(aspect)
+    for key, value in fields.items():
+        setattr(aspect, key, value)
+    session.flush()
+    audit.record(session, "scheme.aspect", target=task.scheme, actor=actor, before=before, after=fields)
+    return aspect
+
+
+def delete_aspect(session: Session, *, aspect: Aspect, actor: User) -> None:
+    _editable(aspect.task.scheme)
+    aspect.task.aspects.remove(aspect)
+    audit.record(session, "scheme.aspect_delete", target=aspect.task.scheme, actor=actor, after={"code": aspect.code})
+
+
+def lock_scheme(session: Session, *, scheme: Scheme, actor: User, now: datetime) -> None:
+    problems = scheme_problems(scheme)
+    if problems:
+        raise DomainError(" ".join(problems))
+    scheme.locked_at = now
+    audit.record(session, "scheme.lock", target=scheme, actor=actor)
+
+
+# --- stations and referees ---------------------------------------------------------------------
+
+
+def enrolled(session: Session, event: Event) -> list[Registration]:
+    return session.scalars(select(Registration).where(Registration.event_id == event.id,
+                                                      Registration.state == State.ENROLLED)
+                           .order_by(Registration.candidate_number)).all()
+
+
+def draw_stations(session: Session, *, scheme: Scheme, actor: User, seed: str | None = None) -> int:
+    """Draw each task's station numbers at random for the enrolled candidates who have none yet."""
+    if scheme.locked_at is None:
+        raise DomainError(_l("Lock the scheme before drawing stations."))
+    rng = random.Random(seed) if seed is not None else random.SystemRandom()
+    people = enrolled(session, scheme.event)
+    drawn = 0
+    for task in scheme.tasks:
+        have = {s.registration_id: s.number for s in session.scalars(select(Station).filter_by(task_id=task.id))}
+        waiting = [r for r in people if r.id not in have]
+        free = [n for n in range(1, len(people) + 1) if n not in set(have.values())]
+        rng.shuffle(free)
+        for registration, number in zip(waiting, free, strict=False):
+            session.add(Station(task=task, registration_id=registration.id, number=number))
+            drawn += 1
+    session.flush()
+    audit.record(session, "scoring.draw_stations", target=scheme, actor=actor, after={"drawn": drawn})
+    return drawn
+
+
+def station_of(session: Session, task: Task, registration: Registration) -> Station | None:
+    return session.scalar(select(Station).filter_by(task_id=task.id, registration_id=registration.id))
+
+
+def registration_at(session: Session, task: Task, number: int) -> Registration | None:
+    station = session.scalar(select(Station).filter_by(task_id=task.id, number=number))
+    return station.registration if station else None
+
+
+def assign(session: Session, *, task: Task, referee: User, stations: list[int], actor: User) -> int:
+    """Assign a referee to a task's stations; refused whole when the referee comes from the training
+    centre of any of those candidates (conflict of interest)."""
+    if referee.role not in (Role.REFEREE, Role.CHIEF_REFEREE):
+        raise DomainError(_l("%(name)s is not a referee.", name=referee.full_name))
+    targets = []
+    for number in stations:
+        registration = registration_at(session, task, number)
+        if registration is None:
+            raise DomainError(_l("Task %(task)d has no station %(n)d.", task=task.number, n=number))
+        if referee.centre_id is not None and registration.centre_id == referee.centre_id:
+            raise Conflict(_l("Conflict of interest: %(referee)s comes from the training centre of the candidate at "
+                              "station %(n)d and cannot mark them. Nothing was assigned.",
+                              referee=referee.full_name, n=number))
+        targets.append(registration)
+    have = set(session.scalars(select(Assignment.registration_id).filter_by(task_id=task.id, referee_id=referee.id)))
+    added = 0
+    for registration in targets:
+        if registration.id not in have:
+            session.add(Assignment(task_id=task.id, referee_id=referee.id, registration_id=registration.id))
+            added += 1
+    session.flush()
+    audit.record(session, "scoring.assign", target=task.scheme, actor=actor,
+                 after={"task": task.number, "referee": referee.username, "stations": stations})
+    return added
+
+
+def is_assigned(session: Session, task: Task, referee: User, registration: Registration) -> bool:
+    return session.scalar(select(Assignment.id).filter_by(task_id=task.id, referee_id=referee.id,
+                                                          registration_id=registration.id)) is not None
+
+
+def referees_of(session: Session, task: Task, registration: Registration) -> list[User]:
+    return [a.referee for a in session.scalars(select(Assignment).filter_by(task_id=task.id,
+                                                                           registration_id=registration.id))]
+
+
+# --- marks -------------------------------------------------------------------------------------
+
+
+def _marks(session: Session, task: Task, registration: Registration) -> list[Mark]:
+    return session.scalars(select(Mark).join(Aspect).where(Aspect.task_id == task.id,
+                                                           Mark.registration_id == registration.id)).all()
+
+
+def _check_open(task: Task) -> None:
+    if task.scheme.locked_at is None:
+        raise DomainError(_l("The marking scheme is not locked yet; marks cannot be entered."))
+    if task.locked_at is not None:
+        raise DomainError(_l("Task %(n)d is locked: marks cannot change.", n=task.number))
+
+
+def parse_value(raw) -> Decimal | None:
+    try:
+        return Decimal(str(raw).strip()) if raw not in (None, "") else None
+    except InvalidOperation:
+        return None
+
+
+def save_marks(session: Session, *, task: Task, registration: Registration, referee: User,
+               entries: dict[int, tuple[str, int | None]], submit: bool, now: datetime) -> list[Mark]:
+    """Save a referee's marks for one candidate's task (aspect id → (value, version seen)). Every
+    value is checked first; if any is wrong nothing is saved. A measurement mark is shared: saving
+    over a version the referee did not see is refused, so no update is lost."""
+    _check_open(task)
+    if not is_assigned(session, task, referee, registration):
+        raise NotAllowed(_l("You are not assigned to this station."))
+    aspects = {a.id: a for a in task.aspects if a.kind is not AspectKind.DEDUCTION}
+    problems: dict[int, str] = {}
+    values: dict[int, Decimal] = {}
+    for aspect_id, (raw, _version) in entries.items():
+        aspect = aspects.get(aspect_id)
+        if aspect is None:
+            continue
+        value = parse_value(raw)
+        if value is None:
+            if raw not in (None, ""):
+                problems[aspect_id] = str(_l("Not a number."))
+            continue
+        problem = rules.value_problem(aspect.kind.value, value, max_points=aspect.max_points, step=aspect.step)
+        if problem:
+            problems[aspect_id] = str(VALUE_MESSAGES[problem]) % {"max": aspect.max_points, "step": aspect.step}
+        values[aspect_id] = value
+    if problems:
+        raise InvalidMarks(problems)
+    if submit:
+        missing = [a.code for a in aspects.values() if a.id not in values]
+        if missing:
+            raise InvalidMarks({}, _l("Enter every aspect before submitting: %(codes)s.", codes=", ".join(missing)))
+    existing = {(m.aspect_id, m.slot): m for m in _marks(session, task, registration)}
+    saved = []
+    for aspect_id, value in values.items():
+        aspect = aspects[aspect_id]
+        slot = referee.id if aspect.kind is AspectKind.JUDGEMENT else 0
+        mark = existing.get((aspect_id, slot))
+        seen = entries[aspect_id][1]
+        if mark is None:
+            mark = Mark(aspect_id=aspect_id, registration_id=registration.id, slot=slot, value=value,
+                        referee_id=referee.id, updated_at=now,
+                        status=MarkStatus.SUBMITTED if submit else MarkStatus.DRAFT)
+            session.add(mark)
+            audit.record(session, "mark.create", target=registration, actor=referee,
+                         after={"aspect": aspect.code, "value": value, "status": mark.status.value})
+        else:
+            if seen is not None and seen != mark.version:
+                raise Conflict(_l("Aspect %(code)s was changed by %(who)s at %(time)s while you were editing. Reload "
+                                  "the page to see the current mark; nothing was saved.", code=aspect.code,
+                                  who=mark.referee.full_name, time=format_datetime(mark.updated_at, "HH:mm:ss")))
+            old = (mark.value, mark.status.value)
+            new_status = MarkStatus.SUBMITTED if submit else mark.status
+            if old != (value, new_status.value):
+                mark.value, mark.status, mark.referee_id, mark.updated_at = value, new_status, referee.id, now
+                audit.record(session, "mark.update", target=registration, actor=referee,
+                             before={"aspect": aspect.code, "value": old[0], "status": old[1]},
+                             after={"aspect": aspect.code, "value": value, "status": new_status.value})
+        saved.append(mark)
+    try:
+        session.flush()
+    except StaleDataError as exc:  # another request changed the same row between our read and write
+        raise Conflict(_l("Another referee saved this mark at the same moment. Reload the page; nothing was "
+                          "saved.")) from exc
+    _refresh_flags(session, task, registration, now)
+    return saved
+
+
+class InvalidMarks(DomainError):
+    def __init__(self, problems: dict[int, str], message=None):
+        self.problems = problems
+        super().__init__(message or _l("Some marks are not acceptable; nothing was saved."))
+
+
+def add_violation(session: Session, *, aspect: Aspect, registration: Registration, referee: User,
+                  points: Decimal, reason: str, now: datetime) -> Violation:
+    _check_open(aspect.task)
+    if not is_assigned(session, aspect.task, referee, registration):
+        raise NotAllowed(_l("You are not assigned to this station."))
+    problem = rules.value_problem(aspect.kind.value, points, max_points=aspect.max_points, step=None)
+    if problem:
+        raise DomainError(str(VALUE_MESSAGES[problem]) % {"max": aspect.max_points, "step": None}, field="points")
+    if not reason.strip():
+        raise DomainError(_l("Record the reason for the deduction."), field="reason")
+    violation = Violation(aspect_id=aspect.id, registration_id=registration.id, points=points, reason=reason.strip(),
+                          referee_id=referee.id, at=now)
+    session.add(violation)
+    audit.record(session, "mark.violation", target=registration, actor=referee,
+                 after={"aspect": aspect.code, "points": points, "reason": reason})
+    return violation
+
+
+# --- divergence flags --------------------------------------------------------------------------
+
+
+def _refresh_flags(session: Session, task: Task, registration: Registration, now: datetime) -> None:
+    """Flag a judgement aspect whose submitted scores differ by more than the scheme's gap."""
+    marks = _marks(session, task, registration)
+    for aspect in task.aspects:
+        if aspect.kind is not AspectKind.JUDGEMENT:
+            continue
+        scores = [m.value for m in marks if m.aspect_id == aspect.id and m.status is MarkStatus.SUBMITTED]
+        flag = session.scalar(select(Flag).filter_by(aspect_id=aspect.id, registration_id=registration.id))
+        if rules.diverges(scores, gap=task.scheme.gap):
+            if flag is None:
+                session.add(Flag(aspect_id=aspect.id, registration_id=registration.id, raised_at=now))
+            elif flag.status is FlagStatus.REMARK and all(
+                    m.status is MarkStatus.SUBMITTED for m in marks if m.aspect_id == aspect.id):
+                flag.status, flag.raised_at = FlagStatus.OPEN, now  # re-marked and still apart
+        elif flag is not None and flag.status is FlagStatus.REMARK:
+            flag.status, flag.decided_at = FlagStatus.CONFIRMED, now
+            flag.note = (flag.note + " " + str(_l("(resolved by re-marking)"))).strip()
+    session.flush()
+
+
+def decide_flag(session: Session, *, flag: Flag, decision: str, note: str, chief: User, now: datetime) -> None:
+    """The chief referee confirms the divergent marks or sends the aspect back for re-marking."""
+    if chief.role is not Role.CHIEF_REFEREE:
+        raise NotAllowed(_l("Only the chief referee decides on divergent marks."))
+    if flag.status is not FlagStatus.OPEN:
+        raise DomainError(_l("This flag has been decided already."))
+    _check_open(flag.aspect.task)
+    if decision == "confirm":
+        flag.status = FlagStatus.CONFIRMED
+    elif decision == "remark":
+        flag.status = FlagStatus.REMARK
+        for mark in session.scalars(select(Mark).filter_by(aspect_id=flag.aspect_id,
+                                                           registration_id=flag.registration_id)):
+            mark.status = MarkStatus.DRAFT
+    else:
+        raise DomainError(_l("Unknown decision."))
+    flag.decided_at, flag.decided_by_id, flag.note = now, chief.id, note[:500]
+    audit.record(session, f"flag.{decision}", target=flag.aspect.task.scheme, actor=chief, comment=note,
+                 after={"aspect": flag.aspect.code, "registration": flag.registration_id})
+
+
+# --- scores ------------------------------------------------------------------------------------
+
+
+def aspect_mark(aspect: Aspect, marks: list[Mark], violations: list[Violation]) -> Decimal | None:
+    mine = [m for m in marks if m.aspect_id == aspect.id and m.status is MarkStatus.SUBMITTED]
+    if aspect.kind is AspectKind.DEDUCTION:
+        return rules.deduction_mark([v.points for v in violations if v.aspect_id == aspect.id],
+                                    max_points=aspect.max_points)
+    if not mine:
+        return None
+    if aspect.kind is AspectKind.JUDGEMENT:
+        return rules.judgement_mark([m.value for m in mine], max_points=aspect.max_points)
+    return rules.money(mine[0].value)
+
+
+def task_score(session: Session, task: Task, registration: Registration) -> Decimal:
+    marks = _marks(session, task, registration)
+    violations = session.scalars(select(Violation).join(Aspect).where(
+        Aspect.task_id == task.id, Violation.registration_id == registration.id)).all()
+    total = Decimal(0)
+    for aspect in task.aspects:
+        total += aspect_mark(aspect, marks, violations) or Decimal(0)
+    return rules.money(total)
+
+
+def practical_total(session: Session, scheme: Scheme, registration: Registration) -> Decimal:
+    return rules.money(sum((task_score(session, t, registration) for t in scheme.tasks), Decimal(0)))
+
+
+# --- progress, locking and sign-off ------------------------------------------------------------
+
+
+def task_state(session: Session, task: Task, registration: Registration) -> str:
+    """not_started, in_progress, flagged, complete or locked."""
+    if task.locked_at is not None:
+        return "locked"
+    flags = session.scalars(select(Flag).join(Aspect).where(Aspect.task_id == task.id,
+                                                            Flag.registration_id == registration.id,
+                                                            Flag.status != FlagStatus.CONFIRMED)).all()
+    if flags:
+        return "flagged"
+    marks = _marks(session, task, registration)
+    if not marks:
+        return "not_started"
+    return "complete" if _complete(session, task, registration, marks) else "in_progress"
+
+
+def _complete(session: Session, task: Task, registration: Registration, marks: list[Mark]) -> bool:
+    referees = referees_of(session, task, registration)
+    if not referees:
+        return False
+    submitted = {(m.aspect_id, m.slot) for m in marks if m.status is MarkStatus.SUBMITTED}
+    for aspect in task.aspects:
+        if aspect.kind is AspectKind.MEASUREMENT and (aspect.id, 0) not in submitted:
+            return False
+        if aspect.kind is AspectKind.JUDGEMENT and any((aspect.id, r.id) not in submitted for r in referees):
+            return False
+    return True
+
+
+def task_digest(session: Session, task: Task) -> str:
+    marks = session.scalars(select(Mark).join(Aspect).where(Aspect.task_id == task.id)).all()
+    violations = session.scalars(select(Violation).join(Aspect).where(Aspect.task_id == task.id)).all()
+    return rules.digest([(m.aspect_id, m.registration_id, m.slot, m.value, m.status.value) for m in marks]
+                        + [("v", v.aspect_id, v.registration_id, v.points, v.reason) for v in violations])
+
+
+def lock_task(session: Session, *, task: Task, chief: User, now: datetime) -> None:
+    if chief.role is not Role.CHIEF_REFEREE:
+        raise NotAllowed(_l("Only the chief referee locks a task."))
+    if task.locked_at is not None:
+        raise DomainError(_l("Task %(n)d is locked already.", n=task.number))
+    people = {a.registration_id for a in session.scalars(select(Assignment).filter_by(task_id=task.id))}
+    if not people:
+        raise DomainError(_l("Nobody is assigned to this task yet."))
+    waiting = []
+    for registration in session.scalars(select(Registration).where(Registration.id.in_(people))):
+        state = task_state(session, task, registration)
+        if state != "complete":
+            station = station_of(session, task, registration)
+            waiting.append(f"{station.number if station else '?'} ({state})")
+    if waiting:
+        raise DomainError(_l("Task %(n)d cannot be locked yet: stations %(stations)s are not complete or have an "
+                             "open flag.", n=task.number, stations=", ".join(sorted(waiting))))
+    task.locked_at = now
+    session.add(SignOff(task_id=task.id, stage="lock", user_id=chief.id, digest=task_digest(session, task), at=now))
+    audit.record(session, "scoring.lock", target=task.scheme, actor=chief, after={"task": task.number})
+
+
+def unlock_task(session: Session, *, task: Task, admin: User, reason: str, now: datetime) -> None:
+    if admin.role is not Role.ADMIN:
+        raise NotAllowed(_l("Only an administrator unlocks a task."))
+    if not reason.strip():
+        raise DomainError(_l("Give a reason."), field="reason")
+    if task.locked_at is None:
+        raise DomainError(_l("Task %(n)d is not locked.", n=task.number))
+    task.locked_at = None
+    session.add(SignOff(task_id=task.id, stage="unlock", user_id=admin.id, digest=task_digest(session, task),
+                        reason=reason.strip(), at=now))
+    audit.record(session, "scoring.unlock", target=task.scheme, actor=admin, comment=reason,
+                 after={"task": task.number})
+
+
+STAGES = {"referee": (Role.REFEREE, Role.CHIEF_REFEREE), "chief": (Role.CHIEF_REFEREE,), "supervisor": (Role.ADMIN,)}
+
+
+def sign_off(session: Session, *, task: Task, stage: str, user: User, now: datetime) -> SignOff:
+    """Sign a locked task's marks at one stage (referee → chief referee → supervisor), storing the
+    digest of what was signed; the chief referee's signature lifts blind marking."""
+    if stage not in STAGES or user.role not in STAGES[stage]:
+        raise NotAllowed(_l("This signature is not yours to give."))
+    if task.locked_at is None:
+        raise DomainError(_l("Lock the task before signing it off."))
+    order = list(STAGES)
+    signed = {s.stage for s in session.scalars(select(SignOff).filter_by(task_id=task.id))
+              if s.at >= task.locked_at}
+    for earlier in order[: order.index(stage)]:
+        if earlier not in signed:
+            raise DomainError(_l("The %(stage)s stage must sign first.", stage=earlier))
+    record = SignOff(task_id=task.id, stage=stage, user_id=user.id, digest=task_digest(session, task), at=now)
+    session.add(record)
+    if stage == "chief":
+        task.signed_off_at = now
+    audit.record(session, f"scoring.sign_{stage}", target=task.scheme, actor=user, after={"task": task.number})
+    return record
+
+
+def signature_mismatches(session: Session, task: Task) -> list[SignOff]:
+    """Sign-offs whose digest no longer matches the marks (something changed after signing)."""
+    current = task_digest(session, task)
+    return [s for s in session.scalars(select(SignOff).filter_by(task_id=task.id))
+            if s.stage in STAGES and s.digest != current]
+
+
+def board(session: Session, scheme: Scheme) -> list[dict]:
+    rows = []
+    for registration in enrolled(session, scheme.event):
+        states = {t.number: task_state(session, t, registration) for t in scheme.tasks}
+        rows.append({"candidate": registration.candidate_number, "states": states})
+    return rows
+
+
+def referee_analytics(session: Session, scheme: Scheme) -> list[rules.RefereeStats]:
+    marks = session.scalars(select(Mark).join(Aspect).join(Task).where(
+        Task.scheme_id == scheme.id, Aspect.kind == AspectKind.JUDGEMENT, Mark.status == MarkStatus.SUBMITTED)).all()
+    names = defaultdict(str)
+    data = []
+    for m in marks:
+        names[m.referee_id] = m.referee.full_name
+        data.append((m.referee.full_name, f"{m.aspect_id}:{m.registration_id}", float(m.value)))
+    return rules.referee_stats(data)
