@@ -3,6 +3,7 @@
   "use strict";
   var table = document.getElementById("board");
   if (!table) { return; }
+  var labels = JSON.parse(table.dataset.labels);
   function refresh() {
     fetch(table.dataset.url, {credentials: "same-origin", headers: {"Accept": "application/json"}})
       .then(function (r) { return r.json(); })
@@ -10,7 +11,7 @@
         body.rows.forEach(function (row) {
           Object.keys(row.states).forEach(function (task) {
             var cell = table.querySelector('tr[data-candidate="' + row.candidate + '"] td[data-task="' + task + '"]');
-            if (cell) { cell.className = "state-" + row.states[task]; cell.textContent = row.states[task]; }
+            if (cell) { cell.className = "state-" + row.states[task]; cell.textContent = labels[row.states[task]]; }
           });
         });
       }).catch(function () { /* next time */ });

@@ -33,6 +33,18 @@ def _unavailable() -> str | None:
 
 
 @pytest.fixture(scope="session")
+def live_app(live_server):
+    """The app object behind the live server, for tests that set up data of their own."""
+    return live_server.app
+
+
+class LiveServer(str):
+    """The base URL (a str), carrying the app it serves."""
+
+    app = None
+
+
+@pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
     """The platform on 127.0.0.1 with a migrated SQLite file and the demo data."""
     from flask_migrate import upgrade
@@ -55,7 +67,9 @@ def live_server(tmp_path_factory):
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    url = LiveServer(f"http://127.0.0.1:{server.server_port}")
+    url.app = app
+    yield url
     server.shutdown()
     thread.join(timeout=5)
 

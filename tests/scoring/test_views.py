@@ -1,0 +1,55 @@
+from decimal import Decimal as D
+
+from sqlalchemy import func, select
+
+from scoring import services
+from scoring.models import Mark
+from tests.conftest import PASSWORD
+from tests.scoring.conftest import station
+
+
+def sign_in(client, user):
+    assert client.submit("/login", {"username": user.username, "password": PASSWORD}).status_code == 302
+
+
+def test_referee_sees_and_writes_only_assigned_stations(app, client, db, panel, frozen_clock):
+    task = panel["scheme"].tasks[0]
+    mine, other = panel["people"][0], panel["people"][1]
+    services.assign(db.session, task=task, referee=panel["r1"], stations=[station(db, task, mine)],
+                    actor=panel["admin"])
+    db.session.commit()
+    sign_in(client, panel["r1"])
+    page = client.get("/scoring/").get_data(as_text=True)
+    assert f">{station(db, task, mine)}<" in page and "选手" not in page  # station numbers, never names
+    own = f"/scoring/tasks/{task.id}/stations/{station(db, task, mine)}"
+    foreign = f"/scoring/tasks/{task.id}/stations/{station(db, task, other)}"
+    entry = client.get(own).get_data(as_text=True)
+    assert "选手" not in entry and panel["centre_a"].name not in entry
+    assert client.get(foreign).status_code == 403
+    ids = {a.code: a.id for a in task.aspects}
+    assert client.submit(foreign, {f"aspect_{ids['1.1']}": "5", "action": "draft"}).status_code == 403
+    assert db.session.scalar(select(func.count()).select_from(Mark)) == 0
+    response = client.submit(own, {f"aspect_{ids['1.1']}": "99", "action": "draft"})
+    assert response.status_code == 200 and "is-invalid" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Mark)) == 0
+    client.submit(own, {f"aspect_{ids['1.1']}": "8", "action": "draft"})
+    assert db.session.scalar(select(Mark.value)) == D(8)
+
+
+def test_panel_pages_by_role(client, db, panel, create_user, frozen_clock):
+    event = panel["scheme"].event
+    sign_in(client, panel["r1"])
+    assert client.get(f"/scoring/events/{event.public_id}").status_code == 403
+    client.submit("/logout")
+    sign_in(client, panel["chief"])
+    assert client.get(f"/scoring/events/{event.public_id}").status_code == 200
+    board = client.get(f"/scoring/events/{event.public_id}/board?format=json").get_json()
+    assert len(board["rows"]) == 3 and set(board["rows"][0]["states"].values()) == {"not_started"}
+    assert client.get(f"/scoring/events/{event.public_id}/results.xlsx").status_code == 403
+    client.submit("/logout")
+    sign_in(client, panel["admin"])
+    assert client.get(f"/scoring/events/{event.public_id}/results.xlsx").data[:2] == b"PK"
+    response = client.submit(f"/scoring/events/{event.public_id}/assign", {
+        "task": str(panel["scheme"].tasks[0].id), "referee": panel["r2"].username, "stations": "1-3"})
+    assert response.status_code == 302
+    assert services.is_assigned(db.session, panel["scheme"].tasks[0], panel["r2"], panel["people"][2])
