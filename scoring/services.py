@@ -381,10 +381,22 @@ def aspect_mark(aspect: Aspect, marks: list[Mark], violations: list[Violation]) 
     return rules.money(mine[0].value)
 
 
+def marks_of(session: Session, task: Task, registration: Registration) -> list[Mark]:
+    return _marks(session, task, registration)
+
+
+def violations_of(session: Session, task: Task, registration: Registration) -> list[Violation]:
+    return session.scalars(select(Violation).join(Aspect).where(
+        Aspect.task_id == task.id, Violation.registration_id == registration.id)).all()
+
+
+def stations(session: Session, task: Task) -> list[Station]:
+    return session.scalars(select(Station).filter_by(task_id=task.id)).all()
+
+
 def task_score(session: Session, task: Task, registration: Registration) -> Decimal:
     marks = _marks(session, task, registration)
-    violations = session.scalars(select(Violation).join(Aspect).where(
-        Aspect.task_id == task.id, Violation.registration_id == registration.id)).all()
+    violations = violations_of(session, task, registration)
     total = Decimal(0)
     for aspect in task.aspects:
         total += aspect_mark(aspect, marks, violations) or Decimal(0)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -20,7 +20,7 @@ from core.excel import xlsx_response
 from core.extensions import db
 from core.web import commit_service
 from registration.models import Event
-from scoring import services
+from scoring import documents, services
 from scoring.forms import AspectForm, AssignForm, FlagForm, ReasonForm, TaskForm, ViolationForm
 from scoring.models import Aspect, AspectKind, Assignment, Flag, FlagStatus, Mark, MarkStatus, SignOff, Task
 
@@ -293,6 +293,14 @@ def sign(task_id: int, stage: str):
     target = "scoring.event" if current_user.role is not Role.REFEREE else "scoring.my_marking"
     return redirect(url_for(target, public_id=task.scheme.event.public_id) if target == "scoring.event"
                     else url_for(target))
+
+
+@bp.route("/tasks/<int:task_id>/sheet.pdf")
+@roles(*PANEL)
+def sheet(task_id: int):
+    task = _task(task_id)
+    return Response(documents.score_sheet(db.session, task), mimetype="application/pdf",
+                    headers={"Content-Disposition": f"inline; filename=task-{task.number}-sheet.pdf"})
 
 
 @bp.route("/events/<public_id>/board")

@@ -10,7 +10,7 @@ from tests.registration.conftest import event, form_data, make_id, photo_bytes  
 
 
 @pytest.fixture
-def panel(db, event, create_user):
+def panel(db, event, create_user):  # noqa: F811 (event: the imported fixture)
     """An intermediate event with three enrolled candidates (two centres), a locked default scheme,
     stations drawn (seeded), two referees and a chief referee."""
     admin = create_user("admin")

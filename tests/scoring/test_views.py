@@ -53,3 +53,15 @@ def test_panel_pages_by_role(client, db, panel, create_user, frozen_clock):
         "task": str(panel["scheme"].tasks[0].id), "referee": panel["r2"].username, "stations": "1-3"})
     assert response.status_code == 302
     assert services.is_assigned(db.session, panel["scheme"].tasks[0], panel["r2"], panel["people"][2])
+
+
+def test_score_sheet_pdf_is_blind_until_sign_off(client, db, panel, frozen_clock):
+    import io
+
+    from pypdf import PdfReader
+
+    task = panel["scheme"].tasks[0]
+    sign_in(client, panel["chief"])
+    text = PdfReader(io.BytesIO(client.get(f"/scoring/tasks/{task.id}/sheet.pdf").data)).pages[0].extract_text()
+    assert "评分表" in text and "裁判长签字" in text
+    assert not any(p.candidate_number in text for p in panel["people"])
