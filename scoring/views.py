@@ -16,11 +16,11 @@ from accounts.models import Role, User
 from core import clock, nav
 from core.access import roles
 from core.errors import DomainError
-from core.excel import xlsx_response
+from core.excel import XLSX_MIME, xlsx_response
 from core.extensions import db
 from core.web import commit_service
 from registration.models import Event
-from scoring import documents, services
+from scoring import documents, services, transfer
 from scoring.forms import AspectForm, AssignForm, FlagForm, ReasonForm, TaskForm, ViolationForm
 from scoring.models import Aspect, AspectKind, Assignment, Flag, FlagStatus, Mark, MarkStatus, SignOff, Task
 
@@ -293,6 +293,26 @@ def sign(task_id: int, stage: str):
     target = "scoring.event" if current_user.role is not Role.REFEREE else "scoring.my_marking"
     return redirect(url_for(target, public_id=task.scheme.event.public_id) if target == "scoring.event"
                     else url_for(target))
+
+
+@bp.route("/events/<public_id>/scheme.xlsx", methods=["GET", "POST"])
+@roles(Role.ADMIN)
+def scheme_excel(public_id: str):
+    event = _event(public_id)
+    scheme = services.current_scheme(db.session, event)
+    if scheme is None:
+        abort(404)
+    if request.method == "POST":
+        form = ReasonForm()
+        upload = request.files.get("sheet")
+        if form.validate_on_submit() and upload is not None:
+            ok, n = commit_service(form, transfer.import_scheme, scheme=scheme, data=upload.read(),
+                                   actor=current_user)
+            if ok:
+                flash(_("Scheme imported: %(n)d aspects.", n=n), "success")
+        return redirect(url_for("scoring.event", public_id=event.public_id))
+    return Response(transfer.export(scheme), mimetype=XLSX_MIME,
+                    headers={"Content-Disposition": "attachment; filename=marking-scheme.xlsx"})
 
 
 @bp.route("/tasks/<int:task_id>/sheet.pdf")

@@ -177,3 +177,26 @@ def test_sign_offs_in_order_and_mismatch_after_a_change(db, panel, frozen_clock)
     services.unlock_task(db.session, task=task, admin=panel["admin"], reason="复核", now=clock.now())
     mark(db, task, person, panel["r1"], {"1.1": 11, "1.2": 4, "1.3": 3}, versions={"1.1": 1, "1.2": 1})
     assert len(services.signature_mismatches(db.session, task)) == 3
+
+
+def test_scheme_excel_round_trip_and_refusals(db, event, create_user, frozen_clock):
+    import io
+
+    from openpyxl import load_workbook
+
+    from scoring import transfer
+
+    admin = create_user("admin")
+    scheme = services.create_scheme(db.session, event=event, actor=admin)
+    data = transfer.export(scheme)
+    assert transfer.import_scheme(db.session, scheme=scheme, data=data, actor=admin) == 16
+    assert services.scheme_problems(scheme) == []
+    wb = load_workbook(io.BytesIO(data))
+    wb.active["G2"] = 13  # aspect 1.1: 12 → 13, task 1 no longer adds up
+    buf = io.BytesIO()
+    wb.save(buf)
+    with pytest.raises(DomainError, match="1"):
+        transfer.import_scheme(db.session, scheme=scheme, data=buf.getvalue(), actor=admin)
+    db.session.rollback()
+    with pytest.raises(DomainError):
+        transfer.import_scheme(db.session, scheme=scheme, data=b"not excel", actor=admin)
