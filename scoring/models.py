@@ -205,3 +205,4 @@ class SignOff(Immutable, db.Model):
     at: Mapped[datetime] = mapped_column(nullable=False)
 
     user = relationship("User")
+    task: Mapped[Task] = relationship()

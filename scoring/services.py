@@ -458,7 +458,7 @@ def lock_task(session: Session, *, task: Task, chief: User, now: datetime) -> No
         state = task_state(session, task, registration)
         if state != "complete":
             station = station_of(session, task, registration)
-            waiting.append(f"{station.number if station else '?'} ({state})")
+            waiting.append(f"{station.number if station else '?'} ({STATE_LABELS[state]})")
     if waiting:
         raise DomainError(_l("Task %(n)d cannot be locked yet: stations %(stations)s are not complete or have an "
                              "open flag.", n=task.number, stations=", ".join(sorted(waiting))))
@@ -482,6 +482,10 @@ def unlock_task(session: Session, *, task: Task, admin: User, reason: str, now: 
 
 
 STAGES = {"referee": (Role.REFEREE, Role.CHIEF_REFEREE), "chief": (Role.CHIEF_REFEREE,), "supervisor": (Role.ADMIN,)}
+STAGE_LABELS = {"referee": _l("referee"), "chief": _l("chief referee"), "supervisor": _l("supervisor"),
+                "lock": _l("locked"), "unlock": _l("unlocked")}
+STATE_LABELS = {"not_started": _l("Not started"), "in_progress": _l("Marking in progress"), "flagged": _l("Flagged"),
+                "complete": _l("Complete"), "locked": _l("Locked")}
 
 
 def sign_off(session: Session, *, task: Task, stage: str, user: User, now: datetime) -> SignOff:
@@ -496,7 +500,7 @@ def sign_off(session: Session, *, task: Task, stage: str, user: User, now: datet
               if s.at >= task.locked_at}
     for earlier in order[: order.index(stage)]:
         if earlier not in signed:
-            raise DomainError(_l("The %(stage)s stage must sign first.", stage=earlier))
+            raise DomainError(_l("The %(stage)s stage must sign first.", stage=STAGE_LABELS[earlier]))
     record = SignOff(task_id=task.id, stage=stage, user_id=user.id, digest=task_digest(session, task), at=now)
     session.add(record)
     if stage == "chief":

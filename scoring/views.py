@@ -177,7 +177,7 @@ def event(public_id: str):
     return render_template(
         "scoring/event.html", event=event, scheme=scheme, form=ReasonForm(), assign_form=AssignForm(scheme=scheme),
         flag_form=FlagForm(), task_form=TaskForm(), aspect_form=AspectForm(), flags=flags, signoffs=signoffs,
-        kinds=AspectKind.pairs(),
+        kinds=AspectKind.pairs(), stage_labels=services.STAGE_LABELS,
         problems=services.scheme_problems(scheme) if scheme else [],
         analytics=services.referee_analytics(db.session, scheme) if scheme else [],
         mismatches={s.id for t in (scheme.tasks if scheme else [])
