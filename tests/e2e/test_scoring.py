@@ -14,7 +14,7 @@ from registration import rules as reg_rules
 from registration import services as reg
 from registration.models import Education, EventKind
 from scoring import services
-from tests.e2e.conftest import DEMO_PASSWORD
+from tests.e2e.conftest import ARTIFACTS, DEMO_PASSWORD
 from tests.e2e.test_registration import press, signed_in
 from tests.registration.conftest import form_data, photo_bytes
 
@@ -75,6 +75,8 @@ def test_two_referees_diverge_and_the_chief_resolves_and_locks(browser, live_ser
     page.keyboard.press("Enter")  # Enter saves a draft
     page.wait_for_load_state()
     assert page.locator(f"#aspect_{ids['1.3']}").input_value() == "1"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "scoring-entry.png"), full_page=True)
     press(page, "提交评分")
     context.close()
 
@@ -98,4 +100,5 @@ def test_two_referees_diverge_and_the_chief_resolves_and_locks(browser, live_ser
     page.goto(f"/scoring/events/{event_id}/board")
     cell = page.locator("td[data-task='1']").first
     assert cell.inner_text() == "已锁定" and "state-locked" in cell.get_attribute("class")
+    page.screenshot(path=str(ARTIFACTS / "scoring-board.png"), full_page=True)
     context.close()
