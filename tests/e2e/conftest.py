@@ -96,7 +96,7 @@ def browser():
 def page(browser, live_server):
     context = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 800})
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(20_000)
     yield page
     context.close()
 

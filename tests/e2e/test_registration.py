@@ -23,7 +23,7 @@ def id_number(born=date(2002, 8, 9), seq="35", male=False):
 def signed_in(browser, live_server, username):
     context = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(20_000)
     page.goto("/login")
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill(DEMO_PASSWORD)
