@@ -520,7 +520,7 @@ def board(session: Session, scheme: Scheme) -> list[dict]:
     rows = []
     for registration in enrolled(session, scheme.event):
         states = {t.number: task_state(session, t, registration) for t in scheme.tasks}
-        rows.append({"candidate": registration.candidate_number, "states": states})
+        rows.append({"candidate": registration.candidate_number, "id": registration.public_id, "states": states})
     return rows
 
 
@@ -533,3 +533,36 @@ def referee_analytics(session: Session, scheme: Scheme) -> list[rules.RefereeSta
         names[m.referee_id] = m.referee.full_name
         data.append((m.referee.full_name, f"{m.aspect_id}:{m.registration_id}", float(m.value)))
     return rules.referee_stats(data)
+
+
+def new_version(session: Session, *, scheme: Scheme, actor: User) -> Scheme:
+    """A new, editable version of a locked scheme: tasks, aspects, stations and assignments are
+    copied; the marks stay with the version they were given under."""
+    if scheme.locked_at is None:
+        raise DomainError(_l("The scheme is still editable; change it directly."))
+    latest = current_scheme(session, scheme.event)
+    if latest is not scheme:
+        raise DomainError(_l("Only the latest version can be copied."))
+    copy = Scheme(event_id=scheme.event_id, version=scheme.version + 1, total=scheme.total, gap=scheme.gap)
+    session.add(copy)
+    for task in scheme.tasks:
+        new_task = Task(number=task.number, name=task.name, description=task.description, max_points=task.max_points)
+        new_task.aspects = [Aspect(position=a.position, code=a.code, title=a.title, kind=a.kind,
+                                   max_points=a.max_points, step=a.step, judges=a.judges) for a in task.aspects]
+        copy.tasks.append(new_task)
+        session.flush()
+        for station in stations(session, task):
+            session.add(Station(task_id=new_task.id, registration_id=station.registration_id, number=station.number))
+        for a in session.scalars(select(Assignment).filter_by(task_id=task.id)):
+            session.add(Assignment(task_id=new_task.id, referee_id=a.referee_id, registration_id=a.registration_id))
+    session.flush()
+    audit.record(session, "scheme.new_version", target=copy, actor=actor, after={"version": copy.version})
+    return copy
+
+
+def score_history(session: Session, registration: Registration) -> list:
+    from core.audit import AuditLog
+
+    return session.scalars(select(AuditLog).where(AuditLog.object_type == "registrations",
+                                                  AuditLog.object_id == registration.public_id,
+                                                  AuditLog.action.like("mark.%")).order_by(AuditLog.id)).all()

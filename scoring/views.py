@@ -163,6 +163,10 @@ def event(public_id: str):
             elif action == "lock" and scheme is not None:
                 ok, _r = commit_service(form, services.lock_scheme, scheme=scheme, actor=current_user,
                                         now=clock.now())
+            elif action == "new_version" and scheme is not None:
+                ok, copy = commit_service(form, services.new_version, scheme=scheme, actor=current_user)
+                if ok:
+                    flash(_("Version %(v)d created; it is editable until locked.", v=copy.version), "success")
             elif action == "draw" and scheme is not None:
                 ok, n = commit_service(form, services.draw_stations, scheme=scheme, actor=current_user)
                 if ok:
@@ -313,6 +317,29 @@ def scheme_excel(public_id: str):
         return redirect(url_for("scoring.event", public_id=event.public_id))
     return Response(transfer.export(scheme), mimetype=XLSX_MIME,
                     headers={"Content-Disposition": "attachment; filename=marking-scheme.xlsx"})
+
+
+@bp.route("/events/<public_id>/candidates/<registration_id>")
+@roles(*PANEL)
+def candidate(public_id: str, registration_id: str):
+    """A candidate's practical marks, task by task, and every change to them."""
+    from registration.models import Registration
+
+    event = _event(public_id)
+    scheme = services.current_scheme(db.session, event)
+    registration = db.first_or_404(select(Registration).filter_by(public_id=registration_id, event_id=event.id))
+    if scheme is None:
+        abort(404)
+    tasks = []
+    for task in scheme.tasks:
+        marks = services.marks_of(db.session, task, registration)
+        violations = services.violations_of(db.session, task, registration)
+        tasks.append({"task": task, "marks": marks, "violations": violations,
+                      "aspects": [(a, services.aspect_mark(a, marks, violations)) for a in task.aspects],
+                      "score": services.task_score(db.session, task, registration)})
+    return render_template("scoring/candidate.html", event=event, scheme=scheme, r=registration, tasks=tasks,
+                           history=services.score_history(db.session, registration),
+                           total=services.practical_total(db.session, scheme, registration))
 
 
 @bp.route("/tasks/<int:task_id>/sheet.pdf")

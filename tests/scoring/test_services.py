@@ -200,3 +200,20 @@ def test_scheme_excel_round_trip_and_refusals(db, event, create_user, frozen_clo
     db.session.rollback()
     with pytest.raises(DomainError):
         transfer.import_scheme(db.session, scheme=scheme, data=b"not excel", actor=admin)
+
+
+def test_new_version_keeps_old_marks_with_their_version(db, panel, frozen_clock):
+    scheme = panel["scheme"]
+    task = scheme.tasks[0]
+    person = panel["people"][0]
+    assign(db, panel, task, panel["r1"], person)
+    mark(db, task, person, panel["r1"], {"1.1": 12, "1.2": 4, "1.3": 3})
+    copy = services.new_version(db.session, scheme=scheme, actor=panel["admin"])
+    db.session.commit()
+    assert copy.version == 2 and copy.locked_at is None and services.current_scheme(db.session, scheme.event) is copy
+    old_mark = db.session.scalar(select(Mark))
+    assert old_mark.aspect.task.scheme is scheme  # the mark still refers to version 1
+    assert services.is_assigned(db.session, copy.tasks[0], panel["r1"], person)
+    assert services.station_of(db.session, copy.tasks[0], person).number == station(db, task, person)
+    history = services.score_history(db.session, person)
+    assert [e.action for e in history] == ["mark.create", "mark.create", "mark.create"]

@@ -65,3 +65,20 @@ def test_score_sheet_pdf_is_blind_until_sign_off(client, db, panel, frozen_clock
     text = PdfReader(io.BytesIO(client.get(f"/scoring/tasks/{task.id}/sheet.pdf").data)).pages[0].extract_text()
     assert "评分表" in text and "裁判长签字" in text
     assert not any(p.candidate_number in text for p in panel["people"])
+
+
+def test_candidate_score_history_page(client, db, panel, frozen_clock):
+    task = panel["scheme"].tasks[0]
+    person = panel["people"][0]
+    services.assign(db.session, task=task, referee=panel["r1"], stations=[station(db, task, person)],
+                    actor=panel["admin"])
+    ids = {a.code: a.id for a in task.aspects}
+    services.save_marks(db.session, task=task, registration=person, referee=panel["r1"], now=panel["scheme"].locked_at,
+                        entries={ids["1.1"]: ("9", None), ids["1.2"]: ("4", None), ids["1.3"]: ("2", None)},
+                        submit=True)
+    db.session.commit()
+    sign_in(client, panel["chief"])
+    page = client.get(f"/scoring/events/{panel['scheme'].event.public_id}/candidates/{person.public_id}")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "mark.create" in text and "裁判一" in text
+    assert "15.67" in text  # 9 + 4 + 2/3 × 4
