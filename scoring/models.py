@@ -56,6 +56,8 @@ class Scheme(PublicIdMixin, TimestampMixin, db.Model):
     version: Mapped[int] = mapped_column(nullable=False, default=1)
     total: Mapped[Decimal] = mapped_column(Points, nullable=False, default=Decimal(100))
     gap: Mapped[Decimal] = mapped_column(Points, nullable=False, default=Decimal(1))  # judgement divergence
+    # Paper score sheets typed in later: a mark counts only once a second person has confirmed it.
+    two_person: Mapped[bool] = mapped_column(nullable=False, default=False)
     locked_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
     event = relationship("Event")
@@ -149,11 +151,13 @@ class Mark(db.Model):
     value: Mapped[Decimal] = mapped_column(Points, nullable=False)
     status: Mapped[MarkStatus] = mapped_column(enum_type(MarkStatus), nullable=False, default=MarkStatus.DRAFT)
     referee_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(nullable=False, default=clock.now)
     version: Mapped[int] = mapped_column(nullable=False, default=1)
 
     aspect: Mapped[Aspect] = relationship()
-    referee = relationship("User")
+    referee = relationship("User", foreign_keys=[referee_id])
+    confirmed_by = relationship("User", foreign_keys=[confirmed_by_id])
 
     __table_args__ = (UniqueConstraint("aspect_id", "registration_id", "slot"),)
     __mapper_args__ = {"version_id_col": version}

@@ -285,6 +285,7 @@ def save_marks(session: Session, *, task: Task, registration: Registration, refe
             new_status = MarkStatus.SUBMITTED if submit else mark.status
             if old != (value, new_status.value):
                 mark.value, mark.status, mark.referee_id, mark.updated_at = value, new_status, referee.id, now
+                mark.confirmed_by_id = None  # a changed mark needs confirming again
                 audit.record(session, "mark.update", target=registration, actor=referee,
                              before={"aspect": aspect.code, "value": old[0], "status": old[1]},
                              after={"aspect": aspect.code, "value": value, "status": new_status.value})
@@ -369,8 +370,15 @@ def decide_flag(session: Session, *, flag: Flag, decision: str, note: str, chief
 # --- scores ------------------------------------------------------------------------------------
 
 
+def counts(mark: Mark, scheme: Scheme) -> bool:
+    """A mark counts once its referee has submitted it and, under the two-person rule, a second
+    person has confirmed it."""
+    return mark.status is MarkStatus.SUBMITTED and (not scheme.two_person or mark.confirmed_by_id is not None)
+
+
 def aspect_mark(aspect: Aspect, marks: list[Mark], violations: list[Violation]) -> Decimal | None:
-    mine = [m for m in marks if m.aspect_id == aspect.id and m.status is MarkStatus.SUBMITTED]
+    scheme = aspect.task.scheme
+    mine = [m for m in marks if m.aspect_id == aspect.id and counts(m, scheme)]
     if aspect.kind is AspectKind.DEDUCTION:
         return rules.deduction_mark([v.points for v in violations if v.aspect_id == aspect.id],
                                     max_points=aspect.max_points)
@@ -429,7 +437,7 @@ def _complete(session: Session, task: Task, registration: Registration, marks: l
     referees = referees_of(session, task, registration)
     if not referees:
         return False
-    submitted = {(m.aspect_id, m.slot) for m in marks if m.status is MarkStatus.SUBMITTED}
+    submitted = {(m.aspect_id, m.slot) for m in marks if counts(m, task.scheme)}
     for aspect in task.aspects:
         if aspect.kind is AspectKind.MEASUREMENT and (aspect.id, 0) not in submitted:
             return False
@@ -566,3 +574,31 @@ def score_history(session: Session, registration: Registration) -> list:
     return session.scalars(select(AuditLog).where(AuditLog.object_type == "registrations",
                                                   AuditLog.object_id == registration.public_id,
                                                   AuditLog.action.like("mark.%")).order_by(AuditLog.id)).all()
+
+
+def confirm_marks(session: Session, *, task: Task, registration: Registration, user: User, now: datetime) -> int:
+    """Two-person rule: a second person confirms the submitted marks someone else typed in."""
+    _check_open(task)
+    if not task.scheme.two_person:
+        raise DomainError(_l("This scheme does not use the two-person rule."))
+    if user.role is not Role.CHIEF_REFEREE and not is_assigned(session, task, user, registration):
+        raise NotAllowed(_l("You are not assigned to this station."))
+    pending = [m for m in _marks(session, task, registration)
+               if m.status is MarkStatus.SUBMITTED and m.confirmed_by_id is None]
+    if any(m.referee_id == user.id for m in pending):
+        raise DomainError(_l("A different person must confirm the marks you entered."))
+    if not pending:
+        raise DomainError(_l("There is nothing to confirm."))
+    for m in pending:
+        m.confirmed_by_id = user.id
+    session.flush()
+    audit.record(session, "mark.confirm", target=registration, actor=user,
+                 after={"task": task.number, "marks": len(pending)})
+    _refresh_flags(session, task, registration, now)
+    return len(pending)
+
+
+def set_two_person(session: Session, *, scheme: Scheme, enabled: bool, actor: User) -> None:
+    if scheme.two_person != enabled:
+        scheme.two_person = enabled
+        audit.record(session, "scheme.two_person", target=scheme, actor=actor, after={"enabled": enabled})

@@ -119,6 +119,23 @@ def entry(task_id: int, number: int):
                            posted=request.form if request.method == "POST" else {})
 
 
+@bp.route("/tasks/<int:task_id>/stations/<int:number>/confirm", methods=["POST"])
+@roles(*REFEREES)
+def confirm(task_id: int, number: int):
+    task = _task(task_id)
+    registration = services.registration_at(db.session, task, number)
+    if registration is None:
+        abort(404)
+    form = ReasonForm()
+    if form.validate_on_submit():
+        ok, n = commit_service(form, services.confirm_marks, task=task, registration=registration,
+                               user=current_user, now=clock.now())
+        if ok:
+            flash(_("%(n)d mark(s) confirmed.", n=n), "success")
+    return redirect(url_for("scoring.entry", task_id=task.id, number=number) if services.is_assigned(
+        db.session, task, current_user, registration) else url_for("scoring.my_marking"))
+
+
 @bp.route("/tasks/<int:task_id>/stations/<int:number>/violations", methods=["POST"])
 @roles(*REFEREES)
 def add_violation(task_id: int, number: int):
@@ -163,6 +180,9 @@ def event(public_id: str):
             elif action == "lock" and scheme is not None:
                 ok, _r = commit_service(form, services.lock_scheme, scheme=scheme, actor=current_user,
                                         now=clock.now())
+            elif action in ("two_person_on", "two_person_off") and scheme is not None:
+                ok, _r = commit_service(form, services.set_two_person, scheme=scheme,
+                                        enabled=action == "two_person_on", actor=current_user)
             elif action == "new_version" and scheme is not None:
                 ok, copy = commit_service(form, services.new_version, scheme=scheme, actor=current_user)
                 if ok:

@@ -217,3 +217,21 @@ def test_new_version_keeps_old_marks_with_their_version(db, panel, frozen_clock)
     assert services.station_of(db.session, copy.tasks[0], person).number == station(db, task, person)
     history = services.score_history(db.session, person)
     assert [e.action for e in history] == ["mark.create", "mark.create", "mark.create"]
+
+
+def test_two_person_rule(db, panel, frozen_clock):
+    scheme = panel["scheme"]
+    services.set_two_person(db.session, scheme=scheme, enabled=True, actor=panel["admin"])
+    task = scheme.tasks[0]
+    person = panel["people"][0]
+    for r in (panel["r1"], panel["r2"]):
+        assign(db, panel, task, r, person)
+    mark(db, task, person, panel["r1"], {"1.1": 12, "1.2": 4, "1.3": 3})
+    assert services.task_score(db.session, task, person) == D(0)  # typed in, not yet confirmed
+    with pytest.raises(DomainError):
+        services.confirm_marks(db.session, task=task, registration=person, user=panel["r1"], now=clock.now())
+    assert services.confirm_marks(db.session, task=task, registration=person, user=panel["r2"], now=clock.now()) == 3
+    assert services.task_score(db.session, task, person) == D("20.00")
+    # Confirming wrote the marks (version 2): the referee's page reloaded after it carries that version.
+    mark(db, task, person, panel["r1"], {"1.1": 10, "1.2": 4, "1.3": 3}, versions={"1.1": 2, "1.2": 2})
+    assert services.task_score(db.session, task, person) == D("8.00")  # the changed mark needs confirming again
