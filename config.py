@@ -60,6 +60,8 @@ class Config:
     MAIL_FROM = "noreply@localhost"
     # The largest photo accepted on a registration form.
     PHOTO_MAX_BYTES = 2 * 1024 * 1024
+    # The staff group's teaching video; larger ones are given as a link.
+    VIDEO_MAX_BYTES = 300 * 1024 * 1024
     # A question-bank coverage cell (module × level × type) with fewer active questions is "thin".
     QUESTION_BANK_THIN_CELL = 5
     DEMO_DATA_ALLOWED = True

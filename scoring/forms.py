@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileAllowed, FileField
 from wtforms import DecimalField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
@@ -58,3 +59,10 @@ class ViolationForm(BaseForm):
 
 
 
+
+
+class VideoForm(BaseForm):
+    video = FileField(_l("Video file (MP4 or WebM)"),
+                      validators=[FileAllowed(["mp4", "webm"], _l("MP4 or WebM only."))])
+    link = StringField(_l("Or a link to the video"), validators=[Optional(), Length(max=500)],
+                       description=_l("For example a cloud-drive share link starting with https://"))

@@ -210,3 +210,58 @@ class SignOff(Immutable, db.Model):
 
     user = relationship("User")
     task: Mapped[Task] = relationship()
+
+
+# --- the staff group's teaching demonstration (说课) ------------------------------------------------
+
+RUBRIC = (  # criterion, label, maximum (100 in all)
+    ("objectives", _l("Teaching objectives"), 15),
+    ("content", _l("Teaching content"), 20),
+    ("methods", _l("Teaching methods"), 20),
+    ("process", _l("Teaching process"), 20),
+    ("media", _l("Media and resources"), 15),
+    ("evaluation", _l("Teaching evaluation"), 10),
+)
+
+
+class VideoExpert(db.Model):
+    __tablename__ = "video_experts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), nullable=False)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+
+    user = relationship("User")
+
+    __table_args__ = (UniqueConstraint("event_id", "user_id"),)
+
+
+class TeachingVideo(PublicIdMixin, db.Model):
+    """A staff-group candidate's 10-12 minute teaching demonstration: an uploaded file or a link."""
+
+    __tablename__ = "teaching_videos"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int] = mapped_column(ForeignKey("registrations.id"), nullable=False, unique=True)
+    file: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    link: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    submitted_at: Mapped[datetime] = mapped_column(nullable=False)
+
+    registration = relationship("Registration")
+    scores: Mapped[list[VideoScore]] = relationship(back_populates="video", cascade="all, delete-orphan")
+
+
+class VideoScore(db.Model):
+    __tablename__ = "video_scores"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    video_id: Mapped[int] = mapped_column(ForeignKey("teaching_videos.id", ondelete="CASCADE"), nullable=False)
+    expert_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    scores: Mapped[dict] = mapped_column(db.JSON, nullable=False)
+    total: Mapped[Decimal] = mapped_column(Points, nullable=False)
+    submitted_at: Mapped[datetime] = mapped_column(nullable=False)
+
+    video: Mapped[TeachingVideo] = relationship(back_populates="scores")
+    expert = relationship("User")
+
+    __table_args__ = (UniqueConstraint("video_id", "expert_id"),)

@@ -6,28 +6,54 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
 from accounts.models import Role, User
-from core import clock, nav
+from core import clock, nav, uploads
 from core.access import roles
 from core.errors import DomainError
 from core.excel import XLSX_MIME, xlsx_response
 from core.extensions import db
 from core.web import commit_service
 from registration.models import Event
-from scoring import documents, services, transfer
-from scoring.forms import AspectForm, AssignForm, FlagForm, ReasonForm, TaskForm, ViolationForm
-from scoring.models import Aspect, AspectKind, Assignment, Flag, FlagStatus, Mark, MarkStatus, SignOff, Task
+from scoring import documents, services, transfer, video
+from scoring.forms import AspectForm, AssignForm, FlagForm, ReasonForm, TaskForm, VideoForm, ViolationForm
+from scoring.models import (
+    RUBRIC,
+    Aspect,
+    AspectKind,
+    Assignment,
+    Flag,
+    FlagStatus,
+    Mark,
+    MarkStatus,
+    SignOff,
+    Task,
+    TeachingVideo,
+    VideoExpert,
+    VideoScore,
+)
 
 bp = Blueprint("scoring", __name__, url_prefix="/scoring")
 
 nav.add("scoring.my_marking", _l("My marking"), order=40)
 nav.add("scoring.events", _l("Practical scoring"), order=41)
+nav.add("scoring.videos", _l("Teaching videos"), order=42)
 
 REFEREES = (Role.REFEREE, Role.CHIEF_REFEREE)
 PANEL = (Role.ADMIN, Role.CHIEF_REFEREE)
@@ -360,6 +386,98 @@ def candidate(public_id: str, registration_id: str):
     return render_template("scoring/candidate.html", event=event, scheme=scheme, r=registration, tasks=tasks,
                            history=services.score_history(db.session, registration),
                            total=services.practical_total(db.session, scheme, registration))
+
+
+# --- the staff group's teaching video ------------------------------------------------------------
+
+
+@bp.route("/videos/submit/<registration_id>", methods=["GET", "POST"])
+@roles(Role.CANDIDATE, Role.CENTRE_STAFF)
+def video_submit(registration_id: str):
+    from registration.models import Registration
+
+    request.max_content_length = video.max_bytes()  # this form alone takes large files
+    registration = db.first_or_404(select(Registration).filter_by(public_id=registration_id))
+    if not video.may_submit(registration, current_user):
+        abort(403)
+    form = VideoForm()
+    current = db.session.scalar(select(TeachingVideo).filter_by(registration_id=registration.id))
+    if form.validate_on_submit():
+        data = form.video.data.read() if form.video.data else None
+        ok, _v = commit_service(form, video.submit, registration=registration, user=current_user, data=data,
+                                link=form.link.data or "", now=clock.now())
+        if ok:
+            flash(_("The teaching video is submitted."), "success")
+            return redirect(url_for("scoring.video_submit", registration_id=registration.public_id))
+    return render_template("scoring/video_submit.html", form=form, r=registration, current=current,
+                           limit_mb=video.max_bytes() // (1024 * 1024))
+
+
+@bp.route("/videos")
+@roles(*REFEREES)
+def videos():
+    from registration.models import Registration
+
+    events = select(VideoExpert.event_id).where(VideoExpert.user_id == current_user.id)
+    rows = db.session.scalars(select(TeachingVideo).join(Registration).where(Registration.event_id.in_(events))
+                              .order_by(Registration.candidate_number)).all()
+    mine = {s.video_id: s for s in db.session.scalars(select(VideoScore).filter_by(expert_id=current_user.id))}
+    return render_template("scoring/videos.html", rows=rows, mine=mine)
+
+
+def _video(public_id: str) -> TeachingVideo:
+    item = db.first_or_404(select(TeachingVideo).filter_by(public_id=public_id))
+    allowed = current_user.role is Role.ADMIN or video.is_expert(db.session, item.registration.event_id, current_user)
+    if not allowed:
+        abort(403)
+    return item
+
+
+@bp.route("/videos/<public_id>/score", methods=["GET", "POST"])
+@roles(*REFEREES)
+def video_score(public_id: str):
+    item = _video(public_id)
+    form = ReasonForm()
+    if request.method == "POST" and form.validate_on_submit():
+        ok, _s = commit_service(form, video.score, video=item, expert=current_user, values=request.form,
+                                now=clock.now())
+        if ok:
+            flash(_("Score saved."), "success")
+            return redirect(url_for("scoring.videos"))
+    mine = db.session.scalar(select(VideoScore).filter_by(video_id=item.id, expert_id=current_user.id))
+    return render_template("scoring/video_score.html", item=item, form=form, rubric=RUBRIC, mine=mine,
+                           posted=request.form)
+
+
+@bp.route("/videos/<public_id>/file")
+@roles(Role.ADMIN, *REFEREES)
+def video_file(public_id: str):
+    item = _video(public_id)
+    if not item.file:
+        abort(404)
+    return send_from_directory(uploads.folder(video.FOLDER), item.file, conditional=True)
+
+
+@bp.route("/events/<public_id>/videos", methods=["GET", "POST"])
+@roles(Role.ADMIN)
+def event_videos(public_id: str):
+    from registration.models import Registration
+
+    event = _event(public_id)
+    form = ReasonForm()
+    if request.method == "POST" and form.validate_on_submit():
+        expert = db.session.scalar(select(User).filter_by(username=(request.form.get("expert") or "").lower()))
+        if expert is None:
+            flash(_("No such user."), "danger")
+        else:
+            ok, _r = commit_service(form, video.assign_expert, event=event, user=expert, actor=current_user)
+            if ok:
+                flash(_("%(name)s is an expert for this event.", name=expert.full_name), "success")
+        return redirect(url_for("scoring.event_videos", public_id=event.public_id))
+    experts = db.session.scalars(select(VideoExpert).filter_by(event_id=event.id)).all()
+    rows = db.session.scalars(select(TeachingVideo).join(Registration).where(Registration.event_id == event.id)).all()
+    return render_template("scoring/event_videos.html", event=event, form=form, experts=experts, rows=rows,
+                           mark=video.mark)
 
 
 @bp.route("/tasks/<int:task_id>/sheet.pdf")
