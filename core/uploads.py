@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
+import secrets
 from pathlib import Path
 
 from flask import current_app
@@ -11,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from PIL import Image, UnidentifiedImageError
 
 from core.errors import DomainError
+from core.extensions import scheduler
 
 IMAGE_FORMATS = {"PNG", "JPEG"}
 
@@ -100,3 +103,36 @@ def image_problem(data: bytes) -> str | None:
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         return str(_l("The photo is not a JPEG or PNG image."))
     return None if kind in IMAGE_FORMATS else str(_l("The photo is not a JPEG or PNG image."))
+
+
+# --- files waiting between a dry run and its confirmation -----------------------------------------
+
+STASH = "imports"
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(18)
+
+
+def stash_path(user_id: int, token: str, suffix: str) -> Path | None:
+    """Where an upload waits between its dry run and its confirmation. The user's id is part of the
+    name, so nobody else can confirm it; None for a malformed token."""
+    if not _TOKEN.match(token or ""):
+        return None
+    return folder(STASH) / f"{user_id}-{token}{suffix}"
+
+
+def purge_stash(*, older_than: float) -> int:
+    removed = 0
+    for path in folder(STASH).iterdir():
+        if path.is_file() and path.stat().st_mtime < older_than:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+@scheduler.job("core.purge_stale_uploads", trigger="interval", hours=6)
+def purge_stale_uploads(session, *, now) -> int:
+    """Delete uploads that were checked (a dry run) but never imported, after a day."""
+    return purge_stash(older_than=now.timestamp() - 24 * 3600)

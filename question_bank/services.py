@@ -16,9 +16,8 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from accounts.models import TrainingCentre, User
-from core import audit, uploads
+from core import audit
 from core.errors import DomainError, NotAllowed
-from core.extensions import scheduler
 from question_bank import rules
 from question_bank.messages import problem_message
 from question_bank.models import Level, Question, QuestionStatus, QuestionType, QuestionVersion
@@ -450,16 +449,3 @@ def apply_import(session: Session, plan: ImportPlan, *, user: User | None, all_o
     audit.record(session, "question.import", actor=actor,
                  after={"created": created, "revised": revised, "skipped": skipped})
     return ImportResult(created, revised, skipped)
-
-
-@scheduler.job("question_bank.purge_stale_imports", trigger="interval", hours=6)
-def purge_stale_imports(session: Session, *, now) -> int:
-    """Delete uploaded import files that were checked but never imported, after a day."""
-    folder = uploads.folder("imports")
-    cutoff = now.timestamp() - 24 * 3600
-    removed = 0
-    for path in folder.iterdir():
-        if path.is_file() and path.stat().st_mtime < cutoff:
-            path.unlink(missing_ok=True)
-            removed += 1
-    return removed

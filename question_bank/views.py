@@ -4,7 +4,6 @@ and see only their own centre's questions."""
 from __future__ import annotations
 
 import re
-import secrets
 from pathlib import Path
 
 from flask import (
@@ -42,7 +41,6 @@ nav.add("question_bank.index", _l("Question bank"), order=30)
 
 STAFF = (Role.ADMIN, Role.CENTRE_STAFF)
 IMAGE_FOLDER = "questions"
-IMPORT_FOLDER = "imports"
 
 
 def _is_admin() -> bool:
@@ -229,18 +227,11 @@ def template():
 
 # --- import: upload, dry run, confirm ------------------------------------------------------------
 
-_TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
-
-
-def _import_path(token: str, suffix: str) -> Path:
-    return uploads.folder(IMPORT_FOLDER) / f"{current_user.id}-{token}{suffix}"
-
-
 def _stored_import(token: str) -> Path:
-    if not _TOKEN.match(token):
-        abort(404)
     for suffix in (".xlsx", ".json"):
-        path = _import_path(token, suffix)
+        path = uploads.stash_path(current_user.id, token, suffix)
+        if path is None:
+            abort(404)
         if path.exists():
             return path
     abort(404)
@@ -256,9 +247,9 @@ def _parse(path: Path) -> transfer.ParsedFile:
 def import_upload():
     form = ImportForm()
     if form.validate_on_submit():
-        token = secrets.token_urlsafe(18)
+        token = uploads.new_token()
         suffix = ".json" if form.file.data.filename.lower().endswith(".json") else ".xlsx"
-        form.file.data.save(_import_path(token, suffix))
+        form.file.data.save(uploads.stash_path(current_user.id, token, suffix))
         return redirect(url_for("question_bank.import_preview", token=token))
     return render_template("question_bank/import.html", form=form)
 

@@ -3,8 +3,6 @@ workflow, training hours, batch registration, tickets, the form as a PDF, check-
 
 from __future__ import annotations
 
-import re
-import secrets
 from pathlib import Path
 
 from flask import (
@@ -274,14 +272,11 @@ def hours(public_id: str):
 
 # --- batch registration ------------------------------------------------------------------------
 
-_TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
-
-
 def _batch_paths(token: str) -> tuple[Path, Path]:
-    if not _TOKEN.match(token):
+    sheet, photos = (uploads.stash_path(current_user.id, token, suffix) for suffix in (".xlsx", ".zip"))
+    if sheet is None:
         abort(404)
-    folder = uploads.folder("imports")
-    return folder / f"{current_user.id}-{token}.xlsx", folder / f"{current_user.id}-{token}.zip"
+    return sheet, photos
 
 
 @bp.route("/events/<public_id>/batch", methods=["GET", "POST"])
@@ -290,7 +285,7 @@ def batch_upload(public_id: str):
     event = _event(public_id)
     form = BatchForm()
     if form.validate_on_submit():
-        token = secrets.token_urlsafe(18)
+        token = uploads.new_token()
         sheet, photos = _batch_paths(token)
         form.sheet.data.save(sheet)
         if form.photos.data:
