@@ -92,10 +92,11 @@ def create_app(config=None) -> Flask:
         app.register_blueprint(blueprint)
 
     from accounts.cli import cli as accounts_cli
+    from certificates.cli import cli as certificates_cli
     from core.cli import cli as core_cli
     from question_bank.cli import cli as question_bank_cli
 
-    for group in (core_cli, accounts_cli, question_bank_cli):
+    for group in (core_cli, accounts_cli, question_bank_cli, certificates_cli):
         app.cli.add_command(group)
 
     http.register(app)

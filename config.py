@@ -60,6 +60,10 @@ class Config:
     MAIL_FROM = "noreply@localhost"
     # The largest photo accepted on a registration form.
     PHOTO_MAX_BYTES = 2 * 1024 * 1024
+    # Certificates: the key that signs QR tokens (empty: SECRET_KEY) and the Ed25519 key (a PEM
+    # file shared by every host) that signs the offline JSON documents.
+    CERT_TOKEN_KEY = ""
+    CERT_SIGNING_KEY_FILE = ""
     # The staff group's teaching video; larger ones are given as a link.
     VIDEO_MAX_BYTES = 300 * 1024 * 1024
     # A question-bank coverage cell (module × level × type) with fewer active questions is "thin".

@@ -1,4 +1,296 @@
-from flask import Blueprint
+"""Results and certificates. Public pages (no login): the publicity list, certificate verification
+by QR token or by number and name, the signing key. Candidates: their results and certificates.
+Administrators: result rules, computation, publicity and objections, issuing, revocation."""
 
-# Routes arrive with the issue that builds this package; the blueprint is registered already.
-bp = Blueprint("certificates", __name__, url_prefix="/certificates")
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import or_, select
+
+from accounts.models import Role
+from certificates import results as result_services
+from certificates import rules, services, signing
+from certificates.forms import LookupForm, ObjectionForm, ResolveForm, RevokeForm, RuleForm
+from certificates.models import Certificate, IssueBatch, Objection, Result, ResultStatus
+from core import clock, nav, uploads
+from core.access import public, roles
+from core.errors import Throttled
+from core.excel import xlsx_response
+from core.extensions import db
+from core.http import error_response
+from core.web import commit_service
+from registration.models import Event, Registration
+
+bp = Blueprint("certificates", __name__)
+
+nav.add("certificates.admin_events", _l("Results and certificates"), order=43)
+nav.add("certificates.mine", _l("My results"), order=12)
+
+
+def _event(public_id: str) -> Event:
+    return db.first_or_404(select(Event).filter_by(public_id=public_id))
+
+
+# --- public ------------------------------------------------------------------------------------
+
+
+@bp.route("/verify/<token>")
+@public
+def verify(token: str):
+    now = clock.now()
+    certificate = services.by_token(db.session, token)
+    services.log(db.session, certificate=certificate, method="qr", address=request.remote_addr or "", now=now)
+    db.session.commit()
+    return render_template("certificates/verify.html", certificate=certificate,
+                           status=services.status(certificate, now), form=LookupForm()), (
+        200 if certificate else 404)
+
+
+@bp.route("/verify/<token>/photo")
+@public
+def photo(token: str):
+    certificate = services.by_token(db.session, token)
+    if certificate is None or not certificate.photo:
+        abort(404)
+    return send_from_directory(uploads.folder("photos"), certificate.photo, max_age=3600)
+
+
+@bp.route("/verify", methods=["GET", "POST"])
+@public
+def lookup():
+    form = LookupForm()
+    if form.validate_on_submit():
+        try:
+            certificate = services.lookup(db.session, number=form.number.data, name=form.name.data,
+                                          address=request.remote_addr or "", now=clock.now())
+        except Throttled as exc:
+            db.session.rollback()
+            return error_response(429, exc.message)
+        db.session.commit()
+        if certificate is not None:
+            return redirect(url_for("certificates.verify", token=services.token(certificate)))
+        return render_template("certificates/verify.html", certificate=None, status="not_found", form=form,
+                               looked_up=True), 404
+    return render_template("certificates/lookup.html", form=form)
+
+
+@bp.route("/.well-known/iiom-certificate-key.json")
+@public
+def public_key():
+    key = signing.private_key().public_key()
+    return jsonify({"format": signing.FORMAT, "algorithm": "Ed25519", "key_id": signing.key_id(key),
+                    "public_key_pem": signing.public_pem(key)})
+
+
+@bp.route("/results/<public_id>")
+@public
+def publicity(public_id: str):
+    event = _event(public_id)
+    publication = result_services.publication_of(db.session, event)
+    if publication is None:
+        abort(404)
+    rows = db.session.scalars(select(Result).join(Registration).where(
+        Result.event_id == event.id, Result.status != ResultStatus.COMPUTED)
+        .order_by(Registration.group, Result.rank.is_(None), Result.rank, Registration.candidate_number)).all()
+    return render_template("certificates/publicity.html", event=event, publication=publication, rows=rows,
+                           mask=rules.mask_name, now=clock.now())
+
+
+# --- candidates --------------------------------------------------------------------------------
+
+
+@bp.route("/my-results")
+@roles(Role.CANDIDATE)
+def mine():
+    rows = db.session.scalars(select(Result).join(Registration).where(
+        or_(Registration.user_id == current_user.id, Registration.applicant_id == current_user.id),
+        Result.status != ResultStatus.COMPUTED)).all()
+    certificates = db.session.scalars(select(Certificate).join(Registration).where(
+        or_(Registration.user_id == current_user.id, Registration.applicant_id == current_user.id))).all()
+    return render_template("certificates/mine.html", rows=rows, certificates=certificates,
+                           breakdown={r.id: _breakdown(r) for r in rows})
+
+
+def _breakdown(result: Result) -> dict:
+    """Theory by section and practical by task, for the candidate's own page."""
+    from scoring import services as scoring
+
+    registration = result.registration
+    scheme = scoring.current_scheme(db.session, registration.event)
+    tasks = [(t, scoring.task_score(db.session, t, registration)) for t in scheme.tasks] if scheme else []
+    return {"tasks": tasks}
+
+
+def _own_certificate(public_id: str) -> Certificate:
+    certificate = db.first_or_404(select(Certificate).filter_by(public_id=public_id))
+    registration = certificate.registration
+    if current_user.role is not Role.ADMIN and current_user.id not in (registration.user_id,
+                                                                       registration.applicant_id):
+        abort(403)
+    return certificate
+
+
+@bp.route("/certificates/<public_id>.pdf")
+@roles(Role.CANDIDATE, Role.ADMIN)
+def pdf(public_id: str):
+    certificate = _own_certificate(public_id)
+    data = services.pdf_bytes(certificate)
+    db.session.commit()
+    return Response(data, mimetype="application/pdf",
+                    headers={"Content-Disposition": f"inline; filename=certificate-{certificate.number}.pdf"})
+
+
+@bp.route("/certificates/<public_id>.json")
+@roles(Role.CANDIDATE, Role.ADMIN)
+def signed_json(public_id: str):
+    certificate = _own_certificate(public_id)
+    document = signing.sign(services.facts(certificate))
+    return Response(json.dumps(document, ensure_ascii=False, indent=1), mimetype="application/json",
+                    headers={"Content-Disposition": f"attachment; filename=certificate-{certificate.number}.json"})
+
+
+# --- administrators ----------------------------------------------------------------------------
+
+
+@bp.route("/certificates/admin")
+@roles(Role.ADMIN)
+def admin_events():
+    events = db.session.scalars(select(Event).order_by(Event.registration_opens.desc())).all()
+    return render_template("certificates/admin_events.html", events=events)
+
+
+@bp.route("/certificates/admin/<public_id>", methods=["GET", "POST"])
+@roles(Role.ADMIN)
+def admin_event(public_id: str):
+    event = _event(public_id)
+    rule = result_services.rule_of(db.session, event)
+    form = RuleForm(obj=rule)
+    if request.method == "POST":
+        action = request.form.get("action")
+        if action == "rules" and form.validate_on_submit():
+            form.populate_obj(rule)
+            from core import audit
+
+            audit.record(db.session, "results.rules", target=event, actor=current_user,
+                         after={k: getattr(rule, k) for k in RuleForm.FIELDS})
+            db.session.commit()
+            flash(_("Rules saved."), "success")
+        elif action in ("compute", "publish", "batch") and RevokeForm().validate_on_submit():
+            service = {"compute": result_services.compute, "publish": result_services.publish,
+                       "batch": services.start_batch}[action]
+            ok, _r = commit_service(form, service, event=event, actor=current_user, now=clock.now())
+            if ok:
+                flash({"compute": _("Results computed."), "publish": _("Results published for publicity."),
+                       "batch": _("Issuing has started; this page shows the progress.")}[action], "success")
+        return redirect(url_for("certificates.admin_event", public_id=event.public_id))
+    rows = db.session.scalars(select(Result).join(Registration).where(Result.event_id == event.id)
+                              .order_by(Registration.group, Result.rank.is_(None), Result.rank)).all()
+    if request.args.get("format") == "xlsx":
+        headers = [_("Candidate number"), _("Full name"), _("Training centre"), _("Group"), _("Theory"),
+                   _("Practical"), _("Total"), _("Passed"), _("Rank"), _("Award"), _("Status")]
+        data = ((r.registration.candidate_number, r.registration.full_name, r.registration.centre.name,
+                 r.registration.group.label if r.registration.group else "", _num(r.theory), _num(r.practical),
+                 _num(r.total), _("yes") if r.passed else _("no"), r.rank, r.award, r.status.label) for r in rows)
+        return xlsx_response("results.xlsx", _("Results"), headers, data)
+    certificates = {c.registration_id: c for c in db.session.scalars(select(Certificate).filter_by(event_id=event.id))}
+    batch = db.session.scalar(select(IssueBatch).filter_by(event_id=event.id).order_by(IssueBatch.id.desc()).limit(1))
+    totals = [r.total for r in rows if r.total is not None]
+    return render_template("certificates/admin_event.html", event=event, form=form, rows=rows,
+                           certificates=certificates, batch=batch,
+                           publication=result_services.publication_of(db.session, event),
+                           histogram=_histogram(totals), action_form=RevokeForm(), objection_form=ObjectionForm(),
+                           resolve_form=ResolveForm(), task_means=_task_means(event))
+
+
+def _num(value):
+    return float(value) if value is not None else None
+
+
+def _histogram(totals: list[Decimal]) -> list[tuple[str, int]]:
+    bins = [(f"{lo}-{lo + 9}" if lo < 90 else "90-100", lo) for lo in range(0, 100, 10)]
+    counts = {lo: 0 for _label, lo in bins}
+    for t in totals:
+        counts[min(90, int(t) // 10 * 10)] += 1
+    return [(label, counts[lo]) for label, lo in bins]
+
+
+def _task_means(event: Event) -> list[tuple[str, Decimal]]:
+    from scoring import services as scoring
+
+    scheme = scoring.current_scheme(db.session, event)
+    if scheme is None:
+        return []
+    people = scoring.enrolled(db.session, event)
+    if not people:
+        return []
+    return [(f"{t.number}", rules.money(sum((scoring.task_score(db.session, t, r) for r in people), Decimal(0))
+                                        / len(people))) for t in scheme.tasks]
+
+
+@bp.route("/certificates/admin/<public_id>/batch.json")
+@roles(Role.ADMIN)
+def batch_progress(public_id: str):
+    event = _event(public_id)
+    batch = db.session.scalar(select(IssueBatch).filter_by(event_id=event.id).order_by(IssueBatch.id.desc()).limit(1))
+    if batch is None:
+        abort(404)
+    return jsonify({"total": batch.total, "done": batch.done, "finished": batch.finished_at is not None})
+
+
+@bp.route("/certificates/admin/results/<int:result_id>/objections", methods=["POST"])
+@roles(Role.ADMIN)
+def add_objection(result_id: int):
+    result = db.get_or_404(Result, result_id)
+    form = ObjectionForm()
+    if form.validate_on_submit():
+        ok, _o = commit_service(form, result_services.record_objection, result=result, text=form.text.data,
+                                actor=current_user, now=clock.now())
+        if ok:
+            flash(_("Objection recorded: this result stays provisional until it is resolved."), "success")
+    return redirect(url_for("certificates.admin_event", public_id=result.registration.event.public_id))
+
+
+@bp.route("/certificates/admin/objections/<int:objection_id>", methods=["POST"])
+@roles(Role.ADMIN)
+def resolve(objection_id: int):
+    objection = db.get_or_404(Objection, objection_id)
+    form = ResolveForm()
+    if form.validate_on_submit():
+        ok, _r = commit_service(form, result_services.resolve_objection, objection=objection,
+                                resolution=form.resolution.data, actor=current_user, now=clock.now())
+        if ok:
+            flash(_("Objection resolved."), "success")
+    return redirect(url_for("certificates.admin_event", public_id=objection.result.registration.event.public_id))
+
+
+@bp.route("/certificates/admin/certificates/<public_id>/revoke", methods=["POST"])
+@roles(Role.ADMIN)
+def revoke(public_id: str):
+    certificate = db.first_or_404(select(Certificate).filter_by(public_id=public_id))
+    form = RevokeForm()
+    if form.validate_on_submit():
+        ok, _r = commit_service(form, services.revoke, certificate=certificate, reason=form.reason.data or "",
+                                actor=current_user, now=clock.now())
+        if ok:
+            flash(_("Certificate %(n)s revoked.", n=certificate.number), "success")
+    return redirect(url_for("certificates.admin_event", public_id=certificate.event.public_id))
+
+
+

@@ -91,6 +91,7 @@ class Event(PublicIdMixin, TimestampMixin, db.Model):
     minimum_education: Mapped[Education] = mapped_column(enum_type(Education), nullable=False)
     require_full_hours: Mapped[bool] = mapped_column(nullable=False, default=False)
     correction_days: Mapped[int] = mapped_column(nullable=False, default=5)
+    certificate_serial: Mapped[int] = mapped_column(nullable=False, default=0)  # taken under a row lock
 
     sessions: Mapped[list[EventSession]] = relationship(back_populates="event", order_by="EventSession.starts_at",
                                                         cascade="all, delete-orphan")

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from wtforms import DecimalField, IntegerField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+
+from core.forms import BaseForm
+
+
+class LookupForm(BaseForm):
+    number = StringField(_l("Certificate number"), validators=[DataRequired(), Length(max=40)])
+    name = StringField(_l("Holder's name"), validators=[DataRequired(), Length(max=40)])
+
+
+class ObjectionForm(BaseForm):
+    text = TextAreaField(_l("Objection"), validators=[DataRequired(), Length(max=1000)])
+
+
+class ResolveForm(BaseForm):
+    resolution = StringField(_l("Resolution"), validators=[DataRequired(), Length(max=1000)])
+
+
+class RevokeForm(BaseForm):
+    reason = StringField(_l("Reason"), validators=[Optional(), Length(max=500)])
+
+
+class RuleForm(BaseForm):
+    FIELDS = ("theory_weight", "practical_weight", "theory_pass", "practical_pass", "tie_break", "first_ratio",
+              "second_ratio", "third_ratio", "publicity_days", "expiry_years", "issuer")
+
+    theory_weight = DecimalField(_l("Theory weight (competition)"), places=3,
+                                 validators=[DataRequired(), NumberRange(min=0, max=1)])
+    practical_weight = DecimalField(_l("Practical weight (competition)"), places=3,
+                                    validators=[DataRequired(), NumberRange(min=0, max=1)])
+    theory_pass = DecimalField(_l("Theory pass mark (certification)"), places=2,
+                               validators=[DataRequired(), NumberRange(min=0, max=100)])
+    practical_pass = DecimalField(_l("Practical pass mark (certification)"), places=2,
+                                  validators=[DataRequired(), NumberRange(min=0, max=100)])
+    tie_break = StringField(_l("Tie-breaks, in order"), validators=[
+        DataRequired(), Length(max=40),
+        Regexp(r"^(practical|theory|number)(,(practical|theory|number))*$",
+               message=_l("Use practical, theory and number, separated by commas."))])
+    first_ratio = DecimalField(_l("First prizes (share)"), places=3, validators=[DataRequired(), NumberRange(0, 1)])
+    second_ratio = DecimalField(_l("Second prizes (share)"), places=3, validators=[DataRequired(), NumberRange(0, 1)])
+    third_ratio = DecimalField(_l("Third prizes (share)"), places=3, validators=[DataRequired(), NumberRange(0, 1)])
+    publicity_days = IntegerField(_l("Publicity (working days)"), validators=[DataRequired(), NumberRange(5, 30)])
+    expiry_years = IntegerField(_l("Certificates valid for (years; empty: no expiry)"),
+                                validators=[Optional(), NumberRange(1, 20)])
+    issuer = StringField(_l("Issuer"), validators=[DataRequired(), Length(max=120)])
+
+    def validate_practical_weight(self, field) -> None:
+        from wtforms.validators import ValidationError
+
+        if self.theory_weight.data is not None and field.data is not None and \
+                self.theory_weight.data + field.data != 1:
+            raise ValidationError(_l("The two weights add up to 1."))

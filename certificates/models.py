@@ -1,0 +1,157 @@
+"""Result rules, results, publicity and objections, certificates, verifications, issue batches."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import JSON, ForeignKey, Numeric, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.extensions import db
+from core.models import LabelledEnum, PublicIdMixin, enum_type
+
+Points = Numeric(7, 2)
+Ratio = Numeric(4, 3)
+
+
+class ResultStatus(LabelledEnum):
+    COMPUTED = "computed"
+    PUBLISHED = "published"
+    FINAL = "final"
+
+    @classmethod
+    def labels(cls):
+        return {cls.COMPUTED: _l("Computed"), cls.PUBLISHED: _l("In publicity"), cls.FINAL: _l("Final")}
+
+
+class CertificateKind(LabelledEnum):
+    COMPETENCE = "competence"
+    AWARD = "award"
+
+    @classmethod
+    def labels(cls):
+        return {cls.COMPETENCE: _l("Vocational competence certificate"), cls.AWARD: _l("Award certificate")}
+
+
+class ResultRule(db.Model):
+    __tablename__ = "result_rules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), nullable=False, unique=True)
+    theory_weight: Mapped[Decimal] = mapped_column(Ratio, nullable=False, default=Decimal("0.3"))
+    practical_weight: Mapped[Decimal] = mapped_column(Ratio, nullable=False, default=Decimal("0.7"))
+    theory_pass: Mapped[Decimal] = mapped_column(Points, nullable=False, default=Decimal(60))
+    practical_pass: Mapped[Decimal] = mapped_column(Points, nullable=False, default=Decimal(60))
+    tie_break: Mapped[str] = mapped_column(String(40), nullable=False, default="practical,theory,number")
+    first_ratio: Mapped[Decimal] = mapped_column(Ratio, nullable=False, default=Decimal("0.1"))
+    second_ratio: Mapped[Decimal] = mapped_column(Ratio, nullable=False, default=Decimal("0.2"))
+    third_ratio: Mapped[Decimal] = mapped_column(Ratio, nullable=False, default=Decimal("0.3"))
+    publicity_days: Mapped[int] = mapped_column(nullable=False, default=5)
+    expiry_years: Mapped[int | None] = mapped_column(nullable=True)
+    issuer: Mapped[str] = mapped_column(String(120), nullable=False, default="工业互联网系统运维技能提升项目中心")
+
+
+class Result(db.Model):
+    __tablename__ = "results"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), nullable=False, index=True)
+    registration_id: Mapped[int] = mapped_column(ForeignKey("registrations.id"), nullable=False, unique=True)
+    theory: Mapped[Decimal | None] = mapped_column(Points, nullable=True)
+    practical: Mapped[Decimal | None] = mapped_column(Points, nullable=True)
+    total: Mapped[Decimal | None] = mapped_column(Points, nullable=True)
+    passed: Mapped[bool] = mapped_column(nullable=False, default=False)
+    rank: Mapped[int | None] = mapped_column(nullable=True)
+    award: Mapped[int | None] = mapped_column(nullable=True)  # 1 first prize, 2 second, 3 third
+    status: Mapped[ResultStatus] = mapped_column(enum_type(ResultStatus), nullable=False,
+                                                 default=ResultStatus.COMPUTED)
+    computed_at: Mapped[datetime] = mapped_column(nullable=False)
+    final_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+    registration = relationship("Registration")
+    objections: Mapped[list[Objection]] = relationship(back_populates="result", cascade="all, delete-orphan")
+
+
+class Publication(db.Model):
+    """The publicity period (公示) of an event's results."""
+
+    __tablename__ = "publications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), nullable=False, index=True)
+    published_at: Mapped[datetime] = mapped_column(nullable=False)
+    ends_at: Mapped[datetime] = mapped_column(nullable=False)
+
+
+class Objection(db.Model):
+    __tablename__ = "objections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    result_id: Mapped[int] = mapped_column(ForeignKey("results.id", ondelete="CASCADE"), nullable=False)
+    text: Mapped[str] = mapped_column(String(1000), nullable=False)
+    raised_at: Mapped[datetime] = mapped_column(nullable=False)
+    resolution: Mapped[str] = mapped_column(String(1000), nullable=False, default="")
+    resolved_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+    result: Mapped[Result] = relationship(back_populates="objections")
+
+
+class Certificate(PublicIdMixin, db.Model):
+    """An issued certificate. The facts printed on it are kept here as issued, so the verify page
+    shows exactly what the PDF shows."""
+
+    __tablename__ = "certificates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True, nullable=False)
+    kind: Mapped[CertificateKind] = mapped_column(enum_type(CertificateKind), nullable=False)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), nullable=False, index=True)
+    registration_id: Mapped[int] = mapped_column(ForeignKey("registrations.id"), nullable=False)
+    holder_name: Mapped[str] = mapped_column(String(40), nullable=False)
+    masked_id: Mapped[str] = mapped_column(String(20), nullable=False)
+    photo: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    skill: Mapped[str] = mapped_column(String(80), nullable=False)
+    title: Mapped[str] = mapped_column(String(80), nullable=False)  # the level, or the award
+    title_en: Mapped[str] = mapped_column(String(80), nullable=False)
+    scores: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    issuer: Mapped[str] = mapped_column(String(120), nullable=False)
+    issued_at: Mapped[datetime] = mapped_column(nullable=False)
+    expires_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    revoke_reason: Mapped[str] = mapped_column(String(500), nullable=False, default="")
+    pdf: Mapped[str | None] = mapped_column(String(80), nullable=True)  # the stored file: re-downloads are identical
+
+    event = relationship("Event")
+    registration = relationship("Registration")
+
+    __table_args__ = (UniqueConstraint("registration_id", "kind"),)
+
+
+class Verification(db.Model):
+    """Every verification: time, address, what was asked, found or not."""
+
+    __tablename__ = "verifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(nullable=False, index=True)
+    address: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    method: Mapped[str] = mapped_column(String(10), nullable=False)  # "qr" | "lookup"
+    certificate_id: Mapped[int | None] = mapped_column(ForeignKey("certificates.id"), nullable=True)
+    found: Mapped[bool] = mapped_column(nullable=False)
+
+
+class IssueBatch(db.Model):
+    """Issuing a whole event's certificates, worked through by a scheduled job in chunks so the
+    page can show progress and be left and come back to."""
+
+    __tablename__ = "issue_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(nullable=False)
+    total: Mapped[int] = mapped_column(nullable=False)
+    done: Mapped[int] = mapped_column(nullable=False, default=0)
+    finished_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)

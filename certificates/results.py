@@ -1,0 +1,163 @@
+"""Results: combining theory and practical per event, ranking and awards, publicity (公示) with
+objections, and finality. Services flush and audit; they never commit."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from accounts.models import User
+from certificates import rules
+from certificates.models import Objection, Publication, Result, ResultRule, ResultStatus
+from core import audit
+from core.errors import DomainError
+from core.extensions import scheduler
+from registration.models import Event, Group, Registration, State
+
+
+def rule_of(session: Session, event: Event) -> ResultRule:
+    rule = session.scalar(select(ResultRule).filter_by(event_id=event.id))
+    if rule is None:
+        rule = ResultRule(event_id=event.id)
+        session.add(rule)
+        session.flush()
+    return rule
+
+
+def theory_score(session: Session, registration: Registration) -> Decimal | None:
+    """The staff group's teaching video mark, or the theory exam (scaled to 100) of the event's
+    latest exam the candidate sat."""
+    if registration.group is Group.STAFF:
+        from scoring.models import TeachingVideo
+        from scoring.video import mark
+
+        video = session.scalar(select(TeachingVideo).filter_by(registration_id=registration.id))
+        return mark(video) if video else None
+    if registration.user_id is None:
+        return None
+    from exam.models import Attempt, AttemptStatus, Exam
+
+    attempt = session.scalar(
+        select(Attempt).join(Exam).where(Exam.event_id == registration.event_id,
+                                         Attempt.user_id == registration.user_id,
+                                         Attempt.status != AttemptStatus.IN_PROGRESS)
+        .order_by(Exam.opens_at.desc()).limit(1))
+    if attempt is None or attempt.score is None:
+        return None
+    return rules.scaled(attempt.score, attempt.exam.total_points)
+
+
+def practical_score(session: Session, registration: Registration) -> Decimal | None:
+    from scoring import services as scoring
+
+    scheme = scoring.current_scheme(session, registration.event)
+    if scheme is None:
+        return None
+    if not any(scoring.marks_of(session, t, registration) for t in scheme.tasks):
+        return None
+    return rules.scaled(scoring.practical_total(session, scheme, registration), scheme.total)
+
+
+def compute(session: Session, *, event: Event, actor: User | None, now: datetime) -> int:
+    """Combine every enrolled candidate's parts, then rank and award per group. Results already
+    published or final are not recomputed."""
+    rule = rule_of(session, event)
+    spec = rules.Rule(event.kind.value, rule.theory_weight, rule.practical_weight, rule.theory_pass,
+                      rule.practical_pass)
+    existing = {r.registration_id: r for r in session.scalars(select(Result).filter_by(event_id=event.id))}
+    if any(r.status is not ResultStatus.COMPUTED for r in existing.values()):
+        raise DomainError(_l("The results are published: they can no longer be recomputed."))
+    people = session.scalars(select(Registration).where(Registration.event_id == event.id,
+                                                        Registration.state == State.ENROLLED)).all()
+    groups: dict[str, list[tuple[Result, Registration]]] = defaultdict(list)
+    for registration in people:
+        combined = rules.combine(spec, theory=theory_score(session, registration),
+                                 practical=practical_score(session, registration))
+        result = existing.get(registration.id)
+        if result is None:
+            result = Result(event_id=event.id, registration_id=registration.id, computed_at=now)
+            session.add(result)
+        result.theory, result.practical, result.total = combined.theory, combined.practical, combined.total
+        result.passed, result.computed_at, result.rank, result.award = combined.passed, now, None, None
+        groups[registration.group.value if registration.group else ""].append((result, registration))
+    order = [p.strip() for p in rule.tie_break.split(",")]
+    ratios = (rule.first_ratio, rule.second_ratio, rule.third_ratio)
+    for members in groups.values():
+        entries = {r.candidate_number: res for res, r in members if res.total is not None}
+        ranked = rules.rank([rules.Entry(key, res.total, res.theory, res.practical) for key, res in entries.items()],
+                            order)
+        prizes = rules.awards(ranked, ratios) if event.kind.value == "competition" else {}
+        for entry, position in ranked:
+            entries[entry.key].rank = position
+            entries[entry.key].award = prizes.get(entry.key)
+    session.flush()
+    audit.record(session, "results.compute", target=event, actor=actor, after={"candidates": len(people)})
+    return len(people)
+
+
+def publish(session: Session, *, event: Event, actor: User, now: datetime) -> Publication:
+    results = session.scalars(select(Result).filter_by(event_id=event.id)).all()
+    if not results:
+        raise DomainError(_l("Compute the results first."))
+    if any(r.status is not ResultStatus.COMPUTED for r in results):
+        raise DomainError(_l("The results are published already."))
+    rule = rule_of(session, event)
+    publication = Publication(event_id=event.id, published_at=now,
+                              ends_at=rules.add_working_days(now, rule.publicity_days))
+    session.add(publication)
+    for result in results:
+        result.status = ResultStatus.PUBLISHED
+    session.flush()
+    audit.record(session, "results.publish", target=event, actor=actor, after={"ends_at": publication.ends_at})
+    return publication
+
+
+def publication_of(session: Session, event: Event) -> Publication | None:
+    return session.scalar(select(Publication).filter_by(event_id=event.id).order_by(Publication.id.desc()).limit(1))
+
+
+def record_objection(session: Session, *, result: Result, text: str, actor: User, now: datetime) -> Objection:
+    if result.status is not ResultStatus.PUBLISHED:
+        raise DomainError(_l("Objections are recorded during the publicity period."))
+    if not text.strip():
+        raise DomainError(_l("Write down the objection."), field="text")
+    objection = Objection(result=result, text=text.strip()[:1000], raised_at=now)
+    session.add(objection)
+    audit.record(session, "results.objection", target=result.registration, actor=actor, comment=text[:500])
+    return objection
+
+
+def resolve_objection(session: Session, *, objection: Objection, resolution: str, actor: User,
+                      now: datetime) -> None:
+    if objection.resolved_at is not None:
+        raise DomainError(_l("This objection is resolved already."))
+    if not resolution.strip():
+        raise DomainError(_l("Say how the objection was resolved."), field="resolution")
+    objection.resolution, objection.resolved_at = resolution.strip()[:1000], now
+    audit.record(session, "results.objection_resolved", target=objection.result.registration, actor=actor,
+                 comment=resolution[:500])
+
+
+@scheduler.job("certificates.finalise_results", trigger="interval", minutes=10)
+def finalise(session: Session, *, now: datetime) -> int:
+    """After the publicity period, make final every published result with no open objection, and
+    write the scores on the registration (its form shows them from then on)."""
+    done = 0
+    for publication in session.scalars(select(Publication).where(Publication.ends_at <= now)):
+        results = session.scalars(select(Result).filter_by(event_id=publication.event_id,
+                                                           status=ResultStatus.PUBLISHED)).all()
+        for result in results:
+            if any(o.resolved_at is None for o in result.objections):
+                continue
+            result.status, result.final_at = ResultStatus.FINAL, now
+            result.registration.theory_score = result.theory
+            result.registration.practical_score = result.practical
+            done += 1
+    if done:
+        audit.record(session, "results.final", after={"results": done})
+    return done

@@ -1,0 +1,209 @@
+"""Certificates: issuing (one, or a whole event in batches), numbers, signed tokens for the QR
+code, verification by token or by number and name, the lookup rate limit, revocation."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import current_app, url_for
+from flask_babel import lazy_gettext as _l
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from accounts.models import User
+from certificates import documents, rules
+from certificates.models import Certificate, CertificateKind, IssueBatch, Result, ResultStatus, Verification
+from certificates.results import rule_of
+from core import audit, uploads
+from core.errors import DomainError, Throttled
+from core.extensions import scheduler
+from registration import rules as reg_rules
+from registration.models import Event
+
+PDF_FOLDER = "certificates"
+SKILL = "工业互联网系统运维"
+SKILL_EN = "Industrial Internet System Operation and Maintenance"
+LEVEL_TITLES = {"junior": ("初级", "Junior"), "intermediate": ("中级", "Intermediate"), "senior": ("高级", "Senior")}
+AWARD_TITLES = {1: ("一等奖", "First prize"), 2: ("二等奖", "Second prize"), 3: ("三等奖", "Third prize")}
+LOOKUPS_PER_WINDOW = 10
+LOOKUP_WINDOW = timedelta(minutes=10)
+
+
+# --- tokens ------------------------------------------------------------------------------------
+
+
+def _serializer() -> URLSafeSerializer:
+    secret = current_app.config.get("CERT_TOKEN_KEY") or current_app.config["SECRET_KEY"]
+    return URLSafeSerializer(secret, salt="certificate-verify")
+
+
+def token(certificate: Certificate) -> str:
+    """Unguessable (a random public id) and signed: changing any character fails verification."""
+    return _serializer().dumps(certificate.public_id)
+
+
+def verify_url(certificate: Certificate) -> str:
+    return current_app.config["BASE_URL"].rstrip("/") + url_for("certificates.verify", token=token(certificate))
+
+
+def by_token(session: Session, value: str) -> Certificate | None:
+    try:
+        public_id = _serializer().loads(value)
+    except BadSignature:
+        return None
+    return session.scalar(select(Certificate).filter_by(public_id=public_id))
+
+
+# --- issuing -----------------------------------------------------------------------------------
+
+
+def issuable(result: Result, event: Event) -> CertificateKind | None:
+    if result.status is not ResultStatus.FINAL:
+        return None
+    if event.kind.value == "certification":
+        return CertificateKind.COMPETENCE if result.passed else None
+    return CertificateKind.AWARD if result.award else None
+
+
+def issue(session: Session, *, result: Result, actor: User | None, now: datetime) -> Certificate:
+    """One certificate for a final result. The serial is taken under a row lock on the event and
+    the number is unique in the schema, so concurrent issues cannot share a number."""
+    event = session.scalar(select(Event).filter_by(id=result.event_id).with_for_update())
+    kind = issuable(result, event)
+    if kind is None:
+        raise DomainError(_l("Certificates are issued only for final results that pass or win a prize."))
+    registration = result.registration
+    existing = session.scalar(select(Certificate).filter_by(registration_id=registration.id, kind=kind))
+    if existing is not None:
+        return existing
+    if not registration.photo:
+        raise DomainError(_l("The candidate has no photo: a certificate without a photo is not valid."))
+    event.certificate_serial = (event.certificate_serial or 0) + 1
+    number = rules.certificate_number(event_code=event.code, year=now.year, level=event.level.value,
+                                      serial=event.certificate_serial)
+    if kind is CertificateKind.COMPETENCE:
+        title, title_en = LEVEL_TITLES[event.level.value]
+    else:
+        title, title_en = AWARD_TITLES[result.award]
+    rule = rule_of(session, event)
+    certificate = Certificate(
+        number=number, kind=kind, event_id=event.id, registration_id=registration.id,
+        holder_name=registration.full_name, masked_id=reg_rules.mask_id(registration.id_number),
+        photo=registration.photo, skill=SKILL, title=title, title_en=title_en,
+        scores={"theory": str(result.theory), "practical": str(result.practical), "total": str(result.total)},
+        issuer=rule.issuer, issued_at=now,
+        expires_at=now.replace(year=now.year + rule.expiry_years) if rule.expiry_years else None,
+    )
+    session.add(certificate)
+    session.flush()
+    audit.record(session, "certificate.issue", target=certificate, actor=actor, after={"number": number})
+    return certificate
+
+
+def pdf_bytes(certificate: Certificate) -> bytes:
+    """The certificate's PDF, rendered once and stored: every download is the same file."""
+    folder = uploads.folder(PDF_FOLDER)
+    if certificate.pdf and (folder / certificate.pdf).exists():
+        return (folder / certificate.pdf).read_bytes()
+    data = documents.certificate_pdf(certificate, verify_url=verify_url(certificate),
+                                     photo_folder=uploads.folder("photos"))
+    name = f"{certificate.public_id}.pdf"
+    (folder / name).write_bytes(data)
+    certificate.pdf = name
+    return data
+
+
+def start_batch(session: Session, *, event: Event, actor: User, now: datetime) -> IssueBatch:
+    results = session.scalars(select(Result).filter_by(event_id=event.id, status=ResultStatus.FINAL)).all()
+    todo = [r for r in results if issuable(r, event) and session.scalar(
+        select(Certificate.id).filter_by(registration_id=r.registration_id, kind=issuable(r, event))) is None]
+    if not todo:
+        raise DomainError(_l("Every certificate of this event is issued already (or no result is final)."))
+    batch = IssueBatch(event_id=event.id, created_at=now, total=len(todo), created_by_id=actor.id)
+    session.add(batch)
+    session.flush()
+    audit.record(session, "certificate.batch", target=event, actor=actor, after={"total": len(todo)})
+    return batch
+
+
+@scheduler.job("certificates.run_batches", trigger="interval", seconds=10)
+def run_batches(session: Session, *, now: datetime, chunk: int = 25) -> int:
+    """Issue up to `chunk` certificates of each unfinished batch (rendering their PDFs)."""
+    issued = 0
+    for batch in session.scalars(select(IssueBatch).where(IssueBatch.finished_at.is_(None))):
+        event = session.get(Event, batch.event_id)
+        results = session.scalars(select(Result).filter_by(event_id=event.id, status=ResultStatus.FINAL)
+                                  .order_by(Result.id)).all()
+        pending = [r for r in results if issuable(r, event) and session.scalar(
+            select(Certificate.id).filter_by(registration_id=r.registration_id, kind=issuable(r, event))) is None]
+        for result in pending[:chunk]:
+            try:
+                certificate = issue(session, result=result, actor=None, now=now)
+            except DomainError:
+                batch.total -= 1  # e.g. no photo: skipped, shown on the results page
+                continue
+            pdf_bytes(certificate)
+            batch.done += 1
+            issued += 1
+        if len(pending) <= chunk:
+            batch.finished_at = now
+    session.flush()
+    return issued
+
+
+def revoke(session: Session, *, certificate: Certificate, reason: str, actor: User, now: datetime) -> None:
+    if certificate.revoked_at is not None:
+        raise DomainError(_l("This certificate is revoked already."))
+    if not reason.strip():
+        raise DomainError(_l("Give the reason for the revocation."), field="reason")
+    certificate.revoked_at, certificate.revoke_reason = now, reason.strip()[:500]
+    audit.record(session, "certificate.revoke", target=certificate, actor=actor, comment=reason)
+
+
+# --- verification ------------------------------------------------------------------------------
+
+
+def status(certificate: Certificate | None, now: datetime) -> str:
+    if certificate is None:
+        return "not_found"
+    if certificate.revoked_at is not None:
+        return "revoked"
+    if certificate.expires_at is not None and certificate.expires_at <= now:
+        return "expired"
+    return "valid"
+
+
+def log(session: Session, *, certificate: Certificate | None, method: str, address: str, now: datetime) -> None:
+    session.add(Verification(at=now, address=address[:64], method=method,
+                             certificate_id=certificate.id if certificate else None, found=certificate is not None))
+
+
+def lookup(session: Session, *, number: str, name: str, address: str, now: datetime) -> Certificate | None:
+    """A certificate by number and holder name, both required, so that numbers cannot be
+    enumerated; limited per address."""
+    recent = session.scalar(select(func.count(Verification.id)).where(
+        Verification.address == address, Verification.method == "lookup", Verification.at > now - LOOKUP_WINDOW))
+    if recent >= LOOKUPS_PER_WINDOW:
+        raise Throttled(_l("Too many lookups from this address. Try again in %(n)d minutes.",
+                           n=int(LOOKUP_WINDOW.total_seconds() // 60)), retry_after=int(LOOKUP_WINDOW.total_seconds()))
+    number = (number or "").strip().upper()
+    certificate = None
+    if rules.number_ok(number):
+        found = session.scalar(select(Certificate).filter_by(number=number))
+        if found is not None and found.holder_name == (name or "").strip():
+            certificate = found
+    log(session, certificate=certificate, method="lookup", address=address, now=now)
+    return certificate
+
+
+def facts(certificate: Certificate) -> dict:
+    """Everything printed on the certificate, for the signed JSON document."""
+    return {
+        "number": certificate.number, "kind": certificate.kind.value, "holder": certificate.holder_name,
+        "id_number": certificate.masked_id, "skill": certificate.skill, "title": certificate.title,
+        "title_en": certificate.title_en, "scores": certificate.scores, "issuer": certificate.issuer,
+        "issued": certificate.issued_at.date().isoformat(),
+        "expires": certificate.expires_at.date().isoformat() if certificate.expires_at else None,
+        "event": certificate.event.name,
+    }
