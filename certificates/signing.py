@@ -2,8 +2,9 @@
 published at /.well-known/iiom-certificate-key.json; `flask certificates verify-cert FILE` checks a
 document against it.
 
-The private key comes from CERT_SIGNING_KEY_FILE (a PEM file that every host shares). Without it,
-a development key is generated once under instance/ (never in production, which refuses)."""
+The private key comes from CERT_SIGNING_KEY_FILE (a PEM file that every host shares; default
+instance/cert-signing-ed25519.pem). Outside production a missing key is generated once; production
+refuses to sign without it."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ def _key_path() -> Path:
 def private_key() -> Ed25519PrivateKey:
     path = _key_path()
     if not path.exists():
-        if current_app.config.get("CERT_SIGNING_KEY_FILE") or not current_app.config.get("DEMO_DATA_ALLOWED"):
+        if not current_app.config.get("DEMO_DATA_ALLOWED"):  # production: the shared key must be there
             raise RuntimeError(f"the certificate signing key {path} does not exist")
         path.parent.mkdir(parents=True, exist_ok=True)
         key = Ed25519PrivateKey.generate()

@@ -86,6 +86,7 @@ def app(schema, tmp_path):
     app = create_app({
         "SQLALCHEMY_DATABASE_URI": schema["url"],
         "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+        "CERT_SIGNING_KEY_FILE": str(tmp_path / "cert-key.pem"),
     })
     app.test_client_class = Client
     with app.app_context():

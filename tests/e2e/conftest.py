@@ -57,6 +57,7 @@ def live_server(tmp_path_factory):
     app = create_app({
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'live.sqlite3'}",
         "UPLOAD_FOLDER": str(folder / "uploads"),
+        "CERT_SIGNING_KEY_FILE": str(folder / "cert-key.pem"),
         "DEMO_PASSWORD": DEMO_PASSWORD,
     })
     with app.app_context():

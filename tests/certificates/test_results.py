@@ -1,0 +1,76 @@
+from datetime import timedelta
+from decimal import Decimal as D
+
+import pytest
+from sqlalchemy import select
+
+from certificates import results
+from certificates.models import ResultStatus
+from core import clock
+from core.errors import DomainError
+from exam import services as exam_services
+from scoring import services as scoring
+from tests.scoring.conftest import station
+
+
+def test_compute_combines_the_exam_and_the_practical(db, panel, make_exam, frozen_clock):
+    event = panel["scheme"].event
+    people = panel["people"]
+    # Theory: an exam linked to the event; the first candidate answers the true/false items right.
+    exam = make_exam([p.user for p in people], level="intermediate")
+    exam.event_id = event.id
+    attempt = exam_services.start_attempt(db.session, exam=exam, user=people[0].user, now=clock.now(),
+                                          access_code="", device_token="d")
+    saves = [{"item": i.id, "response": i.version.answer, "seq": 1} for i in attempt.paper.items
+             if i.version.type.value == "true_false"]
+    exam_services.save_answers(db.session, attempt=attempt, device_token="d", saves=saves, now=clock.now())
+    exam_services.submit(db.session, attempt=attempt, now=clock.now(), by="candidate")
+    # Practical: task 1 marked for the first candidate.
+    task = panel["scheme"].tasks[0]
+    scoring.assign(db.session, task=task, referee=panel["r1"], stations=[station(db, task, people[0])],
+                   actor=panel["admin"])
+    ids = {a.code: a.id for a in task.aspects}
+    scoring.save_marks(db.session, task=task, registration=people[0], referee=panel["r1"], now=clock.now(),
+                       entries={ids["1.1"]: ("12", None), ids["1.2"]: ("4", None), ids["1.3"]: ("3", None)},
+                       submit=True)
+    results.compute(db.session, event=event, actor=panel["admin"], now=clock.now())
+    rows = {r.registration_id: r for r in db.session.scalars(select(results.Result))}
+    first = rows[people[0].id]
+    # Theory: 4 true/false × 2 points = 8 of 50 (8×2 + 4×4 + 4×2 + 2×5) → 16.00; practical: task 1 in full
+    # (20) + task 6's deduction aspect with no violation (5) = 25 of 100; certification total: the mean.
+    assert first.theory == D("16.00") and first.practical == D("25.00")
+    assert first.total == D("20.50") and not first.passed
+    assert rows[people[1].id].total is None  # nothing sat yet
+
+
+def test_publicity_objection_and_finality(app, db, panel, frozen_clock):
+    from certificates.models import Result
+
+    event = panel["scheme"].event
+    results.compute(db.session, event=event, actor=panel["admin"], now=clock.now())
+    for row in db.session.scalars(select(Result)):
+        row.total, row.theory, row.practical, row.passed = D(75), D(70), D(80), True
+    publication = results.publish(db.session, event=event, actor=panel["admin"], now=clock.now())
+    assert publication.ends_at == results.rules.add_working_days(clock.now(), 5)  # 1 June 2026 is a Monday
+    assert (publication.ends_at - clock.now()).days == 7
+    rows = db.session.scalars(select(Result).order_by(Result.id)).all()
+    objection = results.record_objection(db.session, result=rows[0], text="实操任务 3 计分有误", actor=panel["admin"],
+                                         now=clock.now())
+    with pytest.raises(DomainError):
+        results.compute(db.session, event=event, actor=panel["admin"], now=clock.now())
+    db.session.commit()
+    from core.extensions import scheduler
+
+    frozen_clock.advance(days=6)
+    assert scheduler.run_job(app, "certificates.finalise_results") == 0  # still within the period
+    frozen_clock.advance(days=1, minutes=1)
+    assert scheduler.run_job(app, "certificates.finalise_results") == 2  # the objection blocks one
+    db.session.expire_all()
+    assert rows[0].status is ResultStatus.PUBLISHED
+    results.resolve_objection(db.session, objection=objection, resolution="复核无误", actor=panel["admin"],
+                              now=clock.now())
+    db.session.commit()
+    assert scheduler.run_job(app, "certificates.finalise_results") == 1
+    db.session.expire_all()
+    assert rows[0].status is ResultStatus.FINAL and rows[0].registration.theory_score == D(70)
+    assert clock.now() - timedelta(days=7) > publication.published_at
