@@ -48,9 +48,14 @@ def verify_url(certificate: Certificate) -> str:
 
 
 def by_token(session: Session, value: str) -> Certificate | None:
+    serializer = _serializer()
     try:
-        public_id = _serializer().loads(value)
+        public_id = serializer.loads(value)
     except BadSignature:
+        return None
+    # Base64's last character carries unused bits: only the exact token we issued is accepted,
+    # so that changing any character fails.
+    if not isinstance(public_id, str) or serializer.dumps(public_id) != value:
         return None
     return session.scalar(select(Certificate).filter_by(public_id=public_id))
 
