@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import func, select
@@ -44,7 +44,8 @@ def token(certificate: Certificate) -> str:
 
 
 def verify_url(certificate: Certificate) -> str:
-    return current_app.config["BASE_URL"].rstrip("/") + url_for("certificates.verify", token=token(certificate))
+    """BASE_URL/verify/<token>: built without a request, so the batch job can print it too."""
+    return f"{current_app.config['BASE_URL'].rstrip('/')}/verify/{token(certificate)}"
 
 
 def by_token(session: Session, value: str) -> Certificate | None:

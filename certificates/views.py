@@ -130,12 +130,21 @@ def mine():
 
 def _breakdown(result: Result) -> dict:
     """Theory by section and practical by task, for the candidate's own page."""
+    from exam.models import Attempt, AttemptStatus, Exam
     from scoring import services as scoring
 
     registration = result.registration
     scheme = scoring.current_scheme(db.session, registration.event)
     tasks = [(t, scoring.task_score(db.session, t, registration)) for t in scheme.tasks] if scheme else []
-    return {"tasks": tasks}
+    sections = []
+    attempt = db.session.scalar(select(Attempt).join(Exam).where(
+        Exam.event_id == registration.event_id, Attempt.user_id == registration.user_id,
+        Attempt.status != AttemptStatus.IN_PROGRESS).order_by(Exam.opens_at.desc()).limit(1)) \
+        if registration.user_id else None
+    if attempt is not None and attempt.section_scores:
+        sections = [(s.title or s.type.label, attempt.section_scores.get(str(s.id), "0.00"), s.points * s.count)
+                    for s in attempt.exam.sections]
+    return {"tasks": tasks, "sections": sections}
 
 
 def _own_certificate(public_id: str) -> Certificate:
@@ -200,8 +209,12 @@ def admin_event(public_id: str):
                 flash({"compute": _("Results computed."), "publish": _("Results published for publicity."),
                        "batch": _("Issuing has started; this page shows the progress.")}[action], "success")
         return redirect(url_for("certificates.admin_event", public_id=event.public_id))
-    rows = db.session.scalars(select(Result).join(Registration).where(Result.event_id == event.id)
-                              .order_by(Registration.group, Result.rank.is_(None), Result.rank)).all()
+    query = select(Result).join(Registration).where(Result.event_id == event.id)
+    if request.args.get("group"):
+        query = query.where(Registration.group == request.args["group"])
+    if request.args.get("centre"):
+        query = query.where(Registration.centre.has(public_id=request.args["centre"]))
+    rows = db.session.scalars(query.order_by(Registration.group, Result.rank.is_(None), Result.rank)).all()
     if request.args.get("format") == "xlsx":
         headers = [_("Candidate number"), _("Full name"), _("Training centre"), _("Group"), _("Theory"),
                    _("Practical"), _("Total"), _("Passed"), _("Rank"), _("Award"), _("Status")]
@@ -212,7 +225,10 @@ def admin_event(public_id: str):
     certificates = {c.registration_id: c for c in db.session.scalars(select(Certificate).filter_by(event_id=event.id))}
     batch = db.session.scalar(select(IssueBatch).filter_by(event_id=event.id).order_by(IssueBatch.id.desc()).limit(1))
     totals = [r.total for r in rows if r.total is not None]
-    return render_template("certificates/admin_event.html", event=event, form=form, rows=rows,
+    from accounts.models import TrainingCentre
+
+    centres = db.session.scalars(select(TrainingCentre).order_by(TrainingCentre.code)).all()
+    return render_template("certificates/admin_event.html", event=event, form=form, rows=rows, centres=centres,
                            certificates=certificates, batch=batch,
                            publication=result_services.publication_of(db.session, event),
                            histogram=_histogram(totals), action_form=RevokeForm(), objection_form=ObjectionForm(),

@@ -163,3 +163,33 @@ def test_certificate_numbers_stay_unique_under_concurrent_issue(app, db, panel, 
         t.join()
     numbers = db.session.scalars(select(Certificate.number)).all()
     assert len(numbers) == len(set(numbers)) == len(ids)
+
+
+def test_admin_and_candidate_pages(app, client, db, panel, final_results, frozen_clock):
+    from certificates.models import ResultStatus
+    from tests.conftest import PASSWORD
+
+    event = panel["scheme"].event
+    client.submit("/login", {"username": panel["admin"].username, "password": PASSWORD})
+    page = client.get(f"/certificates/admin/{event.public_id}").get_data(as_text=True)
+    assert all(r.registration.candidate_number in page for r in final_results)
+    assert client.get(f"/certificates/admin/{event.public_id}?format=xlsx").data[:2] == b"PK"
+    client.submit(f"/certificates/admin/{event.public_id}", {"action": "batch"})
+    from core.extensions import scheduler
+
+    assert scheduler.run_job(app, "certificates.run_batches") == 2
+    progress = client.get(f"/certificates/admin/{event.public_id}/batch.json").get_json()
+    assert progress == {"total": 2, "done": 2, "finished": True}
+    client.submit("/logout")
+    candidate = final_results[0].registration.user
+    client.submit("/login", {"username": candidate.username, "password": "x"})  # unknown password: refused
+    assert client.get("/my-results").status_code == 302
+    from accounts import services as accounts
+
+    accounts.set_password(db.session, user=candidate, password=PASSWORD, by_admin=False)
+    db.session.commit()
+    client.submit("/login", {"username": candidate.username, "password": PASSWORD})
+    mine = client.get("/my-results").get_data(as_text=True)
+    assert final_results[0].status is ResultStatus.FINAL and "PDF" in mine
+    others = db.session.scalars(select(Certificate).where(Certificate.registration_id != final_results[0].registration_id)).all()
+    assert client.get(f"/certificates/{others[0].public_id}.pdf").status_code == 403
