@@ -191,5 +191,6 @@ def test_admin_and_candidate_pages(app, client, db, panel, final_results, frozen
     client.submit("/login", {"username": candidate.username, "password": PASSWORD})
     mine = client.get("/my-results").get_data(as_text=True)
     assert final_results[0].status is ResultStatus.FINAL and "PDF" in mine
-    others = db.session.scalars(select(Certificate).where(Certificate.registration_id != final_results[0].registration_id)).all()
+    own = final_results[0].registration_id
+    others = db.session.scalars(select(Certificate).where(Certificate.registration_id != own)).all()
     assert client.get(f"/certificates/{others[0].public_id}.pdf").status_code == 403
