@@ -10,7 +10,7 @@ from decimal import Decimal
 from flask import current_app, url_for
 from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from accounts import services as accounts
@@ -190,10 +190,21 @@ def save_registration(session: Session, *, registration: Registration | None, ev
 
 def _account_for(session: Session, data: dict) -> int | None:
     """A form filled in by a centre belongs to the candidate account with the same e-mail address,
-    when there is exactly one: that candidate can then follow and correct it."""
-    matches = session.scalars(select(User.id).where(func.lower(User.email) == (data.get("email") or "").lower(),
-                                                    User.role == Role.CANDIDATE)).all()
-    return matches[0] if len(matches) == 1 else None
+    when there is exactly one and it is not already tied to another ID number (centres sometimes
+    type their own address for everyone): that candidate can then follow and correct it."""
+    email = (data.get("email") or "").strip().lower()
+    number = (data.get("id_number") or "").strip().upper()
+    if not email:
+        return None
+    accounts = session.scalars(select(User.id).where(func.lower(User.email) == email,
+                                                     User.role == Role.CANDIDATE)).all()
+    free = []
+    for account in accounts:
+        others = session.scalars(select(Registration.id_number).where(
+            or_(Registration.applicant_id == account, Registration.user_id == account))).all()
+        if all(n == number for n in others):
+            free.append(account)
+    return free[0] if len(free) == 1 else None
 
 
 class InvalidForm(DomainError):

@@ -197,3 +197,17 @@ def test_check_in_once(db, draft, staff, create_user, frozen_clock):
         act(db, registration, action, user)
     assert services.check_in(db.session, registration=registration, user=admin, now=clock.now()) is True
     assert services.check_in(db.session, registration=registration, user=admin, now=clock.now()) is False
+
+
+def test_a_shared_email_never_joins_two_people(db, event, staff, create_user, frozen_clock):
+    admin = create_user("admin")
+    first = services.save_registration(db.session, registration=None, event=event, centre=staff.centre,
+                                       data=form_data(email="centre@example.com"), photo=photo_bytes(), user=staff,
+                                       now=clock.now())
+    for action, user in (("submit", staff), ("centre_approve", staff), ("approve", admin), ("enrol", admin)):
+        act(db, first, action, user)
+    second = services.save_registration(
+        db.session, registration=None, event=event, centre=staff.centre, photo=photo_bytes(), user=staff,
+        now=clock.now(), data=form_data(full_name="另一位", email="centre@example.com",
+                                        id_number=make_id(date(2001, 3, 14), seq="99")))
+    assert second.applicant_id is None  # the account is tied to the first person's ID number
