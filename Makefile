@@ -7,7 +7,7 @@ SOURCES := app.py config.py core accounts registration question_bank exam scorin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install install-test translations extract-messages lint serve clean
+.PHONY: run test install install-test translations extract-messages lint serve-prod bench clean
 
 $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV) || { echo "python3 -m venv failed: on Debian run 'apt-get install python3-venv'"; exit 1; }
@@ -36,6 +36,15 @@ run: translations
 	@trap 'kill 0' INT TERM EXIT; \
 	  $(FLASK) scheduler run & \
 	  $(FLASK) run --host $(HOST) --port $(PORT)
+
+# Production: gunicorn workers on the DATABASE_URL given (PostgreSQL), migrations applied, and the
+# one scheduler process beside them. IIOM_CONFIG=production needs SECRET_KEY and
+# CERT_SIGNING_KEY_FILE; see the README's deployment section.
+serve-prod: translations
+	$(FLASK) core create-db
+	@trap 'kill 0' INT TERM EXIT; \
+	  $(FLASK) scheduler run & \
+	  $(BIN)/gunicorn --config deploy/gunicorn.conf.py "app:create_app()"
 
 test: install-test translations
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

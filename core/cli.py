@@ -45,6 +45,7 @@ def health_check() -> None:
         "migrations": health.migrations_ok,
         "translations": health.translations_ok,
         "uploads": health.uploads_ok,
+        "scheduler": health.scheduler_ok,
     }
     failed = False
     for name, check in checks.items():

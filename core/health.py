@@ -50,3 +50,14 @@ def uploads_ok() -> tuple[bool, str]:
     except OSError as exc:
         return False, str(exc)
     return (os.access(folder, os.W_OK), str(folder))
+
+
+def scheduler_ok() -> tuple[bool, str]:
+    """The scheduler process is alive when some job ran in the last ten minutes."""
+    from core import clock, jobruns
+
+    last = jobruns.last_run(db.session)
+    if last is None:
+        return False, "no scheduled run recorded yet (is `flask scheduler run` running?)"
+    age = (clock.now() - last).total_seconds()
+    return age < 600, f"last run {int(age)} s ago"

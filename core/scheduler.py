@@ -18,6 +18,7 @@ from flask import Flask
 from flask.cli import AppGroup
 
 log = logging.getLogger(__name__)
+SKIPPED = "skipped: another process ran this slot"
 
 
 @dataclass(frozen=True)
@@ -53,16 +54,35 @@ class JobRegistry:
     def jobs(self) -> dict[str, Job]:
         return dict(self._jobs)
 
-    def run_job(self, app: Flask, job_id: str):
-        """Run one job in an app context and commit its work once; returns what the job returned."""
-        from core import clock
+    def run_job(self, app: Flask, job_id: str, *, slot: int | None = None):
+        """Run one job in an app context and commit its work once; returns what the job returned.
+
+        With a `slot`, the run is first claimed in the database (core.jobruns): when another
+        process already ran that slot, nothing happens and SKIPPED is returned. The claim and the
+        work commit together, so a failed run leaves the slot free for a retry."""
+        from sqlalchemy.exc import IntegrityError
+
+        from core import clock, jobruns
         from core.extensions import db
 
         job = self._jobs[job_id]
         with app.app_context():
             try:
-                result = job.func(db.session, now=clock.now())
+                now = clock.now()
+                run = None
+                if slot is not None:
+                    try:
+                        run = jobruns.claim(db.session, job_id=job_id, slot=slot, now=now)
+                    except IntegrityError:
+                        db.session.rollback()
+                        return SKIPPED
+                result = job.func(db.session, now=now)
+                if run is not None:
+                    run.result = str(result)[:200]
                 db.session.commit()
+            except IntegrityError:
+                db.session.rollback()  # the claim lost a race at commit time (SQLite)
+                return SKIPPED
             except Exception:
                 db.session.rollback()
                 log.exception("scheduled job %s failed", job_id)
@@ -70,6 +90,13 @@ class JobRegistry:
             finally:
                 db.session.remove()
         return result
+
+    def slot(self, job_id: str, at) -> int:
+        """The trigger's slot: its time divided by the job's interval."""
+        args = self._jobs[job_id].trigger_args
+        seconds = (args.get("seconds", 0) + 60 * args.get("minutes", 0) + 3600 * args.get("hours", 0)
+                   + 86400 * args.get("days", 0)) or 60
+        return int(at.timestamp() // seconds)
 
     def build(self, app: Flask):
         """A blocking APScheduler with every declared job; only `flask scheduler run` calls this."""
@@ -91,9 +118,11 @@ class JobRegistry:
 
     def _safe_runner(self, app: Flask, job_id: str) -> Callable:
         def run() -> None:
+            from core import clock
+
             try:
-                result = self.run_job(app, job_id)
-                log.info("job %s done: %s", job_id, result)
+                result = self.run_job(app, job_id, slot=self.slot(job_id, clock.now()))
+                log.info("job %s: %s", job_id, result)
             except Exception:  # logged in run_job; the scheduler must keep going
                 pass
 
@@ -130,12 +159,18 @@ def list_jobs() -> None:
 
 @scheduler_cli.command("run-job")
 @click.argument("job_id")
-def run_one(job_id: str) -> None:
-    """Run one job now, once."""
+@click.option("--slot", "slots", default="", help="Claim these slots (e.g. 7 or 1-100) as a scheduler would.")
+def run_one(job_id: str, slots: str) -> None:
+    """Run one job now (once, or once per slot claimed)."""
     from flask import current_app
 
     registry: JobRegistry = current_app.extensions["scheduler"]
     if job_id not in registry.jobs:
         raise click.BadParameter(f"unknown job {job_id!r}; see `flask scheduler list`")
-    result = registry.run_job(current_app._get_current_object(), job_id)
-    click.echo(f"{job_id}: {result}")
+    app = current_app._get_current_object()
+    if not slots:
+        click.echo(f"{job_id}: {registry.run_job(app, job_id)}")
+        return
+    first, _, last = slots.partition("-")
+    for slot in range(int(first), int(last or first) + 1):
+        click.echo(f"{job_id}[{slot}]: {registry.run_job(app, job_id, slot=slot)}")

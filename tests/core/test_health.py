@@ -16,4 +16,8 @@ def test_healthz_reports_an_unreachable_database(tmp_path):
 def test_health_command(runner):
     result = runner.invoke(args=["core", "health"])
     assert "database     ok" in result.output
+    assert "scheduler    FAIL" in result.output and result.exit_code == 1  # no scheduled run yet
+    runner.invoke(args=["scheduler", "run-job", "accounts.purge_login_attempts", "--slot", "1"])
+    result = runner.invoke(args=["core", "health"])
+    assert "scheduler    ok" in result.output
     assert result.exit_code == 0, result.output

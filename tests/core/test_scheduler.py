@@ -40,3 +40,12 @@ def test_scheduler_cli_lists_and_runs_jobs(runner):
     result = runner.invoke(args=["scheduler", "run-job", "accounts.purge_login_attempts"])
     assert result.exit_code == 0 and "accounts.purge_login_attempts: 0" in result.output
     assert runner.invoke(args=["scheduler", "run-job", "nope"]).exit_code != 0
+
+
+def test_a_slot_runs_once(app, runner, db):
+    from core.jobruns import JobRun
+
+    first = runner.invoke(args=["scheduler", "run-job", "accounts.purge_login_attempts", "--slot", "5-7"])
+    again = runner.invoke(args=["scheduler", "run-job", "accounts.purge_login_attempts", "--slot", "6"])
+    assert first.output.count(": 0") == 3 and "skipped" in again.output
+    assert db.session.scalar(select(func.count()).select_from(JobRun)) == 3
