@@ -46,6 +46,13 @@ def healthz():
     return jsonify(body), 200 if ok else 503
 
 
+@bp.route("/ping")
+@public
+def ping():
+    """A trivial route: the benchmark's yardstick for the cost of the real endpoints."""
+    return "ok"
+
+
 @bp.route("/language", methods=["POST"])
 @public
 def set_language():

@@ -1,0 +1,386 @@
+"""The exam-hall load benchmark: a real server on loopback, simulated candidates over HTTP.
+
+    python bench/exam_load.py --config sqlite --candidates 300
+    python bench/exam_load.py --config postgres --candidates 300 --workers 4   (needs BENCH_DATABASE_URL)
+
+Phases, each measured per endpoint (count, errors, throughput, p50/p95/p99):
+1. yardstick: K clients hammer GET /ping (no database) for a few seconds;
+2. autosave saturation: K signed-in candidates save answers as fast as they can: its throughput
+   over the yardstick's is the "autosave ratio" (full stack: session, CSRF, validation, sequence);
+3. the exam: N candidates sign in and press Start within a few seconds, answer their paper with
+   think time, autosaving every answer, then submit within the last seconds;
+4. verify page: K clients open a certificate's verify page (ratio to the yardstick);
+5. checks from the database: every acknowledged save is stored, every attempt graded.
+A markdown report goes to bench/results/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+PASSWORD = "Bench-pass-2026"
+CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+
+
+class Stats:
+    def __init__(self) -> None:
+        self.times: dict[str, list[float]] = defaultdict(list)
+        self.errors: dict[str, int] = defaultdict(int)
+
+    def record(self, name: str, seconds: float, ok: bool) -> None:
+        self.times[name].append(seconds)
+        if not ok:
+            self.errors[name] += 1
+
+    def rows(self, wall: float) -> list[tuple]:
+        out = []
+        for name, times in self.times.items():
+            q = statistics.quantiles(times, n=100) if len(times) >= 2 else [times[0]] * 99
+            out.append((name, len(times), self.errors[name], len(times) / wall, q[49] * 1000, q[94] * 1000,
+                        q[98] * 1000))
+        return out
+
+
+async def timed(stats: Stats, name: str, coro):
+    start = time.perf_counter()
+    try:
+        response = await coro
+        ok = response.status_code < 500
+    except httpx.HTTPError:
+        stats.record(name, time.perf_counter() - start, False)
+        return None
+    stats.record(name, time.perf_counter() - start, ok)
+    return response
+
+
+# --- the server ----------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def prepare(env: dict, candidates: int) -> dict:
+    """Migrate and seed in a child process (the app's own code): N candidates, an exam, a certificate."""
+    code = f"""
+import json, sys
+sys.path.insert(0, {str(ROOT)!r})
+from datetime import timedelta
+from decimal import Decimal
+from flask_migrate import upgrade
+from app import create_app
+from core import clock
+from core.extensions import db
+app = create_app()
+with app.app_context():
+    upgrade()
+    from accounts import services as accounts
+    from accounts.models import Role, User
+    from question_bank import demo as bank
+    from exam import admin, services
+    from exam.models import MultipleRule, ReviewPolicy
+    from question_bank.models import Level, QuestionType
+    bank.load(db.session)
+    names = []
+    for n in range({candidates}):
+        u = accounts.create_user(db.session, username=f"b{{n:05d}}", full_name=f"考生{{n}}", role=Role.CANDIDATE,
+                                 password={PASSWORD!r})
+        names.append(u.username)
+    db.session.flush()
+    now = clock.now()
+    exam = admin.save_exam(db.session, exam=None, actor=None, fields=dict(
+        title="压测", event="bench", event_id=None, level=Level.JUNIOR, duration_minutes=60,
+        opens_at=now - timedelta(minutes=5), closes_at=now + timedelta(hours=3), allow_overrun=False,
+        access_code="", shuffle_questions=True, shuffle_options=True, pass_score=Decimal(60),
+        review_policy=ReviewPolicy.NEVER, multiple_rule=MultipleRule.PARTIAL, partial_fraction=Decimal("0.5"),
+        grace_seconds=15))
+    for qtype, count, pts in (("single", 20, "2"), ("multiple", 10, "3"), ("true_false", 10, "1")):
+        admin.add_section(db.session, exam=exam, type=QuestionType(qtype), title="", points=Decimal(pts),
+                          quotas=[{{"count": count}}], actor=None)
+    admin.add_to_roster(db.session, exam=exam, usernames=names, actor=None)
+    services.publish(db.session, exam=exam, actor=None, now=now)
+    db.session.commit()
+    print(json.dumps({{"exam": exam.public_id}}))
+"""
+    started = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True,
+                         check=True)
+    info = json.loads(out.stdout.strip().splitlines()[-1])
+    info["seed_seconds"] = time.perf_counter() - started
+    return info
+
+
+def serve(env: dict, port: int, workers: int, threads: int) -> subprocess.Popen:
+    command = [str(Path(sys.executable).parent / "gunicorn"), "-b", f"127.0.0.1:{port}", "-w", str(workers),
+               "-k", "gthread", "--threads", str(threads), "--log-level", "warning", "app:create_app()"]
+    process = subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True)
+    for _ in range(200):
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/ping", timeout=1)
+            return process
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("server did not start")
+
+
+# --- candidates ------------------------------------------------------------------------------
+
+
+class Candidate:
+    def __init__(self, base: str, username: str, stats: Stats) -> None:
+        self.client = httpx.AsyncClient(base_url=base, timeout=30, follow_redirects=False)
+        self.username, self.stats = username, stats
+        self.token = ""
+        self.config: dict = {}
+        self.items: list[tuple[int, str, list[str]]] = []
+        self.acked: dict[int, tuple[int, object]] = {}
+
+    async def sign_in(self) -> bool:
+        page = await timed(self.stats, "GET /login", self.client.get("/login"))
+        if page is None:
+            return False
+        self.token = CSRF.search(page.text).group(1)
+        response = await timed(self.stats, "POST /login", self.client.post(
+            "/login", data={"username": self.username, "password": PASSWORD, "csrf_token": self.token}))
+        return response is not None and response.status_code == 302
+
+    async def start(self, exam: str) -> bool:
+        response = await timed(self.stats, "POST start", self.client.post(
+            f"/exam/{exam}/start", data={"csrf_token": self.token}))
+        if response is None or response.status_code != 302:
+            return False
+        page = await timed(self.stats, "GET attempt page", self.client.get(response.headers["location"]))
+        if page is None or page.status_code != 200:
+            return False
+        self.config = json.loads(re.search(r'id="exam-config">(.*?)</script>', page.text, re.S).group(1))
+        self.token = CSRF.search(page.text).group(1)
+        for item, kind, body in re.findall(r'data-item="(\d+)" data-type="(\w+)"(.*?)</section>', page.text, re.S):
+            keys = re.findall(r'name="q\d+" value="([^"]+)"', body)
+            self.items.append((int(item), kind, keys))
+        return True
+
+    def answer(self, kind: str, keys: list[str]):
+        if kind == "single":
+            return random.choice(keys)
+        if kind == "multiple":
+            return sorted(random.sample(keys, 2))
+        if kind == "true_false":
+            return random.random() < 0.5
+        return ["x"]
+
+    async def save(self, item: int, response, seq: int) -> bool:
+        result = await timed(self.stats, "POST save", self.client.post(
+            self.config["save_url"], json={"saves": [{"item": item, "response": response, "seq": seq}]},
+            headers={"X-CSRFToken": self.token, "Accept": "application/json"}))
+        if result is not None and result.status_code == 200:
+            for ack in result.json()["acks"]:
+                self.acked[ack["item"]] = (ack["seq"], response)
+            return True
+        return False
+
+    async def submit(self) -> bool:
+        response = await timed(self.stats, "POST submit", self.client.post(
+            self.config["save_url"].replace("/answers", "/submit"), data={"csrf_token": self.token}))
+        return response is not None and response.status_code == 302
+
+
+async def closed_loop(seconds: float, clients: int, make_request) -> tuple[int, float]:
+    """`clients` loops calling make_request() for `seconds`; returns (requests done, wall time)."""
+    done = 0
+    stop = time.perf_counter() + seconds
+
+    async def loop(n):
+        nonlocal done
+        while time.perf_counter() < stop:
+            await make_request(n)
+            done += 1
+
+    start = time.perf_counter()
+    await asyncio.gather(*(loop(n) for n in range(clients)))
+    return done, time.perf_counter() - start
+
+
+async def run(base: str, exam: str, candidates: int, concurrency: int, seconds: float, think: float) -> dict:
+    report: dict = {}
+    yard = Stats()
+    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+        async def ping(_n):
+            await timed(yard, "GET /ping", client.get("/ping"))
+        done, wall = await closed_loop(seconds, concurrency, ping)
+    report["ping_rps"] = done / wall
+    report["yardstick"] = yard
+
+    # The exam: everyone signs in and presses Start within a few seconds.
+    stats = Stats()
+    people = [Candidate(base, f"b{n:05d}", stats) for n in range(candidates)]
+    start_storm = time.perf_counter()
+    signed = await asyncio.gather(*(p.sign_in() for p in people))
+    started = await asyncio.gather(*(p.start(exam) for p in people))
+    report["start_storm_seconds"] = time.perf_counter() - start_storm
+    report["started"] = sum(started)
+    report["signed_in"] = sum(signed)
+
+    # Autosave saturation: concurrency candidates re-saving their first answer as fast as they can.
+    sat = Stats()
+    live = [p for p, ok in zip(people, started, strict=True) if ok][:concurrency]
+    seqs = defaultdict(lambda: 1000)
+
+    async def hammer(n):
+        p = live[n % len(live)]
+        item, kind, keys = p.items[0]
+        seqs[n] += 1
+        result = await timed(sat, "POST save (saturation)", p.client.post(
+            p.config["save_url"], json={"saves": [{"item": item, "response": p.answer(kind, keys), "seq": seqs[n]}]},
+            headers={"X-CSRFToken": p.token, "Accept": "application/json"}))
+        if result is not None and result.status_code == 200:
+            for ack in result.json()["acks"]:
+                p.acked[ack["item"]] = (ack["seq"], None)  # value re-read from the server at the end
+
+    done, wall = await closed_loop(seconds, len(live), hammer)
+    report["save_rps"] = done / wall
+    report["saturation"] = sat
+
+    # Everyone answers with think time, saving every answer, then submits.
+    async def take(p: Candidate):
+        seq = 2000
+        for item, kind, keys in p.items:
+            await asyncio.sleep(random.uniform(0.2, 1.8) * think)
+            seq += 1
+            await p.save(item, p.answer(kind, keys), seq)
+        await asyncio.sleep(random.uniform(0, 3))  # the last seconds
+        return await p.submit()
+
+    exam_start = time.perf_counter()
+    submitted = await asyncio.gather(*(take(p) for p, ok in zip(people, started, strict=True) if ok))
+    report["exam_seconds"] = time.perf_counter() - exam_start
+    report["submitted"] = sum(submitted)
+    report["exam"] = stats
+    report["acked"] = {p.config.get("attempt"): {item: seq for item, (seq, _v) in p.acked.items()}
+                       for p in people if p.config}
+    for p in people:
+        await p.client.aclose()
+    return report
+
+
+def check_database(env: dict, acked: dict) -> dict:
+    """Every acknowledged save is stored (its sequence or a later one), every attempt graded."""
+    code = f"""
+import json, sys
+sys.path.insert(0, {str(ROOT)!r})
+from sqlalchemy import select
+from app import create_app
+from core.extensions import db
+from exam.models import Answer, Attempt
+acked = json.loads(sys.stdin.read())
+app = create_app()
+with app.app_context():
+    lost = 0
+    checked = 0
+    ungraded = 0
+    for attempt in db.session.scalars(select(Attempt)):
+        stored = {{a.item_id: a.seq for a in attempt.answers}}
+        for item, seq in acked.get(attempt.public_id, {{}}).items():
+            checked += 1
+            if stored.get(int(item), 0) < seq:
+                lost += 1
+        if attempt.score is None:
+            ungraded += 1
+    print(json.dumps({{"checked": checked, "lost": lost, "ungraded": ungraded}}))
+"""
+    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, input=json.dumps(acked), text=True,
+                         capture_output=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def table(stats: Stats, wall: float) -> str:
+    lines = ["| endpoint | requests | errors | req/s | p50 ms | p95 ms | p99 ms |", "|---|---:|---:|---:|---:|---:|---:|"]
+    for name, n, err, rps, p50, p95, p99 in stats.rows(wall):
+        lines.append(f"| {name} | {n} | {err} | {rps:.1f} | {p50:.1f} | {p95:.1f} | {p99:.1f} |")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--config", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--candidates", type=int, default=300)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=8)
+    parser.add_argument("--think", type=float, default=0.3, help="think-time scale (1.0 ≈ one second a question)")
+    parser.add_argument("--workers", type=int, default=0, help="gunicorn workers (default: 1 on SQLite, 4 on PG)")
+    args = parser.parse_args()
+    workers = args.workers or (1 if args.config == "sqlite" else 4)
+    tmp = Path(tempfile.mkdtemp(prefix="iiom-bench-"))
+    url = f"sqlite:///{tmp / 'bench.sqlite3'}" if args.config == "sqlite" else os.environ.get("BENCH_DATABASE_URL")
+    if not url:
+        print("set BENCH_DATABASE_URL to a throwaway PostgreSQL database", file=sys.stderr)
+        return 2
+    env = {**os.environ, "IIOM_CONFIG": "development", "DATABASE_URL": url, "SECRET_KEY": "bench-" + "x" * 40,
+           "UPLOAD_FOLDER": str(tmp / "uploads"), "CERT_SIGNING_KEY_FILE": str(tmp / "key.pem")}
+    info = prepare(env, args.candidates)
+    port = free_port()
+    server = serve(env, port, workers, threads=8)
+    try:
+        report = asyncio.run(run(f"http://127.0.0.1:{port}", info["exam"], args.candidates, args.concurrency,
+                                 args.seconds, args.think))
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    checks = check_database(env, report["acked"])
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    ratio = report["save_rps"] / report["ping_rps"]
+    text = f"""# Exam-hall load: {args.config}, {workers} worker(s), {args.candidates} candidates
+
+{stamp} · {os.cpu_count()} CPU(s), load generator on the same machine · think scale {args.think}
+
+| figure | value |
+|---|---|
+| bare endpoint (GET /ping), {args.concurrency} clients | {report['ping_rps']:.0f} req/s |
+| autosave, {args.concurrency} clients, full stack | {report['save_rps']:.0f} req/s |
+| **autosave ratio to the bare endpoint** | **{ratio:.2f}** |
+| signed in / started / submitted | {report['signed_in']} / {report['started']} / {report['submitted']} |
+| start storm (sign-in + start for all) | {report['start_storm_seconds']:.1f} s |
+| exam phase (answer every question, then submit) | {report['exam_seconds']:.1f} s |
+| acknowledged saves checked / lost | {checks['checked']} / **{checks['lost']}** |
+| attempts not graded | {checks['ungraded']} |
+| seeding (migrate, bank, {args.candidates} accounts, papers) | {info['seed_seconds']:.1f} s |
+
+## The exam, per endpoint
+
+{table(report['exam'], report['exam_seconds'] + report['start_storm_seconds'])}
+
+## Saturation
+
+{table(report['saturation'], args.seconds)}
+{table(report['yardstick'], args.seconds).split(chr(10), 2)[2]}
+"""
+    out = ROOT / "bench" / "results" / f"exam-load-{args.config}.md"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    print(text)
+    return 0 if checks["lost"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
