@@ -12,7 +12,7 @@ from decimal import Decimal
 from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from accounts.models import User
 from core import audit
@@ -224,8 +224,8 @@ class SaveResult:
     rejected: list[dict] = field(default_factory=list)
 
 
-def _items_by_id(attempt: Attempt) -> dict[int, PaperItem]:
-    return {item.id: item for item in attempt.paper.items}
+def _answered(response) -> bool:
+    return response not in (None, [], "")
 
 
 def save_answers(session: Session, *, attempt: Attempt, device_token: str, saves: list[dict], now: datetime,
@@ -244,8 +244,14 @@ def save_answers(session: Session, *, attempt: Attempt, device_token: str, saves
     if now > attempt.deadline + timedelta(seconds=attempt.exam.grace_seconds):
         raise TimeUp(_l("Time is up: the exam closed at %(time)s (server time). This answer was not saved.",
                         time=format_datetime(attempt.deadline, "HH:mm:ss")))
-    items = _items_by_id(attempt)
-    existing = {a.item_id: a for a in attempt.answers}
+    # Only the rows this batch touches: the save path is the hot path of an exam hall.
+    wanted = {save.get("item") for save in saves if isinstance(save, dict) and isinstance(save.get("item"), int)}
+    items = {item.id: item for item in session.scalars(
+        select(PaperItem).where(PaperItem.paper_id == attempt.paper_id, PaperItem.id.in_(wanted))
+        .options(joinedload(PaperItem.version)))} if wanted else {}
+    existing = {a.item_id: a for a in session.scalars(
+        select(Answer).where(Answer.attempt_id == attempt.id, Answer.item_id.in_(items)))} if items else {}
+    answered_delta = 0
     result = SaveResult()
     for save in saves:
         item = items.get(save.get("item")) if isinstance(save, dict) else None
@@ -269,9 +275,10 @@ def save_answers(session: Session, *, attempt: Attempt, device_token: str, saves
             result.acks.append({"item": item.id, "seq": answer.seq, "saved_at": answer.saved_at.isoformat()})
             continue
         if answer is None:
-            answer = Answer(attempt=attempt, item_id=item.id, seq=seq, saved_at=now)
+            answer = Answer(attempt_id=attempt.id, item_id=item.id, seq=seq, saved_at=now)
             session.add(answer)
             existing[item.id] = answer
+        answered_delta += _answered(response) - _answered(answer.response)
         answer.response, answer.flagged, answer.seq, answer.saved_at = response, flagged, seq, now
         digest = rules.chain_hash(attempt.chain_head, attempt=attempt.public_id, item=item.id, seq=seq,
                                   response=response, flagged=flagged, at=now)
@@ -280,7 +287,7 @@ def save_answers(session: Session, *, attempt: Attempt, device_token: str, saves
                                 prev_hash=attempt.chain_head, hash=digest))
         attempt.chain_head = digest
         result.acks.append({"item": item.id, "seq": seq, "saved_at": now.isoformat()})
-    attempt.answered_count = sum(1 for a in existing.values() if a.response not in (None, [], ""))
+    attempt.answered_count += answered_delta
     attempt.last_seen_at = now
     session.flush()
     return result
@@ -487,7 +494,7 @@ def challenge_item(session: Session, *, attempt: Attempt, item_id: int, note: st
     question; a second one replaces the note)."""
     if not attempt.open:
         raise TimeUp(_l("This exam has been submitted; answers can no longer be changed."))
-    item = _items_by_id(attempt).get(item_id)
+    item = next((i for i in attempt.paper.items if i.id == item_id), None)
     note = (note or "").strip()
     if item is None or not note:
         raise DomainError(_l("Say what looks wrong with the question."))

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from accounts.models import Role, User
 from core import clock, nav
@@ -113,8 +113,7 @@ def start(public_id: str):
 
 def _own_attempt(public_id: str) -> Attempt:
     attempt = db.first_or_404(
-        select(Attempt).filter_by(public_id=public_id)
-        .options(selectinload(Attempt.answers), selectinload(Attempt.paper))
+        select(Attempt).filter_by(public_id=public_id).options(joinedload(Attempt.exam))
     )
     if attempt.user_id != current_user.id:
         abort(403)
@@ -181,8 +180,9 @@ def save(public_id: str):
         return _json_error(exc, taken_over=True)
     except services.TimeUp as exc:
         return _json_error(exc, closed=True, receipt_url=url_for("exam.receipt", public_id=attempt.public_id))
+    body = {"acks": result.acks, "rejected": result.rejected, **_clock(attempt, now)}
     db.session.commit()
-    return jsonify({"acks": result.acks, "rejected": result.rejected, **_clock(attempt, now)})
+    return jsonify(body)
 
 
 @bp.route("/attempts/<public_id>/clock")

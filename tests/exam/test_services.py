@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from core import clock
 from core.errors import DomainError
 from exam import services
-from exam.models import AnswerEvent, AttemptStatus, ExamStatus, PaperItem
+from exam.models import Answer, AnswerEvent, AttemptStatus, ExamStatus, PaperItem
 from question_bank import services as qb
 
 DEVICE = "device-one"
@@ -123,6 +123,22 @@ def test_an_older_sequence_never_overwrites_a_newer_answer(db, make_exam, candid
     assert answer.response == ["A", "C"] and answer.seq == 5
     assert db.session.scalar(select(func.count()).select_from(AnswerEvent)) == 1
     assert services.verify_chain(db.session, attempt)
+
+
+def test_the_answered_count_follows_answers_set_changed_and_cleared(db, make_exam, candidate, frozen_clock):
+    exam = make_exam([candidate])
+    attempt = start(db, exam, candidate)
+    single, multiple = first_item(attempt, "single"), first_item(attempt, "multiple")
+    save(db, attempt, single, single.option_order[0], 1)
+    save(db, attempt, multiple, ["A", "B"], 1)
+    assert attempt.answered_count == 2
+    save(db, attempt, single, single.option_order[1], 2)  # changed: still answered
+    save(db, attempt, multiple, [], 2)  # cleared
+    assert attempt.answered_count == 1
+    save(db, attempt, multiple, ["A", "B"], 1)  # stale: ignored
+    assert attempt.answered_count == 1
+    answers = db.session.scalars(select(Answer).filter_by(attempt_id=attempt.id)).all()
+    assert attempt.answered_count == sum(1 for a in answers if a.response not in (None, [], ""))
 
 
 def test_malformed_saves_are_rejected_one_by_one(db, make_exam, candidate, frozen_clock):
