@@ -315,7 +315,8 @@ with app.app_context():
 
 
 def table(stats: Stats, wall: float) -> str:
-    lines = ["| endpoint | requests | errors | req/s | p50 ms | p95 ms | p99 ms |", "|---|---:|---:|---:|---:|---:|---:|"]
+    lines = ["| endpoint | requests | errors | req/s | p50 ms | p95 ms | p99 ms |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
     for name, n, err, rps, p50, p95, p99 in stats.rows(wall):
         lines.append(f"| {name} | {n} | {err} | {rps:.1f} | {p50:.1f} | {p95:.1f} | {p99:.1f} |")
     return "\n".join(lines)

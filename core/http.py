@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from core.errors import DomainError
@@ -18,6 +19,7 @@ TITLES = {
     413: _l("File too large"),
     429: _l("Too many requests"),
     500: _l("Server error"),
+    503: _l("Briefly unavailable"),
 }
 MESSAGES = {
     400: _l("The request could not be understood. Please check what you entered and try again."),
@@ -27,6 +29,8 @@ MESSAGES = {
     413: _l("The upload is larger than the platform accepts."),
     429: _l("Too many requests. Please wait a moment and try again."),
     500: _l("Something went wrong on our side. The error has been logged; please try again."),
+    503: _l("The database is briefly unavailable, so nothing was saved by this request. Please try again in "
+            "a moment."),
 }
 CSRF_MESSAGE = _l(
     "The form has expired or did not come from this site. Reload the page and submit it again; "
@@ -55,6 +59,22 @@ def register(app: Flask) -> None:
     def domain_error(exc: DomainError):
         db.session.rollback()
         return error_response(exc.status_code, exc.message)
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(exc: OperationalError):
+        # The database is down, restarting or (SQLite) busy: the request changed nothing, and the
+        # client is told to try again (the exam page keeps the answer and re-sends it).
+        current_app.logger.warning("database unavailable: %s", exc.orig)
+        try:
+            db.session.rollback()
+        except Exception:  # noqa: BLE001 - the connection may be gone; the pool replaces it
+            db.session.close()
+        try:
+            response = make_response(error_response(503))
+        except Exception:  # noqa: BLE001 - the page itself needed the database
+            response = make_response((str(MESSAGES[503]), 503, {"Content-Type": "text/plain; charset=utf-8"}))
+        response.headers["Retry-After"] = "2"
+        return response
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app, has_request_context, request
 from flask_babel import format_datetime, get_locale
 from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
 
 LOCALE_COOKIE = "lang"
 LOCALE_NAMES = {"zh_Hans_CN": "简体中文", "en": "English"}
@@ -18,15 +19,18 @@ def select_locale() -> str:
     if not has_request_context():  # CLI commands and scheduled jobs speak the default language
         return current_app.config["BABEL_DEFAULT_LOCALE"]
     supported = current_app.config["LANGUAGES"]
-    candidates = [
-        request.args.get("lang"),
-        getattr(current_user, "locale", None) if current_user.is_authenticated else None,
-        request.cookies.get(LOCALE_COOKIE),
-    ]
+    candidates = [request.args.get("lang"), _account_locale(), request.cookies.get(LOCALE_COOKIE)]
     for candidate in candidates:
         if candidate in supported:
             return candidate
     return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def _account_locale() -> str | None:
+    try:
+        return getattr(current_user, "locale", None) if current_user.is_authenticated else None
+    except SQLAlchemyError:  # the database is down: the error page still speaks the cookie's language
+        return None
 
 
 def select_timezone() -> str:

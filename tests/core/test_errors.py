@@ -42,6 +42,22 @@ def test_500_page_hides_the_error(app, client, login_as):
     assert response.status_code == 500 and "服务器" in page and "internal detail" not in page
 
 
+@pytest.mark.parametrize("accept", ["application/json", "text/html"])
+def test_a_database_outage_is_503_and_says_so(app, client, accept):
+    from sqlalchemy.exc import OperationalError
+
+    from core.access import public
+
+    def down():
+        raise OperationalError("SELECT 1", {}, ConnectionRefusedError("connection refused"))
+
+    app.add_url_rule("/db-down-test", "db_down_test", public(down))
+    response = client.get("/db-down-test", headers={"Accept": accept})
+    assert response.status_code == 503 and response.headers["Retry-After"] == "2"
+    text = response.get_json()["message"] if accept == "application/json" else response.get_data(as_text=True)
+    assert "数据库暂时不可用" in text and "connection refused" not in text
+
+
 def test_oversized_upload_is_413(app, client):
     app.config["MAX_CONTENT_LENGTH"] = 1000
     response = client.post("/login", data={"username": "x" * 5000})

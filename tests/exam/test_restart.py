@@ -1,14 +1,19 @@
-"""Kill the server process mid-exam (SIGKILL, against a SQLite file) and start it again: every
-acknowledged answer is there, and the deadline has not moved."""
+"""Faults a real exam hall meets, against a real server process: the server killed (SIGKILL) in
+the middle of the exam or of a burst of saves, and the database stopped under it. After each,
+every acknowledged answer is in the database and the deadline has not moved."""
 
+import glob
 import http.cookiejar
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -54,27 +59,60 @@ class Browser:
             return json.loads(r.read())
 
 
-def serve(env, port):
-    process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "run", "--port", str(port)],
-                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(100):
+def serve(env, port, gunicorn=False):
+    command = [sys.executable, "-m", "flask", "--app", "app", "run", "--port", str(port)]
+    if gunicorn:  # production: several workers, several threads each, in their own process group
+        command = [str(Path(sys.executable).parent / "gunicorn"), "-b", f"127.0.0.1:{port}", "-w", "2", "-k",
+                   "gthread", "--threads", "4", "app:create_app()"]
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
+    for _ in range(300):
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1).close()
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=2).close()
             return process
-        except (urllib.error.URLError, ConnectionError):
+        except OSError:  # refused, reset or timed out: not up yet
             time.sleep(0.1)
-    process.kill()
+    kill(process)
     pytest.fail("the server did not start")
 
 
-@pytest.mark.skipif(os.name != "posix", reason="needs POSIX signals")
-def test_a_killed_server_loses_no_acknowledged_answer(tmp_path):
-    env = {**os.environ, "IIOM_CONFIG": "development", "DATABASE_URL": f"sqlite:///{tmp_path / 'exam.sqlite3'}",
+def kill(process):
+    os.killpg(process.pid, signal.SIGKILL)  # no clean shutdown, workers included
+    process.wait(timeout=10)
+
+
+def demo_site(tmp_path, url=None):
+    env = {**os.environ, "IIOM_CONFIG": "development",
+           "DATABASE_URL": url or f"sqlite:///{tmp_path / 'exam.sqlite3'}",
            "SECRET_KEY": "restart-test-secret", "UPLOAD_FOLDER": str(tmp_path / "uploads"),
            "DEMO_PASSWORD": PASSWORD}
     for command in (["core", "create-db"], ["core", "load-demo"]):
         subprocess.run([sys.executable, "-m", "flask", "--app", "app", *command], cwd=ROOT, env=env, check=True,
                        capture_output=True)
+    return env
+
+
+def start_exam(base, username):
+    """Sign in and start the demo exam; returns the browser, the attempt's URL, its config and items."""
+    browser = Browser(base)
+    browser.get("/login")
+    browser.post_form("/login", {"username": username, "password": PASSWORD})
+    _, page = browser.get("/exam/")
+    start = re.search(r'action="(/exam/[^"]+/start)"', page).group(1)
+    url, page = browser.post_form(start, {})
+    config = json.loads(re.search(r'id="exam-config">(.*?)</script>', page, re.S).group(1))
+    items = [int(i) for i in re.findall(r'data-item="(\d+)" data-type="true_false"', page)]
+    return browser, url[len(base):], config, items
+
+
+def stored_answers(browser, path):
+    _, page = browser.get(path)
+    return json.loads(re.search(r'id="exam-config">(.*?)</script>', page, re.S).group(1))
+
+
+@pytest.mark.skipif(os.name != "posix", reason="needs POSIX signals")
+def test_a_killed_server_loses_no_acknowledged_answer(tmp_path):
+    env = demo_site(tmp_path)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = serve(env, port)
@@ -92,8 +130,7 @@ def test_a_killed_server_loses_no_acknowledged_answer(tmp_path):
         assert len(body["acks"]) == 5
         deadline = body["deadline"]
     finally:
-        server.send_signal(signal.SIGKILL)  # no clean shutdown
-        server.wait(timeout=10)
+        kill(server)
 
     server = serve(env, port)
     try:
@@ -109,3 +146,138 @@ def test_a_killed_server_loses_no_acknowledged_answer(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="needs POSIX signals")
+def test_killed_in_a_burst_of_saves_every_acknowledged_save_survives(tmp_path):
+    """Three candidates save as fast as they can against gunicorn (2 workers x 4 threads); the whole
+    process group is killed while requests are in flight. Whatever was acknowledged is stored."""
+    env = demo_site(tmp_path)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = serve(env, port, gunicorn=True)
+    candidates = [start_exam(base, name) for name in ("cand01", "cand02", "cand03")]
+    acked = [{} for _ in candidates]  # item -> (seq, response) of the newest acknowledgement
+    stop = threading.Event()
+
+    def hammer(n):
+        browser, _path, config, items = candidates[n]
+        seq = 0
+        while not stop.is_set():
+            seq += 1
+            item = items[seq % len(items)]
+            try:
+                body = browser.post_json(config["save_url"], {"saves": [
+                    {"item": item, "response": seq % 3 == 0, "seq": seq}]})
+            except (OSError, urllib.error.URLError):
+                continue  # the server is gone: this save was never acknowledged
+            for ack in body["acks"]:
+                acked[n][ack["item"]] = (ack["seq"], seq % 3 == 0)
+
+    threads = [threading.Thread(target=hammer, args=(n,)) for n in range(len(candidates))]
+    for thread in threads:
+        thread.start()
+    time.sleep(2.5)
+    kill(server)
+    time.sleep(0.3)
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert all(len(a) >= 5 for a in acked), "the burst acknowledged too little to prove anything"
+
+    server = serve(env, port, gunicorn=True)
+    try:
+        for (browser, path, config, _items), mine in zip(candidates, acked, strict=True):
+            after = stored_answers(browser, path)
+            assert after["deadline"] == config["deadline"]  # the clock did not move
+            for item, (seq, response) in mine.items():
+                stored = after["answers"][str(item)]
+                assert stored["seq"] >= seq, (item, stored, seq)
+                if stored["seq"] == seq:
+                    assert stored["response"] == response
+    finally:
+        kill(server)
+
+
+def _postgres_binaries():
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
+    return Path(found[-1]).parent if found else None
+
+
+class Cluster:
+    """A throwaway PostgreSQL cluster on loopback that the test may stop and start at will."""
+
+    def __init__(self, bindir: Path, root: Path):
+        self.bindir, self.root, self.port = bindir, root, free_port()
+        self.data = root / "data"
+        self.as_root = os.geteuid() == 0
+        if self.as_root:  # PostgreSQL refuses to run as root
+            shutil.chown(root, "postgres")
+        self.run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8")
+
+    def run(self, tool, *args):
+        command = [str(self.bindir / tool), *args]
+        if self.as_root:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        subprocess.run(command, check=True, capture_output=True, timeout=120)
+
+    def start(self):
+        self.run("pg_ctl", "-D", str(self.data), "-l", str(self.root / "log"), "-w", "start", "-o",
+                 f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.root} -c fsync=off")
+
+    def stop(self):
+        self.run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+
+    @property
+    def url(self):
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(_postgres_binaries() is None, reason="needs the PostgreSQL server binaries")
+def test_a_database_outage_fails_saves_visibly_and_loses_nothing_acknowledged(tmp_path):
+    root = Path(tempfile.mkdtemp(prefix="iiom-pg-"))
+    cluster = Cluster(_postgres_binaries(), root)
+    cluster.start()
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = None
+    try:
+        env = demo_site(tmp_path, cluster.url)
+        server = serve(env, port, gunicorn=True)
+        browser, path, config, items = start_exam(base, "cand01")
+        first = browser.post_json(config["save_url"], {"saves": [
+            {"item": item, "response": True, "seq": 1} for item in items[:3]]})
+        assert len(first["acks"]) == 3
+
+        cluster.stop()  # the database goes away mid-exam
+        pending = {"saves": [{"item": item, "response": False, "seq": 2} for item in items[:5]]}
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            browser.post_json(config["save_url"], pending)
+        assert refused.value.code == 503
+        body = json.loads(refused.value.read())
+        assert "数据库" in body["message"] and "acks" not in body  # said plainly, nothing acknowledged
+
+        cluster.start()
+        for _attempt in range(20):  # the page re-sends what it kept until the server takes it
+            try:
+                again = browser.post_json(config["save_url"], pending)
+                break
+            except urllib.error.HTTPError as exc:
+                assert exc.code == 503
+                time.sleep(0.5)
+        else:
+            pytest.fail("saves were still refused after the database came back")
+        assert sorted(a["item"] for a in again["acks"]) == sorted(items[:5])
+        after = stored_answers(browser, path)
+        assert after["deadline"] == config["deadline"]
+        for item in items[:5]:
+            assert after["answers"][str(item)]["response"] is False and after["answers"][str(item)]["seq"] == 2
+    finally:
+        if server is not None:
+            kill(server)
+        try:
+            cluster.stop()
+        except subprocess.CalledProcessError:
+            pass  # already stopped
+        shutil.rmtree(root, ignore_errors=True)
