@@ -12,7 +12,7 @@ from decimal import Decimal
 from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload, object_session, selectinload
 
 from accounts.models import User
 from core import audit
@@ -317,10 +317,14 @@ def grade_attempt(attempt: Attempt, overrides: dict[int, KeyOverride] | None = N
     """Grade every item; `overrides` are the exam's key decisions (a corrected key, or void)."""
     exam = attempt.exam
     overrides = overrides or {}
-    answers = {a.item_id: a for a in attempt.answers}
+    session = object_session(attempt)
+    # Two queries for the whole paper (not one per item): a deadline storm grades thousands at once.
+    items = session.scalars(select(PaperItem).where(PaperItem.paper_id == attempt.paper_id)
+                            .order_by(PaperItem.position).options(joinedload(PaperItem.version))).all()
+    answers = {a.item_id: a for a in session.scalars(select(Answer).filter_by(attempt_id=attempt.id))}
     sections: dict[str, Decimal] = {}
     total = Decimal(0)
-    for item in attempt.paper.items:
+    for item in items:
         answer = answers.get(item.id)
         version = item.version
         override = overrides.get(version.id)

@@ -44,6 +44,7 @@ from exam.models import (
     ExamSection,
     ExamStatus,
     IntegrityEvent,
+    PaperItem,
     Regrade,
 )
 from question_bank.models import Question, QuestionStatus, QuestionType, QuestionVersion, module_label
@@ -142,6 +143,8 @@ def attempt(public_id: str):
         flash(_("This exam is open on another computer. Start it again here to continue on this one."), "warning")
         return redirect(url_for("exam.my_exams"))
     answers = {a.item_id: {"response": a.response, "flagged": a.flagged, "seq": a.seq} for a in attempt.answers}
+    items = db.session.scalars(select(PaperItem).where(PaperItem.paper_id == attempt.paper_id)
+                               .order_by(PaperItem.position).options(joinedload(PaperItem.version))).all()
     config = {
         "attempt": attempt.public_id,
         "save_url": url_for("exam.save", public_id=attempt.public_id),
@@ -152,7 +155,7 @@ def attempt(public_id: str):
         "answers": {str(k): v for k, v in answers.items()},
         **_clock(attempt, now),
     }
-    return render_template("exam/attempt.html", attempt=attempt, exam=attempt.exam, items=attempt.paper.items,
+    return render_template("exam/attempt.html", attempt=attempt, exam=attempt.exam, items=items,
                            config=config, answers=answers)
 
 
