@@ -46,6 +46,12 @@ serve-prod: translations
 	  $(FLASK) scheduler run & \
 	  $(BIN)/gunicorn --config deploy/gunicorn.conf.py "app:create_app()"
 
+# The benchmarks (not part of the suite): reports go to bench/results/.
+bench: install translations
+	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/python bench/exam_load.py --config sqlite --candidates 1000
+	$(BIN)/python bench/certificates.py --count 3000
+
 test: install-test translations
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

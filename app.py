@@ -72,13 +72,14 @@ def create_app(config=None) -> Flask:
     import core.notify  # noqa: F401  (the outbox model and its sending job)
     from accounts import demo as accounts_demo
     from accounts import login
+    from certificates import demo as certificates_demo
     from exam import demo as exam_demo
     from question_bank import demo as question_bank_demo
     from registration import demo as registration_demo
 
     login.init_app(app)
     demo.init_app(app, loaders=[accounts_demo.load, question_bank_demo.load, exam_demo.load,
-                                registration_demo.load])
+                                registration_demo.load, certificates_demo.load])
 
     from accounts.views import bp as accounts_bp
     from certificates.views import bp as certificates_bp

@@ -477,7 +477,7 @@ def report(args, facts: dict) -> str:
         f"| **{fmt(render_s)} ms** ({verdict_render} the {TARGET_MS} ms target at the median) |",
         f"| PDF size, median | {statistics.median(render['sizes'] or [0]) / 1024:.0f} KB |",
         f"| re-rendered PDF byte-identical to the stored one | {render['identical']} of {render['count']} |",
-        f"| **batch: scheduler runs to finish {batch['done']} certificates** | **{len(runs)} runs** "
+        f"| **batch: scheduler runs to finish {batch['done']} certificates** | **{len(runs)} run(s)** "
         f"(finished: {batch['finished']}) |",
         f"| **batch: wait at the {interval} s interval = runs × {interval} s** | **{wait_nominal:,} s "
         f"({wait_nominal / 60:.1f} min)** |",
@@ -514,13 +514,14 @@ def report(args, facts: dict) -> str:
     ]
     if n != TARGET_BATCH:
         scale = TARGET_BATCH / n
-        rest_run = rest_last
+        work = (issue_in_job + pdf_in_job) / max(1, batch["done"])  # issue() + pdf_bytes(), a certificate
+        scan = rest_last * scale  # every run queries every result of the event: linear in N
         lines += [
             "",
             f"**Extrapolated, not measured** (this run had N = {n}): at {TARGET_BATCH:,}, {three_k_runs} runs → "
-            f"{three_k_runs * interval:,} s of waiting; compute ≈ {TARGET_BATCH:,} × {per_cert_job:.1f} ms plus "
-            f"the pending scan growing ×{scale:.0f} per run (≈ {rest_run * scale:.2f} s a run at the end) ≈ "
-            f"{TARGET_BATCH * per_cert_job / 1000 + three_k_runs * rest_run * scale / 2:.0f} s.",
+            f"{three_k_runs * interval:,} s of waiting. The job's compute: {TARGET_BATCH:,} × {work * 1000:.1f} ms "
+            f"(issue + PDF) + {three_k_runs} runs × ≈ {scan:.2f} s of pending scan (this run's {rest_last:.2f} s "
+            f"scaled linearly with N) ≈ {TARGET_BATCH * work + three_k_runs * scan:.0f} s.",
         ]
     lines += [
         "",

@@ -89,6 +89,7 @@ sys.path.insert(0, {str(ROOT)!r})
 from datetime import timedelta
 from decimal import Decimal
 from flask_migrate import upgrade
+from sqlalchemy import select
 from app import create_app
 from core import clock
 from core.extensions import db
@@ -122,8 +123,14 @@ with app.app_context():
                           quotas=[{{"count": count}}], actor=None)
     admin.add_to_roster(db.session, exam=exam, usernames=names, actor=None)
     services.publish(db.session, exam=exam, actor=None, now=now)
+    from accounts import demo as people
+    from certificates import demo as issued, services as certificates
+    from certificates.models import Certificate
+    people.load(db.session)
+    issued.load(db.session)
+    token = certificates.token(db.session.scalars(select(Certificate)).first())
     db.session.commit()
-    print(json.dumps({{"exam": exam.public_id, "verify": "none"}}))
+    print(json.dumps({{"exam": exam.public_id, "verify": token}}))
 """
     started = time.perf_counter()
     out = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True,

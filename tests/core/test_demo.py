@@ -37,3 +37,10 @@ def test_demo_data_is_refused_in_production(app, runner):
     app.config["DEMO_DATA_ALLOWED"] = False
     result = runner.invoke(args=["core", "load-demo"])
     assert result.exit_code != 0 and "refused" in result.output
+
+
+def test_the_demo_certificate_verifies(runner, client):
+    output = runner.invoke(args=["core", "load-demo"]).output
+    url = next(line.split()[-1] for line in output.splitlines() if line.startswith("demo certificate"))
+    page = client.get(url[url.index("/verify/"):]).get_data(as_text=True)
+    assert "陈思远" in page and 'data-status="valid"' in page
