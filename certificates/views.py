@@ -57,10 +57,10 @@ def verify(token: str):
     now = clock.now()
     certificate = services.by_token(db.session, token)
     services.log(db.session, certificate=certificate, method="qr", address=request.remote_addr or "", now=now)
-    db.session.commit()
-    return render_template("certificates/verify.html", certificate=certificate,
-                           status=services.status(certificate, now), form=LookupForm()), (
-        200 if certificate else 404)
+    page = render_template("certificates/verify.html", certificate=certificate,
+                           status=services.status(certificate, now), form=LookupForm())
+    db.session.commit()  # after rendering, so that the page does not reload what it just read
+    return page, (200 if certificate else 404)
 
 
 @bp.route("/verify/<token>/photo")
