@@ -3,6 +3,7 @@ code, verification by token or by number and name, the lookup rate limit, revoca
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -121,9 +122,7 @@ def pdf_bytes(certificate: Certificate) -> bytes:
 
 
 def start_batch(session: Session, *, event: Event, actor: User, now: datetime) -> IssueBatch:
-    results = session.scalars(select(Result).filter_by(event_id=event.id, status=ResultStatus.FINAL)).all()
-    todo = [r for r in results if issuable(r, event) and session.scalar(
-        select(Certificate.id).filter_by(registration_id=r.registration_id, kind=issuable(r, event))) is None]
+    todo = _pending(session, event)
     if not todo:
         raise DomainError(_l("Every certificate of this event is issued already (or no result is final)."))
     batch = IssueBatch(event_id=event.id, created_at=now, total=len(todo), created_by_id=actor.id)
@@ -133,17 +132,28 @@ def start_batch(session: Session, *, event: Event, actor: User, now: datetime) -
     return batch
 
 
+def _pending(session: Session, event: Event) -> list[Result]:
+    """Final results of the event that should have a certificate and have none yet (one query)."""
+    has_certificate = select(Certificate.id).where(Certificate.registration_id == Result.registration_id).exists()
+    results = session.scalars(select(Result).where(Result.event_id == event.id, Result.status == ResultStatus.FINAL,
+                                                   ~has_certificate).order_by(Result.id)).all()
+    return [r for r in results if issuable(r, event)]
+
+
 @scheduler.job("certificates.run_batches", trigger="interval", seconds=10)
-def run_batches(session: Session, *, now: datetime, chunk: int = 25) -> int:
-    """Issue up to `chunk` certificates of each unfinished batch (rendering their PDFs)."""
+def run_batches(session: Session, *, now: datetime, budget: float | None = None) -> int:
+    """Issue the certificates of unfinished batches (rendering their PDFs) for up to `budget`
+    seconds (CERT_BATCH_SECONDS, a little under the job's interval); the next run goes on."""
+    stop = time.monotonic() + (budget if budget is not None else current_app.config["CERT_BATCH_SECONDS"])
     issued = 0
-    for batch in session.scalars(select(IssueBatch).where(IssueBatch.finished_at.is_(None))):
+    for batch in session.scalars(select(IssueBatch).where(IssueBatch.finished_at.is_(None))).all():
         event = session.get(Event, batch.event_id)
-        results = session.scalars(select(Result).filter_by(event_id=event.id, status=ResultStatus.FINAL)
-                                  .order_by(Result.id)).all()
-        pending = [r for r in results if issuable(r, event) and session.scalar(
-            select(Certificate.id).filter_by(registration_id=r.registration_id, kind=issuable(r, event))) is None]
-        for result in pending[:chunk]:
+        pending = _pending(session, event)
+        done_all = True
+        for result in pending:
+            if time.monotonic() > stop:
+                done_all = False
+                break
             try:
                 certificate = issue(session, result=result, actor=None, now=now)
             except DomainError:
@@ -152,7 +162,7 @@ def run_batches(session: Session, *, now: datetime, chunk: int = 25) -> int:
             pdf_bytes(certificate)
             batch.done += 1
             issued += 1
-        if len(pending) <= chunk:
+        if done_all:
             batch.finished_at = now
     session.flush()
     return issued
