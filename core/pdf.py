@@ -14,6 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import qrcode
+from reportlab import rl_config
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
@@ -26,6 +27,10 @@ CANDIDATES = [
     "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
 ]
 FONT = "CJK"
+
+# Streams are Flate-compressed only: the default ASCII85 layer on top adds a quarter to the size and
+# is pure Python in reportlab 4, the larger part of a certificate's render time (photo, QR code).
+rl_config.useA85 = 0
 
 
 @lru_cache(maxsize=1)
@@ -48,7 +53,9 @@ def font_is_embedded() -> bool:
 
 
 def qr_image(data: str, *, box: int = 8) -> ImageReader:
-    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=box, border=2)
+    # A fixed mask: any of the eight is valid for every reader; trying all eight to score them was
+    # most of a certificate's render time (a batch renders thousands).
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=box, border=2, mask_pattern=4)
     code.add_data(data)
     code.make(fit=True)
     buf = io.BytesIO()
