@@ -54,7 +54,7 @@ def create_app(config=None) -> Flask:
         n = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
-    from core import access, demo, http
+    from core import access, demo, http, uploads
     from core.extensions import babel, csrf, db, migrate, scheduler
     from core.i18n import LOCALE_NAMES, format_dt, html_lang, select_locale, select_timezone
 
@@ -63,6 +63,7 @@ def create_app(config=None) -> Flask:
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _sqlite_pragmas)
     migrate.init_app(app, db, directory=os.path.join(app.root_path, "migrations"))
+    uploads.init_app(app)  # per-view upload limits, before the CSRF check reads a form
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     scheduler.init_app(app)
@@ -105,13 +106,14 @@ def create_app(config=None) -> Flask:
     app.before_request(access.enforce(login_manager=app.login_manager))
     access.check_all_declared(app)
 
-    from core import nav
+    from core import nav, web
 
     app.jinja_env.globals.update(
         can_view=access.can_view,
         nav_items=nav.items_for_current_user,
         html_lang=html_lang,
         locale_names=LOCALE_NAMES,
+        args_except=web.args_except,
     )
     app.jinja_env.filters["dt"] = format_dt
     return app

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -24,7 +22,7 @@ from core.errors import Throttled
 from core.excel import xlsx_response
 from core.extensions import db
 from core.i18n import format_dt
-from core.web import commit_service
+from core.web import commit_service, local_path, page_arg
 
 bp = Blueprint("accounts", __name__)
 
@@ -32,15 +30,6 @@ nav.add("accounts.home", _l("Home"), order=0)
 nav.add("accounts.my_centre", _l("My centre"), order=20)
 nav.add("accounts.users", _l("Users"), order=80)
 nav.add("accounts.centres", _l("Training centres"), order=81)
-
-
-def _safe_next(target: str | None) -> str | None:
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
 
 
 @bp.route("/")
@@ -74,7 +63,7 @@ def login():
         db.session.commit()
         if result.user is not None:
             login_user(result.user, remember=form.remember.data)
-            return redirect(_safe_next(request.args.get("next")) or url_for("accounts.home"))
+            return redirect(local_path(request.args.get("next")) or url_for("accounts.home"))
         flash(result.error, "danger")
         status = 401
     elif form.is_submitted():
@@ -166,7 +155,7 @@ def users():
         headers = [_("Username"), _("Full name"), _("Role"), _("Training centre"), _("E-mail"),
                    _("Status"), _("Last sign-in")]
         return xlsx_response("users.xlsx", _("Users"), headers, rows)
-    page = db.paginate(query, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    page = db.paginate(query, page=page_arg(), per_page=current_app.config["PAGE_SIZE"], error_out=False)
     return render_template("accounts/users.html", page=page, filters=filters)
 
 

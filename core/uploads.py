@@ -8,7 +8,7 @@ import re
 import secrets
 from pathlib import Path
 
-from flask import current_app
+from flask import Flask, current_app, request
 from flask_babel import lazy_gettext as _l
 from PIL import Image, UnidentifiedImageError
 
@@ -16,6 +16,28 @@ from core.errors import DomainError
 from core.extensions import scheduler
 
 IMAGE_FORMATS = {"PNG", "JPEG"}
+
+
+def larger_uploads(config_key: str):
+    """Mark a view that accepts uploads up to app.config[config_key] instead of MAX_CONTENT_LENGTH
+    (the teaching video). The limit must be raised before the CSRF check reads the form."""
+
+    def mark(view):
+        view.upload_limit_key = config_key
+        return view
+
+    return mark
+
+
+def init_app(app: Flask) -> None:
+    """Call before CSRFProtect.init_app, so that this hook runs first."""
+
+    @app.before_request
+    def per_view_upload_limit():
+        view = app.view_functions.get(request.endpoint or "")
+        key = getattr(view, "upload_limit_key", None)
+        if key:
+            request.max_content_length = current_app.config[key] + 1024 * 1024  # the form's other fields
 
 
 def folder(name: str) -> Path:
@@ -36,7 +58,7 @@ def save_image(data: bytes, *, subfolder: str, max_bytes: int = 2 * 1024 * 1024,
             probe.verify()
         with Image.open(io.BytesIO(data)) as opened:
             image = opened.copy()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError) as exc:
         raise DomainError(_l("The file is not a PNG or JPEG image."), field="image") from exc
     if kind not in IMAGE_FORMATS:
         raise DomainError(_l("The file is not a PNG or JPEG image."), field="image")
@@ -69,7 +91,7 @@ def save_portrait(data: bytes, *, subfolder: str, max_bytes: int) -> str:
             probe.verify()
         with Image.open(io.BytesIO(data)) as opened:
             image = opened.convert("RGB")
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError) as exc:
         raise DomainError(_l("The photo is not a JPEG or PNG image."), field="photo") from exc
     if kind not in IMAGE_FORMATS:
         raise DomainError(_l("The photo is not a JPEG or PNG image."), field="photo")
@@ -100,7 +122,7 @@ def image_problem(data: bytes) -> str | None:
         with Image.open(io.BytesIO(data)) as probe:
             kind = probe.format
             probe.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError):
         return str(_l("The photo is not a JPEG or PNG image."))
     return None if kind in IMAGE_FORMATS else str(_l("The photo is not a JPEG or PNG image."))
 

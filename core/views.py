@@ -26,6 +26,7 @@ from core.excel import xlsx_response
 from core.extensions import db
 from core.forms import AuditFilterForm
 from core.i18n import LOCALE_COOKIE, format_dt, local_to_utc
+from core.web import local_path, page_arg
 
 bp = Blueprint("core", __name__)
 
@@ -57,9 +58,7 @@ def ping():
 @public
 def set_language():
     lang = request.form.get("lang", "")
-    target = request.form.get("next") or ""
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("accounts.home")
+    target = local_path(request.form.get("next")) or url_for("accounts.home")
     response = make_response(redirect(target))
     if lang in current_app.config["LANGUAGES"]:
         response.set_cookie(LOCALE_COOKIE, lang, max_age=365 * 24 * 3600, samesite="Lax",
@@ -105,7 +104,7 @@ def audit_log():
             for e in db.session.scalars(query.limit(50_000))
         )
         return xlsx_response("audit-log.xlsx", _("Audit log"), headers, rows)
-    page = db.paginate(query, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    page = db.paginate(query, page=page_arg(), per_page=current_app.config["PAGE_SIZE"], error_out=False)
     object_types = db.session.scalars(
         select(AuditLog.object_type).distinct().where(AuditLog.object_type != "")
         .order_by(AuditLog.object_type)

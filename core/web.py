@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import flash
+from flask import flash, request
 
 from core.errors import DomainError
 from core.extensions import db
@@ -31,3 +32,31 @@ def commit_service(form, service: Callable, /, **kwargs) -> tuple[bool, Any]:
         return False, None
     db.session.commit()
     return True, result
+
+
+MAX_PAGE = 100_000
+
+
+def page_arg() -> int:
+    """The `page` query argument, clamped to what a list can have (never an error)."""
+    try:
+        page = int(request.args.get("page", 1))
+    except (TypeError, ValueError):
+        return 1
+    return min(max(page, 1), MAX_PAGE)
+
+
+def args_except(*names: str) -> dict:
+    """The query arguments without `names`, for links that set those themselves (export links)."""
+    return {k: v for k, v in request.args.to_dict().items() if k not in names}
+
+
+def local_path(target: str | None) -> str | None:
+    """`target` if it is a path on this site, else None: no open redirect through a `next`
+    (a control character or a backslash could turn '/x' into '//elsewhere' in a browser)."""
+    if not target or any(ord(c) < 0x20 or c in "\\\x7f" for c in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target

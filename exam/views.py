@@ -266,8 +266,9 @@ def result(public_id: str):
 @roles(Role.CANDIDATE)
 def practice():
     filters = PracticeForm(request.args)
-    module = int(filters.module.data) if filters.validate() and filters.module.data else None
-    level = filters.level.data or None
+    valid = filters.validate()
+    module = int(filters.module.data) if valid and filters.module.data else None
+    level = (filters.level.data or None) if valid else None
     checked = None
     if request.method == "POST":
         form = ProctorActionForm()  # CSRF only

@@ -29,7 +29,7 @@ from core.access import authenticated, roles
 from core.errors import DomainError
 from core.excel import XLSX_MIME
 from core.extensions import db
-from core.web import commit_service, show_error
+from core.web import commit_service, page_arg, show_error
 from question_bank import services, transfer
 from question_bank.forms import BulkStatusForm, ConfirmImportForm, ImportForm, QuestionFilterForm, QuestionForm
 from question_bank.models import Level, Question, QuestionStatus, QuestionType, QuestionVersion, module_label
@@ -80,7 +80,7 @@ def index():
         if not _is_admin():
             abort(403)
         return _export(db.session.scalars(query).unique().all(), export)
-    page = db.paginate(query, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    page = db.paginate(query, page=page_arg(), per_page=current_app.config["PAGE_SIZE"], error_out=False)
     return render_template("question_bank/index.html", page=page, filters=filters,
                            bulk=BulkStatusForm(), module_label=module_label)
 

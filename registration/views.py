@@ -30,7 +30,7 @@ from core.excel import XLSX_MIME, xlsx_response
 from core.extensions import db
 from core.i18n import format_dt, local_to_utc
 from core.notify import Notification
-from core.web import commit_service, show_error
+from core.web import commit_service, page_arg, show_error
 from question_bank.models import Level
 from registration import batch, documents, rules, services
 from registration.forms import (
@@ -362,7 +362,7 @@ def index():
                  r.education.label, r.state.label, r.candidate_number or "", str(r.session or ""), r.seat or "",
                  format_dt(r.submitted_at), format_dt(r.checked_in_at)) for r in db.session.scalars(query))
         return xlsx_response("registrations.xlsx", _("Registrations"), headers, rows)
-    page = db.paginate(query, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    page = db.paginate(query, page=page_arg(), per_page=current_app.config["PAGE_SIZE"], error_out=False)
     return render_template("registration/index.html", page=page, filters=filters)
 
 

@@ -501,6 +501,9 @@ def sign_off(session: Session, *, task: Task, stage: str, user: User, now: datet
     digest of what was signed; the chief referee's signature lifts blind marking."""
     if stage not in STAGES or user.role not in STAGES[stage]:
         raise NotAllowed(_l("This signature is not yours to give."))
+    if stage == "referee" and user.role is Role.REFEREE and session.scalar(
+            select(Assignment.id).filter_by(task_id=task.id, referee_id=user.id).limit(1)) is None:
+        raise NotAllowed(_l("Only a referee who marks this task may sign it at the referee stage."))
     if task.locked_at is None:
         raise DomainError(_l("Lock the task before signing it off."))
     order = list(STAGES)

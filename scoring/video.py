@@ -47,6 +47,9 @@ def submit(session: Session, *, registration: Registration, user: User, data: by
         raise DomainError(_l("Only enrolled candidates of the staff group submit a teaching video."))
     link = (link or "").strip()
     name = None
+    if data and len(data) > max_bytes():
+        raise DomainError(_l("The video is larger than %(mb)d MB: give a link to it instead.",
+                             mb=max_bytes() // (1024 * 1024)), field="video")
     if data:
         kind = video_kind(data)
         if kind is None:

@@ -393,10 +393,10 @@ def candidate(public_id: str, registration_id: str):
 
 @bp.route("/videos/submit/<registration_id>", methods=["GET", "POST"])
 @roles(Role.CANDIDATE, Role.CENTRE_STAFF)
+@uploads.larger_uploads("VIDEO_MAX_BYTES")
 def video_submit(registration_id: str):
     from registration.models import Registration
 
-    request.max_content_length = video.max_bytes()  # this form alone takes large files
     registration = db.first_or_404(select(Registration).filter_by(public_id=registration_id))
     if not video.may_submit(registration, current_user):
         abort(403)
