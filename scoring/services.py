@@ -428,7 +428,9 @@ def task_state(session: Session, task: Task, registration: Registration) -> str:
     if flags:
         return "flagged"
     marks = _marks(session, task, registration)
-    if not marks:
+    markable = any(a.kind in (AspectKind.MEASUREMENT, AspectKind.JUDGEMENT) for a in task.aspects)
+    # A task of deductions only has nothing to mark: it is complete once it has its referees.
+    if not marks and (markable or not referees_of(session, task, registration)):
         return "not_started"
     return "complete" if _complete(session, task, registration, marks) else "in_progress"
 

@@ -63,6 +63,17 @@ def test_deduction_task(db, panel, frozen_clock):
                                reason=" ", now=clock.now())
 
 
+
+def test_a_deduction_only_task_is_complete_once_staffed_and_can_be_locked(db, panel, frozen_clock):
+    task = panel["scheme"].tasks[5]  # task 6: deductions only, nothing to mark
+    for person in panel["people"]:
+        assert services.task_state(db.session, task, person) == "not_started"  # no referee yet
+        assign(db, panel, task, panel["r1"], person)
+        assert services.task_state(db.session, task, person) == "complete"
+    services.lock_task(db.session, task=task, chief=panel["chief"], now=clock.now())
+    assert services.task_state(db.session, task, panel["people"][0]) == "locked"
+
+
 def test_out_of_range_and_wrong_step_are_refused_and_nothing_saved(db, panel, frozen_clock):
     task = panel["scheme"].tasks[0]
     person = panel["people"][0]
