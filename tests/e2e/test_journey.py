@@ -3,10 +3,11 @@
 A training centre registers a candidate with a photo and submits the form; the centre and the
 project centre approve it and enrol the candidate, which creates their exam account; the
 candidate signs in, chooses a password and takes the theory exam; three referees mark the six
-practical tasks under the two-person rule, the chief referee settles a divergent judgement and
-locks the tasks; the project centre computes and publishes the results; the publicity period
-passes (the platform's clock is moved on, and the scheduler's jobs are run as its process would);
-the certificate is issued, downloaded, its QR code decoded and opened on a phone.
+practical tasks under the two-person rule, the chief referee settles a divergent judgement, locks
+and signs all six tasks (task 6, deductions only, is complete once staffed); the project centre
+computes and publishes the results; the publicity period passes (the platform's clock is moved on
+and the scheduler's jobs are run as its process would); the certificate is issued, downloaded,
+its QR code decoded and opened on a phone.
 
 Seeded directly: a training centre with its staff, referees, the event with a session, and the
 theory exam (a 10-question paper drawn from the shipped bank). Screenshots go to /tmp/journey/.
@@ -31,6 +32,7 @@ from sqlalchemy import select
 
 from accounts import services as accounts
 from accounts.models import Role
+from certificates.models import Publication
 from core import clock
 from core.extensions import db, scheduler
 from core.notify import Notification
@@ -40,7 +42,7 @@ from exam.models import Attempt, MultipleRule, ReviewPolicy
 from question_bank.models import Level, QuestionType
 from registration import rules as reg_rules
 from registration import services as reg
-from registration.models import Education, EventKind
+from registration.models import Education, Event, EventKind
 from tests.e2e.conftest import DEMO_PASSWORD
 
 pytestmark = pytest.mark.e2e
@@ -59,11 +61,11 @@ STAFF = "jrcentre"
 # Practical marks per task: measured aspect x.1, all-or-nothing aspect x.2, then the three
 # referees' 0-3 judgements of x.3. Task 3's judgements diverge (3 and 1): the chief decides.
 MARKS = {
-    1: ("10", "4", (3, 3, 3)),  # 10 + 4 + 4.00  = 18.00 of 20
-    2: ("11", "0", (2, 2, 2)),  # 11 + 0 + 2.67  = 13.67 of 20
-    3: ("13", "5", (3, 1, 2)),  # 13 + 5 + 3.33  = 21.33 of 25
-    4: ("8", "3", (2, 3, 2)),  # 8 + 3 + 2.33   = 13.33 of 15
-    5: ("7", "3", (1, 2, 2)),  # 7 + 3 + 1.67   = 11.67 of 15
+    1: ("10", "4", (3, 3, 3)),  # 10 + 4 + 4.00 = 18.00 of 20
+    2: ("11", "0", (2, 2, 2)),  # 11 + 0 + 2.67 = 13.67 of 20
+    3: ("13", "5", (3, 1, 2)),  # 13 + 5 + 3.33 = 21.33 of 25
+    4: ("8", "3", (2, 3, 2)),  # 8 + 3 + 2.33 = 13.33 of 15
+    5: ("7", "3", (1, 2, 2)),  # 7 + 3 + 1.67 = 11.67 of 15
 }
 DEDUCTION = ("1", "实操结束后未清理工位")  # task 6: 5 - 1 = 4.00; practical total 82.00
 THEORY, PRACTICAL, TOTAL = "90.00", "82.00", "86.00"  # one true/false answered wrong of 10
@@ -191,10 +193,9 @@ def run_job(app, job_id: str):
 
 
 def publicity_ends(app):
-    from certificates.models import Publication
-
     with app.app_context():
-        return db.session.scalar(select(Publication.ends_at).order_by(Publication.id.desc()))
+        event = db.session.scalar(select(Event.id).filter_by(code=EVENT_CODE))
+        return db.session.scalar(select(Publication.ends_at).filter_by(event_id=event))
 
 
 # --- browser helpers ---------------------------------------------------------------------------
@@ -206,7 +207,12 @@ def shoot(page, name: str, full_page: bool = True) -> None:
 
 
 def sign_in(browser, base_url, username, password=DEMO_PASSWORD):
-    context = browser.new_context(base_url=base_url, viewport={"width": 1280, "height": 900})
+    # Reduced motion: Bootstrap's smooth scrolling costs a second on every click far down a page.
+    context = browser.new_context(
+        base_url=base_url,
+        viewport={"width": 1280, "height": 900},
+        reduced_motion="reduce",
+    )
     page = context.new_page()
     page.set_default_timeout(20_000)
     page.goto("/login")
@@ -251,7 +257,7 @@ def id_number() -> str:
 # --- 1. the training centre registers the candidate ----------------------------------------------
 
 
-def register(browser, base_url, photo: Path) -> str:
+def register(browser, base_url, photo: Path) -> None:
     context, page = sign_in(browser, base_url, STAFF)
     nav(page, "考评活动")
     page.get_by_role("link", name=EVENT_NAME).click()
@@ -282,9 +288,7 @@ def register(browser, base_url, photo: Path) -> str:
     press(page, "单位审核通过")
     assert page.get_by_test_id("state").inner_text() == "单位已审核通过"
     shoot(page, "02-centre-approved")
-    url = page.url
     context.close()
-    return url
 
 
 # --- 2. the project centre approves and enrols ---------------------------------------------------
@@ -343,12 +347,12 @@ def take_exam(browser, base_url, app, username: str) -> None:
     key = answer_sheet(app, page.url.rsplit("/", 1)[1])
     questions = page.locator(".exam-q")
     assert questions.count() == 10
-    wrong_one = True
+    slip = questions.and_(page.locator("[data-type=true_false]")).first.get_attribute("data-item")
+    key[slip] = not key[slip]  # one true/false answered wrong: 90 of 100
     for question in questions.all():
         item, qtype = question.get_attribute("data-item"), question.get_attribute("data-type")
         answer = key[item]
         if qtype == "true_false":
-            answer, wrong_one = (not answer if wrong_one else answer), False
             question.locator(f'input[value="{str(answer).lower()}"]').check()
         elif qtype == "fill_blank":
             for n, accepted in enumerate(answer):
@@ -404,12 +408,12 @@ def open_station(page, task: int) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text(f"任务 {task} · 工位 1")
 
 
-def enter_marks(page, task: int, marks: dict[str, str], *, confirm_first: bool) -> None:
+def enter_marks(page, task: int, marks: dict[str, str], *, confirms: int = 0) -> None:
     open_station(page, task)
     assert CANDIDATE not in page.content()  # blind marking: a station number, no name
-    if confirm_first:  # the marks someone else entered, before adding one's own
+    if confirms:  # what someone else entered is confirmed before one's own marks go in
         press(page, "确认他人录入的评分")
-        flashed(page, "已确认")
+        flashed(page, f"已确认 {confirms} 项评分")
     for code, value in marks.items():
         page.get_by_label(re.compile(rf"^{re.escape(code)} ")).fill(value)
     press(page, "提交评分")
@@ -429,9 +433,9 @@ def mark_practical(browser, base_url) -> None:
     (_a, a), (_b, b), (_c, c) = pages
     for task, (measured, all_or_nothing, (ja, jb, jc)) in MARKS.items():
         first = {f"{task}.1": measured, f"{task}.2": all_or_nothing, f"{task}.3": str(ja)}
-        enter_marks(a, task, first, confirm_first=False)
-        enter_marks(b, task, {f"{task}.3": str(jb)}, confirm_first=True)
-        enter_marks(c, task, {f"{task}.3": str(jc)}, confirm_first=True)
+        enter_marks(a, task, first)
+        enter_marks(b, task, {f"{task}.3": str(jb)}, confirms=3)  # A's three marks
+        enter_marks(c, task, {f"{task}.3": str(jc)}, confirms=1)  # B's judgement
         if task == 1:
             shoot(c, "08-referee-entry")
         confirm_marks(a, task)
@@ -449,6 +453,10 @@ def mark_practical(browser, base_url) -> None:
         context.close()
 
 
+def task_card(page, task: int):
+    return page.locator("div.card").filter(has=page.locator("h2", has_text=f"任务 {task} ·"))
+
+
 def chief_decides_and_locks(browser, base_url) -> None:
     context, page = sign_in(browser, base_url, CHIEF)
     nav(page, "实操评分")
@@ -462,16 +470,13 @@ def chief_decides_and_locks(browser, base_url) -> None:
     page.wait_for_load_state()
     flashed(page, "已记录处理决定")
     expect(page.get_by_test_id("flag")).to_have_count(0)
-    # Task 6 holds only a deduction aspect. It is not locked here: see the report of this test
-    # (its state stays "not started" because no mark is ever entered for it).
-    for task in range(1, 6):
-        card = page.locator("div.card").filter(has=page.locator("h2", has_text=f"任务 {task} ·"))
-        card.get_by_role("button", name="锁定任务").click()
+    for task in range(1, 7):
+        task_card(page, task).get_by_role("button", name="锁定任务").click()
         page.wait_for_load_state()
         flashed(page, f"任务 {task} 已锁定")
-        card = page.locator("div.card").filter(has=page.locator("h2", has_text=f"任务 {task} ·"))
+        # The referee stage's signature is offered to the chief referee (referees have no button).
         for label in ("签字确认（裁判）", "签字确认（裁判长）"):
-            card.get_by_role("button", name=label).click()
+            task_card(page, task).get_by_role("button", name=label).click()
             page.wait_for_load_state()
             flashed(page, "已签字确认")
     shoot(page, "11-chief-locked")
@@ -483,16 +488,15 @@ def supervise(browser, base_url) -> None:
     context, page = sign_in(browser, base_url, "admin")
     nav(page, "实操评分")
     page.get_by_role("link", name=EVENT_NAME).click()
-    for task in range(1, 6):
-        card = page.locator("div.card").filter(has=page.locator("h2", has_text=f"任务 {task} ·"))
-        card.get_by_role("button", name="签字确认（监督）").click()
+    for task in range(1, 7):
+        task_card(page, task).get_by_role("button", name="签字确认（监督）").click()
         page.wait_for_load_state()
         flashed(page, "已签字确认")
     assert page.locator("tr.table-danger").count() == 0  # no mark changed after a signature
     page.get_by_role("link", name="进度看板").click()
     page.wait_for_load_state()
     row = page.locator("tr", has=page.locator("td[data-task='1']"))
-    for task in range(1, 6):
+    for task in range(1, 7):
         assert row.locator(f"td[data-task='{task}']").inner_text() == "已锁定"
     shoot(page, "12-board")
     context.close()
@@ -505,7 +509,7 @@ def result_row(page, number: str):
     return page.locator(f"tr[data-candidate='{number}']")
 
 
-def compute_and_publish(browser, base_url, number: str) -> None:
+def compute_and_publish(browser, base_url, app, number: str) -> None:
     context, page = sign_in(browser, base_url, "admin")
     nav(page, "成绩与证书")
     page.get_by_role("link", name=EVENT_NAME).click()
@@ -518,6 +522,9 @@ def compute_and_publish(browser, base_url, number: str) -> None:
     assert result_row(page, number).locator("td").nth(7).inner_text().startswith("公示中")
     press(page, "批量颁发证书")  # not while the results are in publicity
     flashed(page, "尚无已确定的最终成绩")
+    run_job(app, "certificates.finalise_results")  # nor does the scheduler end it early
+    page.reload()
+    assert result_row(page, number).locator("td").nth(7).inner_text().startswith("公示中")
     shoot(page, "13-results-in-publicity")
     page.get_by_role("link", name="公示名单").click()
     page.wait_for_load_state()
@@ -532,13 +539,13 @@ def compute_and_publish(browser, base_url, number: str) -> None:
 def after_publicity(app) -> None:
     """Five working days later the scheduler makes the results final."""
     clock.freeze(publicity_ends(app) + timedelta(minutes=1))
-    assert run_job(app, "certificates.finalise_results") == 1
+    assert run_job(app, "certificates.finalise_results") >= 1  # (other tests' events too)
 
 
 # --- 6. the certificate ------------------------------------------------------------------------
 
 
-def issue(browser, base_url, app, number: str) -> None:
+def issue(browser, base_url, app, number: str) -> str:
     context, page = sign_in(browser, base_url, "admin")
     nav(page, "成绩与证书")
     page.get_by_role("link", name=EVENT_NAME).click()
@@ -546,15 +553,16 @@ def issue(browser, base_url, app, number: str) -> None:
     press(page, "批量颁发证书")
     flashed(page, "已开始批量颁发证书")
     expect(page.locator("#batch-count")).to_have_text("0 / 1")
-    assert run_job(app, "certificates.run_batches") == 1
+    assert run_job(app, "certificates.run_batches") >= 1
     expect(page.locator("#batch-count")).to_have_text("1 / 1")  # the page follows the batch
     page.reload()
-    expect(result_row(page, number).locator("td").nth(8).get_by_role("link")).to_be_visible()
+    certificate = result_row(page, number).locator("td").nth(8).get_by_role("link").inner_text()
     shoot(page, "15-certificate-issued")
     context.close()
+    return certificate
 
 
-def download_certificate(browser, base_url, username: str, tmp_path: Path) -> str:
+def download_certificate(browser, base_url, username: str, certificate: str, tmp_path) -> str:
     """The candidate downloads the PDF; returns the URL in its QR code."""
     import zxingcpp
 
@@ -570,7 +578,7 @@ def download_certificate(browser, base_url, username: str, tmp_path: Path) -> st
     pdf = response.body()
     context.close()
     text = PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
-    assert CANDIDATE in text and "工业互联网系统运维" in text
+    assert CANDIDATE in text and certificate in text and "工业互联网系统运维" in text
     document = tmp_path / "certificate.pdf"
     document.write_bytes(pdf)
     to_png = ["pdftoppm", "-png", "-r", "150", "-singlefile"]
@@ -581,13 +589,14 @@ def download_certificate(browser, base_url, username: str, tmp_path: Path) -> st
     return codes[0].text
 
 
-def verify_on_a_phone(browser, url: str) -> None:
+def verify_on_a_phone(browser, url: str, certificate: str) -> None:
     phone = {"width": 390, "height": 844}
     context = browser.new_context(viewport=phone, is_mobile=True, has_touch=True)
     page = context.new_page()
     page.goto(url)
     assert page.get_by_test_id("verify-status").inner_text() == "有效"
     assert page.get_by_test_id("holder").inner_text() == CANDIDATE
+    assert certificate in page.locator(".verify-facts").inner_text()
     assert page.locator(".verify-photo").evaluate("img => img.naturalWidth") > 0
     assert page.evaluate("document.documentElement.scrollWidth") <= 390  # one column, no sideways
     shoot(page, "18-verify-on-a-phone")
@@ -614,35 +623,20 @@ def test_from_registration_to_a_verified_certificate(
     photo = tmp_path / "photo.jpg"
     portrait(photo)
 
-    T0 = __import__("time").monotonic()
     register(browser, live_server, photo)
-    print("T", round(__import__("time").monotonic() - T0, 1), 'register(browser, live_server, photo)')
     number = approve_and_enrol(browser, live_server)
-    print("T", round(__import__("time").monotonic() - T0, 1), 'number = approve_and_enrol(browser, live')
     username = first_sign_in(browser, live_server, live_app, number)
-    print("T", round(__import__("time").monotonic() - T0, 1), 'username = first_sign_in(browser, live_s')
     take_exam(browser, live_server, live_app, username)
-    print("T", round(__import__("time").monotonic() - T0, 1), 'take_exam(browser, live_server, live_app')
 
     set_up_marking(browser, live_server)
-    print("T", round(__import__("time").monotonic() - T0, 1), 'set_up_marking(browser, live_server)')
     mark_practical(browser, live_server)
-    print("T", round(__import__("time").monotonic() - T0, 1), 'mark_practical(browser, live_server)')
     chief_decides_and_locks(browser, live_server)
-    print("T", round(__import__("time").monotonic() - T0, 1), 'chief_decides_and_locks(browser, live_se')
     supervise(browser, live_server)
-    print("T", round(__import__("time").monotonic() - T0, 1), 'supervise(browser, live_server)')
 
-    compute_and_publish(browser, live_server, number)
-    print("T", round(__import__("time").monotonic() - T0, 1), 'compute_and_publish(browser, live_server')
+    compute_and_publish(browser, live_server, live_app, number)
     after_publicity(live_app)
-    print("T", round(__import__("time").monotonic() - T0, 1), 'after_publicity(live_app)')
-    issue(browser, live_server, live_app, number)
-    print("T", round(__import__("time").monotonic() - T0, 1), 'issue(browser, live_server, live_app, nu')
+    certificate = issue(browser, live_server, live_app, number)
 
-    url = download_certificate(browser, live_server, username, tmp_path)
-    print("T", round(__import__("time").monotonic() - T0, 1), 'url = download_certificate(browser, live')
+    url = download_certificate(browser, live_server, username, certificate, tmp_path)
     assert url.startswith(f"{live_server}/verify/")
-    print("T", round(__import__("time").monotonic() - T0, 1), 'assert url.startswith(f"{live_server}/ve')
-    verify_on_a_phone(browser, url)
-    print("T", round(__import__("time").monotonic() - T0, 1), 'verify_on_a_phone(browser, url)')
+    verify_on_a_phone(browser, url, certificate)
