@@ -20,7 +20,7 @@ from core import audit, uploads
 from core.errors import DomainError, Throttled
 from core.extensions import scheduler
 from registration import rules as reg_rules
-from registration.models import Event
+from registration.models import Event, Registration
 
 PDF_FOLDER = "certificates"
 SKILL = "工业互联网系统运维"
@@ -65,6 +65,14 @@ def by_token(session: Session, value: str) -> Certificate | None:
 # --- issuing -----------------------------------------------------------------------------------
 
 
+def _years_later(moment: datetime, years: int) -> datetime:
+    """The same date `years` later; 29 February becomes 28 February in a common year."""
+    try:
+        return moment.replace(year=moment.year + years)
+    except ValueError:
+        return moment.replace(year=moment.year + years, day=28)
+
+
 def issuable(result: Result, event: Event) -> CertificateKind | None:
     if result.status is not ResultStatus.FINAL:
         return None
@@ -100,7 +108,7 @@ def issue(session: Session, *, result: Result, actor: User | None, now: datetime
         photo=registration.photo, skill=SKILL, title=title, title_en=title_en,
         scores={"theory": str(result.theory), "practical": str(result.practical), "total": str(result.total)},
         issuer=rule.issuer, issued_at=now,
-        expires_at=now.replace(year=now.year + rule.expiry_years) if rule.expiry_years else None,
+        expires_at=_years_later(now, rule.expiry_years) if rule.expiry_years else None,
     )
     session.add(certificate)
     session.flush()
@@ -122,6 +130,10 @@ def pdf_bytes(certificate: Certificate) -> bytes:
 
 
 def start_batch(session: Session, *, event: Event, actor: User, now: datetime) -> IssueBatch:
+    running = session.scalar(select(IssueBatch.id).where(IssueBatch.event_id == event.id,
+                                                         IssueBatch.finished_at.is_(None)))
+    if running is not None:
+        raise DomainError(_l("A batch of this event is being issued already; its progress is on this page."))
     todo = _pending(session, event)
     if not todo:
         raise DomainError(_l("Every certificate of this event is issued already (or no result is final)."))
@@ -133,10 +145,14 @@ def start_batch(session: Session, *, event: Event, actor: User, now: datetime) -
 
 
 def _pending(session: Session, event: Event) -> list[Result]:
-    """Final results of the event that should have a certificate and have none yet (one query)."""
+    """Final results of the event that should have a certificate and have none yet (one query).
+    A form without a photo cannot have one: the results page lists those."""
     has_certificate = select(Certificate.id).where(Certificate.registration_id == Result.registration_id).exists()
-    results = session.scalars(select(Result).where(Result.event_id == event.id, Result.status == ResultStatus.FINAL,
-                                                   ~has_certificate).order_by(Result.id)).all()
+    results = session.scalars(
+        select(Result).join(Registration, Registration.id == Result.registration_id)
+        .where(Result.event_id == event.id, Result.status == ResultStatus.FINAL, ~has_certificate,
+               Registration.photo.is_not(None), Registration.photo != "")
+        .order_by(Result.id)).all()
     return [r for r in results if issuable(r, event)]
 
 
@@ -157,8 +173,7 @@ def run_batches(session: Session, *, now: datetime, budget: float | None = None)
             try:
                 certificate = issue(session, result=result, actor=None, now=now)
             except DomainError:
-                batch.total -= 1  # e.g. no photo: skipped, shown on the results page
-                continue
+                continue  # cannot be issued now: done stays below total, which the page shows
             pdf_bytes(certificate)
             batch.done += 1
             issued += 1

@@ -175,7 +175,12 @@ def test_admin_and_candidate_pages(app, client, db, panel, final_results, frozen
     assert all(r.registration.candidate_number in page for r in final_results)
     assert client.get(f"/certificates/admin/{event.public_id}?format=xlsx").data[:2] == b"PK"
     client.submit(f"/certificates/admin/{event.public_id}", {"action": "batch"})
+    again = client.submit(f"/certificates/admin/{event.public_id}", {"action": "batch"}, follow_redirects=True)
+    assert "正在颁发" in again.get_data(as_text=True)  # a second click while it runs is refused
+    from certificates.models import IssueBatch
     from core.extensions import scheduler
+
+    assert db.session.scalar(select(func.count()).select_from(IssueBatch)) == 1
 
     app.config["CERT_BATCH_SECONDS"] = 0  # a run whose time is up at once issues nothing...
     assert scheduler.run_job(app, "certificates.run_batches") == 0
@@ -199,3 +204,12 @@ def test_admin_and_candidate_pages(app, client, db, panel, final_results, frozen
     own = final_results[0].registration_id
     others = db.session.scalars(select(Certificate).where(Certificate.registration_id != own)).all()
     assert client.get(f"/certificates/{others[0].public_id}.pdf").status_code == 403
+
+
+def test_validity_from_29_february():
+    from datetime import datetime
+
+    from certificates.services import _years_later
+
+    assert _years_later(datetime(2028, 2, 29, 9), 3) == datetime(2031, 2, 28, 9)
+    assert _years_later(datetime(2028, 3, 1), 4) == datetime(2032, 3, 1)

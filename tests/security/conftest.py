@@ -16,7 +16,6 @@ from tests.scoring.conftest import panel  # noqa: F401 (fixture)
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = '"><img src=x onerror=alert(1)>'
-XSS = (SCRIPT, IMG)
 RAW_TAGS = ("<script>alert", "<img src=x")
 
 SQLI = ("' OR 1=1 --", '"; DROP TABLE users; --', "%' UNION SELECT username FROM users --")

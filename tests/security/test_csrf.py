@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from certificates import services as certificates
 from core import clock
 from exam import services as exam
 from registration import services as registration
@@ -21,8 +22,11 @@ def _centre_form(request, client):
     admin = request.getfixturevalue("create_user")("admin")
     centre = request.getfixturevalue("create_user")("centre_staff").centre
     sign_in(client, admin)
-    return f"/admin/centres/{centre.public_id}", "form", {
-        "code": centre.code, "name": "改过的名称", "active": "y"}
+    return (
+        f"/admin/centres/{centre.public_id}",
+        "form",
+        {"code": centre.code, "name": "改过的名称", "active": "y"},
+    )
 
 
 def _registration_submit(request, client):
@@ -34,8 +38,11 @@ def _registration_submit(request, client):
 def _question_retire(request, client):
     question = request.getfixturevalue("create_question")("single")
     sign_in(client, request.getfixturevalue("create_user")("admin"))
-    return "/question-bank/bulk-status", "form", {"status": "retired",
-                                                   "question": [question.public_id]}
+    return (
+        "/question-bank/bulk-status",
+        "form",
+        {"status": "retired", "question": [question.public_id]},
+    )
 
 
 def _exam_start(request, client):
@@ -67,27 +74,37 @@ def _exam_challenge(request, client):
 def _scoring_draft(request, client):
     db, panel = request.getfixturevalue("db"), request.getfixturevalue("panel")
     task, person = panel["scheme"].tasks[0], panel["people"][0]
-    scoring.assign(db.session, task=task, referee=panel["r1"],
-                   stations=[station(db, task, person)], actor=panel["admin"])
+    scoring.assign(
+        db.session,
+        task=task,
+        referee=panel["r1"],
+        stations=[station(db, task, person)],
+        actor=panel["admin"],
+    )
     db.session.commit()
     sign_in(client, panel["r1"])
     aspect = task.aspects[0]
-    return f"/scoring/tasks/{task.id}/stations/{station(db, task, person)}", "form", {
-        f"aspect_{aspect.id}": "8", "action": "draft"}
+    return (
+        f"/scoring/tasks/{task.id}/stations/{station(db, task, person)}",
+        "form",
+        {f"aspect_{aspect.id}": "8", "action": "draft"},
+    )
 
 
 def _certificate_revoke(request, client):
     app, db = request.getfixturevalue("app"), request.getfixturevalue("db")
     panel, results = request.getfixturevalue("panel"), request.getfixturevalue("final_results")
-    from certificates import services as certificates
-
     with app.test_request_context():
-        cert = certificates.issue(db.session, result=results[0], actor=panel["admin"],
-                                  now=clock.now())
+        cert = certificates.issue(
+            db.session, result=results[0], actor=panel["admin"], now=clock.now()
+        )
     db.session.commit()
     sign_in(client, panel["admin"])
-    return f"/certificates/admin/certificates/{cert.public_id}/revoke", "form", {
-        "reason": "信息有误"}
+    return (
+        f"/certificates/admin/certificates/{cert.public_id}/revoke",
+        "form",
+        {"reason": "信息有误"},
+    )
 
 
 def _registration_return(request, client):
@@ -96,8 +113,11 @@ def _registration_return(request, client):
     registration.act(db.session, registration=form, action="submit", user=staff, now=clock.now())
     db.session.commit()
     sign_in(client, staff)
-    return f"/registration/{form.public_id}/return", "form", {"fix_phone": "y",
-                                                              "comment_phone": "电话打不通"}
+    return (
+        f"/registration/{form.public_id}/return",
+        "form",
+        {"fix_phone": "y", "comment_phone": "电话打不通"},
+    )
 
 
 CASES = {
@@ -114,8 +134,7 @@ CASES = {
 
 
 @pytest.mark.parametrize("case", list(CASES))
-def test_post_without_token_is_refused_and_changes_nothing(request, client, db, frozen_clock,
-                                                           case):
+def test_post_without_token_is_refused_and_changes_nothing(request, client, db, frozen_clock, case):
     url, kind, data = CASES[case](request, client)
     before = snapshot(db)
     if kind == "json":

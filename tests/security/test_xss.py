@@ -49,20 +49,29 @@ def check_pages(client, pages: dict[str, tuple[str, ...]]) -> None:
 
 def test_question_text_is_escaped_on_bank_pages_and_in_exports(client, login_as, db):
     login_as("admin")
-    hostile = {**FORM, "stem": SCRIPT + " STP 协议解决什么问题？", "option_A": IMG,
-               "explanation": SCRIPT + IMG, "tags": IMG, "source": SCRIPT}
+    hostile = {
+        **FORM,
+        "stem": SCRIPT + " STP 协议解决什么问题？",
+        "option_A": IMG,
+        "explanation": SCRIPT + IMG,
+        "tags": IMG,
+        "source": SCRIPT,
+    }
     assert client.submit("/question-bank/new", hostile).status_code == 302
     question = db.session.scalar(select(Question))
     url = f"/question-bank/{question.public_id}"
     revised = {**hostile, "stem": SCRIPT + IMG + " STP 协议解决什么问题？"}
     assert client.submit(url, revised).status_code == 302
-    check_pages(client, {
-        "/question-bank/": (SCRIPT,),
-        url: (SCRIPT, IMG),
-        f"{url}/versions/1": (SCRIPT, IMG),
-        f"{url}/versions/2": (SCRIPT, IMG),  # the diff shows the inserted text
-        f"/question-bank/?{urlencode({'q': 'STP'})}": (SCRIPT,),
-    })
+    check_pages(
+        client,
+        {
+            "/question-bank/": (SCRIPT,),
+            url: (SCRIPT, IMG),
+            f"{url}/versions/1": (SCRIPT, IMG),
+            f"{url}/versions/2": (SCRIPT, IMG),  # the diff shows the inserted text
+            f"/question-bank/?{urlencode({'q': 'STP'})}": (SCRIPT,),
+        },
+    )
 
     exported = client.get("/question-bank/?format=json")
     assert exported.mimetype == "application/json"
@@ -83,41 +92,80 @@ def test_question_text_is_escaped_on_bank_pages_and_in_exports(client, login_as,
 
 
 def _question(db, **data):
-    return bank.create_question(db.session, data={"level": "junior", "difficulty": 2, "tags": [],
-                                                  "source": "test", **data},
-                                actor=None, status=QuestionStatus.ACTIVE)
+    return bank.create_question(
+        db.session,
+        data={"level": "junior", "difficulty": 2, "tags": [], "source": "test", **data},
+        actor=None,
+        status=QuestionStatus.ACTIVE,
+    )
 
 
 def _exam_of_one_each(db, admin, candidates):
     """An exam whose paper is exactly one single-choice and one fill-in question."""
     now = clock.now()
     fields = {
-        "title": "理论考试", "event": "", "event_id": None, "level": Level.JUNIOR,
-        "duration_minutes": 60, "opens_at": now - timedelta(minutes=5),
-        "closes_at": now + timedelta(hours=2), "allow_overrun": False, "access_code": "",
-        "shuffle_questions": False, "shuffle_options": False, "pass_score": Decimal("60"),
-        "review_policy": ReviewPolicy.AFTER_RELEASE, "multiple_rule": MultipleRule.ALL_OR_NOTHING,
-        "partial_fraction": Decimal("0.5"), "grace_seconds": 15,
+        "title": "理论考试",
+        "event": "",
+        "event_id": None,
+        "level": Level.JUNIOR,
+        "duration_minutes": 60,
+        "opens_at": now - timedelta(minutes=5),
+        "closes_at": now + timedelta(hours=2),
+        "allow_overrun": False,
+        "access_code": "",
+        "shuffle_questions": False,
+        "shuffle_options": False,
+        "pass_score": Decimal("60"),
+        "review_policy": ReviewPolicy.AFTER_RELEASE,
+        "multiple_rule": MultipleRule.ALL_OR_NOTHING,
+        "partial_fraction": Decimal("0.5"),
+        "grace_seconds": 15,
     }
     made = exam_admin.save_exam(db.session, exam=None, fields=fields, actor=admin)
     for qtype in (QuestionType.SINGLE, QuestionType.FILL_BLANK):
-        exam_admin.add_section(db.session, exam=made, type=qtype, title="", points=Decimal("5"),
-                               quotas=[{"count": 1}], actor=admin)
-    exam_admin.add_to_roster(db.session, exam=made, usernames=[c.username for c in candidates],
-                             actor=admin)
+        exam_admin.add_section(
+            db.session,
+            exam=made,
+            type=qtype,
+            title="",
+            points=Decimal("5"),
+            quotas=[{"count": 1}],
+            actor=admin,
+        )
+    exam_admin.add_to_roster(
+        db.session, exam=made, usernames=[c.username for c in candidates], actor=admin
+    )
     exam.publish(db.session, exam=made, actor=admin, now=now)
     db.session.commit()
     return made
 
 
-def test_exam_pages_escape_questions_answers_names_and_reports(client, browser, db, create_user,
-                                                               frozen_clock):
-    _question(db, type="single", module=1, stem=SCRIPT + " 交换机的作用？", answer="B",
-              options=[{"key": "A", "text": IMG}, {"key": "B", "text": "转发数据帧"},
-                       {"key": "C", "text": "分配地址"}, {"key": "D", "text": "加密"}],
-              explanation=SCRIPT + IMG)
-    _question(db, type="fill_blank", module=2, stem=IMG + " OPC UA 的默认端口是 ____。",
-              options=[], answer=[["4840"]], explanation="默认端口 4840。")
+def test_exam_pages_escape_questions_answers_names_and_reports(
+    client, browser, db, create_user, frozen_clock
+):
+    _question(
+        db,
+        type="single",
+        module=1,
+        stem=SCRIPT + " 交换机的作用？",
+        answer="B",
+        options=[
+            {"key": "A", "text": IMG},
+            {"key": "B", "text": "转发数据帧"},
+            {"key": "C", "text": "分配地址"},
+            {"key": "D", "text": "加密"},
+        ],
+        explanation=SCRIPT + IMG,
+    )
+    _question(
+        db,
+        type="fill_blank",
+        module=2,
+        stem=IMG + " OPC UA 的默认端口是 ____。",
+        options=[],
+        answer=[["4840"]],
+        explanation="默认端口 4840。",
+    )
     admin = create_user("admin")
     candidate = create_user("candidate", full_name=IMG)
     paper_exam = _exam_of_one_each(db, admin, [candidate])
@@ -126,11 +174,17 @@ def test_exam_pages_escape_questions_answers_names_and_reports(client, browser, 
     attempt = db.session.scalar(select(Attempt))
     single, fill = attempt.paper.items
     token = client.csrf_token()
-    saved = client.post(f"{attempt_url}/answers", headers={"X-CSRFToken": token}, json={
-        "saves": [{"item": fill.id, "response": [BREAKOUT], "seq": 1}]})
+    saved = client.post(
+        f"{attempt_url}/answers",
+        headers={"X-CSRFToken": token},
+        json={"saves": [{"item": fill.id, "response": [BREAKOUT], "seq": 1}]},
+    )
     assert saved.status_code == 200 and saved.get_json()["acks"]
-    reported = client.post(f"{attempt_url}/challenges", headers={"X-CSRFToken": token},
-                           json={"item": single.id, "note": SCRIPT})
+    reported = client.post(
+        f"{attempt_url}/challenges",
+        headers={"X-CSRFToken": token},
+        json={"item": single.id, "note": SCRIPT},
+    )
     assert reported.status_code == 200
 
     page = client.get(attempt_url).get_data(as_text=True)
@@ -142,11 +196,14 @@ def test_exam_pages_escape_questions_answers_names_and_reports(client, browser, 
 
     proctor = browser(admin)
     base = f"/exam/admin/{paper_exam.public_id}"
-    check_pages(proctor, {
-        f"{base}/challenges": (SCRIPT,),
-        f"{base}/monitor": (IMG,),
-        f"{base}/attempts/{attempt.public_id}": (),
-    })
+    check_pages(
+        proctor,
+        {
+            f"{base}/challenges": (SCRIPT,),
+            f"{base}/monitor": (IMG,),
+            f"{base}/attempts/{attempt.public_id}": (),
+        },
+    )
     monitor = proctor.get(f"{base}/monitor?format=json")
     assert monitor.mimetype == "application/json"
     assert monitor.headers["X-Content-Type-Options"] == "nosniff"
@@ -155,10 +212,13 @@ def test_exam_pages_escape_questions_answers_names_and_reports(client, browser, 
     client.submit(f"{attempt_url}/submit")
     exam.release_results(db.session, exam=paper_exam, actor=admin, now=clock.now())
     db.session.commit()
-    check_pages(client, {
-        f"{attempt_url}/result": (SCRIPT, IMG),  # the key, the explanation and the answer given
-        "/exam/practice?module=1&level=junior": (SCRIPT, IMG),
-    })
+    check_pages(
+        client,
+        {
+            f"{attempt_url}/result": (SCRIPT, IMG),  # the key, the explanation and the answer given
+            "/exam/practice?module=1&level=junior": (SCRIPT, IMG),
+        },
+    )
     question = db.session.scalar(select(Question).order_by(Question.id))
     checked = client.submit("/exam/practice", {"question": question.public_id, "choice": "B"})
     assert_escaped(checked.get_data(as_text=True), SCRIPT + IMG, "practice explanation")
@@ -167,16 +227,25 @@ def test_exam_pages_escape_questions_answers_names_and_reports(client, browser, 
 # --- registration forms and review comments ----------------------------------------------------
 
 
-def test_registration_fields_and_review_comments_are_escaped(client, browser, db, event, staff,
-                                                             create_user, frozen_clock):
+def test_registration_fields_and_review_comments_are_escaped(
+    client, browser, db, event, staff, create_user, frozen_clock
+):
     admin = create_user("admin")
     sign_in(client, staff)
     data = {k: str(v) for k, v in form_data().items() if v is not None}
-    data.update(full_name=IMG, title=SCRIPT, employer=SCRIPT, address=IMG, resume=SCRIPT + IMG,
-                training_history=IMG, centre=staff.centre.public_id,
-                photo=(io.BytesIO(photo_bytes()), "photo.jpg"))
-    response = client.submit(f"/registration/events/{event.public_id}/apply", data,
-                             content_type="multipart/form-data")
+    data.update(
+        full_name=IMG,
+        title=SCRIPT,
+        employer=SCRIPT,
+        address=IMG,
+        resume=SCRIPT + IMG,
+        training_history=IMG,
+        centre=staff.centre.public_id,
+        photo=(io.BytesIO(photo_bytes()), "photo.jpg"),
+    )
+    response = client.submit(
+        f"/registration/events/{event.public_id}/apply", data, content_type="multipart/form-data"
+    )
     assert response.status_code == 302, response.get_data(as_text=True)
     form = db.session.scalar(select(Registration))
     assert form.full_name == IMG
@@ -189,42 +258,61 @@ def test_registration_fields_and_review_comments_are_escaped(client, browser, db
     db.session.expire_all()
     assert form.state.value == "returned"
 
-    check_pages(client, {
-        "/registration/": (IMG,),
-        url: (IMG, SCRIPT, SCRIPT + IMG),  # fields, the centre's comment, the correction asked
-        f"{url}/edit": (IMG, SCRIPT),
-    })
-    check_pages(reviewer, {
-        "/registration/": (IMG,),
-        f"/registration/?{urlencode({'q': IMG})}": (IMG,),
-        url: (IMG, SCRIPT),
-        "/registration/outbox": (IMG,),  # the e-mail asking for the correction
-        "/admin/audit": (SCRIPT,),
-    })
+    check_pages(
+        client,
+        {
+            "/registration/": (IMG,),
+            url: (IMG, SCRIPT, SCRIPT + IMG),  # fields, the centre's comment, the correction asked
+            f"{url}/edit": (IMG, SCRIPT),
+        },
+    )
+    check_pages(
+        reviewer,
+        {
+            "/registration/": (IMG,),
+            f"/registration/?{urlencode({'q': IMG})}": (IMG,),
+            url: (IMG, SCRIPT),
+            "/registration/outbox": (IMG,),  # the e-mail asking for the correction
+            "/admin/audit": (SCRIPT,),
+        },
+    )
 
 
 # --- scoring: deductions, unlock reasons, names on the panel's pages ------------------------------
 
 
-def test_referee_comments_and_names_are_escaped_on_scoring_pages(client, browser, db, panel,
-                                                                 frozen_clock):
+def test_referee_comments_and_names_are_escaped_on_scoring_pages(
+    client, browser, db, panel, frozen_clock
+):
     scheme, person = panel["scheme"], panel["people"][0]
     person.full_name = IMG
     task1, task6 = scheme.tasks[0], scheme.tasks[5]
     for task in (task1, task6):
-        scoring.assign(db.session, task=task, referee=panel["r1"],
-                       stations=[station(db, task, person)], actor=panel["admin"])
+        scoring.assign(
+            db.session,
+            task=task,
+            referee=panel["r1"],
+            stations=[station(db, task, person)],
+            actor=panel["admin"],
+        )
     ids = {a.code: a.id for a in task1.aspects}
-    scoring.save_marks(db.session, task=task1, registration=person, referee=panel["r1"],
-                       entries={ids["1.1"]: ("12", None), ids["1.2"]: ("4", None),
-                                ids["1.3"]: ("3", None)}, submit=True, now=clock.now())
+    scoring.save_marks(
+        db.session,
+        task=task1,
+        registration=person,
+        referee=panel["r1"],
+        entries={ids["1.1"]: ("12", None), ids["1.2"]: ("4", None), ids["1.3"]: ("3", None)},
+        submit=True,
+        now=clock.now(),
+    )
     scoring.lock_task(db.session, task=task1, chief=panel["chief"], now=clock.now())
     db.session.commit()
 
     sign_in(client, panel["r1"])
     entry = f"/scoring/tasks/{task6.id}/stations/{station(db, task6, person)}"
-    added = client.submit(f"{entry}/violations", {"aspect": str(task6.aspects[0].id),
-                                                  "points": "1", "reason": SCRIPT})
+    added = client.submit(
+        f"{entry}/violations", {"aspect": str(task6.aspects[0].id), "points": "1", "reason": SCRIPT}
+    )
     assert added.status_code == 302
     check_pages(client, {entry: (SCRIPT,)})
 
@@ -232,46 +320,59 @@ def test_referee_comments_and_names_are_escaped_on_scoring_pages(client, browser
     unlocked = supervisor.submit(f"/scoring/tasks/{task1.id}/unlock", {"reason": IMG})
     assert unlocked.status_code == 302
     event_id = scheme.event.public_id
-    check_pages(supervisor, {
-        f"/scoring/events/{event_id}": (IMG,),  # the sign-off table shows the unlock reason
-        f"/scoring/events/{event_id}/candidates/{person.public_id}": (IMG, SCRIPT),
-        "/admin/audit": (IMG,),
-    })
+    check_pages(
+        supervisor,
+        {
+            f"/scoring/events/{event_id}": (IMG,),  # the sign-off table shows the unlock reason
+            f"/scoring/events/{event_id}/candidates/{person.public_id}": (IMG, SCRIPT),
+            "/admin/audit": (IMG,),
+        },
+    )
 
 
 # --- certificates: the public pages and the administrator's ------------------------------------
 
 
-def test_certificate_pages_escape_names_reasons_and_objections(app, client, browser, db, panel,
-                                                               final_results, frozen_clock):
+def test_certificate_pages_escape_names_reasons_and_objections(
+    app, client, browser, db, panel, final_results, frozen_clock
+):
     holder = panel["people"][0]
     holder.full_name = IMG
     holder.centre.name = SCRIPT
     event = holder.event
-    db.session.add(Publication(event_id=event.id, published_at=clock.now(),
-                               ends_at=clock.now() + timedelta(days=7)))
+    db.session.add(
+        Publication(
+            event_id=event.id, published_at=clock.now(), ends_at=clock.now() + timedelta(days=7)
+        )
+    )
     final_results[1].status = ResultStatus.PUBLISHED  # still open to objections
     with app.test_request_context():
-        cert = certificates.issue(db.session, result=final_results[0], actor=panel["admin"],
-                                  now=clock.now())
+        cert = certificates.issue(
+            db.session, result=final_results[0], actor=panel["admin"], now=clock.now()
+        )
         token = certificates.token(cert)
     db.session.commit()
     assert cert.holder_name == IMG
 
     supervisor = browser(panel["admin"])
     objected = supervisor.submit(
-        f"/certificates/admin/results/{final_results[1].id}/objections", {"text": SCRIPT})
+        f"/certificates/admin/results/{final_results[1].id}/objections", {"text": SCRIPT}
+    )
     assert objected.status_code == 302
-    revoked = supervisor.submit(f"/certificates/admin/certificates/{cert.public_id}/revoke",
-                                {"reason": SCRIPT})
+    revoked = supervisor.submit(
+        f"/certificates/admin/certificates/{cert.public_id}/revoke", {"reason": SCRIPT}
+    )
     assert revoked.status_code == 302
     assert db.session.get(Certificate, cert.id).revoked_at is not None
     check_pages(supervisor, {f"/certificates/admin/{event.public_id}": (IMG, SCRIPT)})
 
-    check_pages(client, {  # anonymous: the public pages
-        f"/verify/{token}": (IMG, SCRIPT),  # the holder and the reason for the revocation
-        f"/results/{event.public_id}": (SCRIPT,),  # the training centre
-    })
+    check_pages(
+        client,
+        {  # anonymous: the public pages
+            f"/verify/{token}": (IMG, SCRIPT),  # the holder and the reason for the revocation
+            f"/results/{event.public_id}": (SCRIPT,),  # the training centre
+        },
+    )
     found = client.submit("/verify", {"number": cert.number, "name": IMG})
     assert found.status_code == 302
     assert_escaped(client.get(found.headers["Location"]).get_data(as_text=True), IMG, "lookup")
@@ -282,21 +383,37 @@ def test_certificate_pages_escape_names_reasons_and_objections(app, client, brow
 
 def test_user_and_centre_names_are_escaped(client, browser, db, login_as):
     login_as("admin")
-    assert client.submit("/admin/centres/new", {"code": "C-X", "name": SCRIPT,
-                                                "active": "y"}).status_code == 302
+    assert (
+        client.submit(
+            "/admin/centres/new", {"code": "C-X", "name": SCRIPT, "active": "y"}
+        ).status_code
+        == 302
+    )
     centre = db.session.scalar(select(TrainingCentre).filter_by(code="C-X"))
-    created = client.submit("/admin/users/new", {
-        "username": "xss-staff", "full_name": IMG, "role": "centre_staff", "email": "",
-        "centre": centre.public_id, "password": "Correct-horse-42", "active": "y"})
+    created = client.submit(
+        "/admin/users/new",
+        {
+            "username": "xss-staff",
+            "full_name": IMG,
+            "role": "centre_staff",
+            "email": "",
+            "centre": centre.public_id,
+            "password": "Correct-horse-42",
+            "active": "y",
+        },
+    )
     assert created.status_code == 302, created.get_data(as_text=True)
     staff = db.session.scalar(select(User).filter_by(username="xss-staff"))
-    check_pages(client, {
-        "/admin/users": (IMG, SCRIPT),
-        f"/admin/users/{staff.public_id}": (IMG,),
-        "/admin/centres": (SCRIPT,),
-        f"/admin/centres/{centre.public_id}": (SCRIPT,),
-        "/admin/audit": (IMG,),
-    })
+    check_pages(
+        client,
+        {
+            "/admin/users": (IMG, SCRIPT),
+            f"/admin/users/{staff.public_id}": (IMG,),
+            "/admin/centres": (SCRIPT,),
+            f"/admin/centres/{centre.public_id}": (SCRIPT,),
+            "/admin/audit": (IMG,),
+        },
+    )
     staff.must_change_password = False
     db.session.commit()
     check_pages(browser(staff), {"/": (IMG,), "/centre": (IMG, SCRIPT)})
@@ -315,8 +432,9 @@ REFLECTED = [  # (role, url, whether the page shows the value back)
 ]
 
 
-@pytest.mark.parametrize("role,url,shown", REFLECTED,
-                         ids=[u.split("?")[0] for _r, u, _s in REFLECTED])
+@pytest.mark.parametrize(
+    "role,url,shown", REFLECTED, ids=[u.split("?")[0] for _r, u, _s in REFLECTED]
+)
 def test_values_in_the_address_are_escaped(client, login_as, role, url, shown):
     if role:
         login_as(role)
