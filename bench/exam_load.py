@@ -142,7 +142,8 @@ with app.app_context():
 
 def serve(env: dict, port: int, workers: int, threads: int) -> subprocess.Popen:
     command = [str(Path(sys.executable).parent / "gunicorn"), "-b", f"127.0.0.1:{port}", "-w", str(workers),
-               "-k", "gthread", "--threads", str(threads), "--log-level", "warning", "app:create_app()"]
+               "-k", "gthread", "--threads", str(threads), "--worker-connections", "4000",
+               "--log-level", "warning", "app:create_app()"]
     process = subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True)
     for _ in range(200):
         try:

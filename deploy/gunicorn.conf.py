@@ -9,6 +9,9 @@ bind = os.environ.get("BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_WORKERS", multiprocessing.cpu_count() * 2 + 1))
 threads = int(os.environ.get("WEB_THREADS", "4"))
 worker_class = "gthread"
+# Open keep-alive connections a worker holds (gunicorn's default is 1000): an exam hall keeps one
+# per candidate, and connections beyond the limit are not served.
+worker_connections = int(os.environ.get("WEB_CONNECTIONS", "2000"))
 timeout = 60
 graceful_timeout = 30
 keepalive = 5
