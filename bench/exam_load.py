@@ -45,6 +45,7 @@ class Stats:
     def __init__(self) -> None:
         self.times: dict[str, list[float]] = defaultdict(list)
         self.errors: dict[str, int] = defaultdict(int)
+        self.kinds: dict[str, int] = defaultdict(int)  # what the failures were: status or exception
 
     def record(self, name: str, seconds: float, ok: bool) -> None:
         self.times[name].append(seconds)
@@ -65,10 +66,13 @@ async def timed(stats: Stats, name: str, coro):
     try:
         response = await coro
         ok = response.status_code < 500
-    except httpx.HTTPError:
+    except httpx.HTTPError as exc:
         stats.record(name, time.perf_counter() - start, False)
+        stats.kinds[type(exc).__name__] += 1
         return None
     stats.record(name, time.perf_counter() - start, ok)
+    if not ok:
+        stats.kinds[f"HTTP {response.status_code}"] += 1
     return response
 
 
@@ -142,7 +146,7 @@ with app.app_context():
 
 def serve(env: dict, port: int, workers: int, threads: int) -> subprocess.Popen:
     command = [str(Path(sys.executable).parent / "gunicorn"), "-b", f"127.0.0.1:{port}", "-w", str(workers),
-               "-k", "gthread", "--threads", str(threads), "--worker-connections", "4000",
+               "-k", "gthread", "--threads", str(threads), "--worker-connections", "4000", "--keep-alive", "30",
                "--log-level", "warning", "app:create_app()"]
     process = subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True)
     for _ in range(200):
@@ -419,6 +423,11 @@ def main() -> int:
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     phases = report["phases"]
     errors = sum(sum(stats.errors.values()) for stats, _wall in phases.values())
+    kinds: dict[str, int] = defaultdict(int)
+    for stats, _wall in phases.values():
+        for kind, n in stats.kinds.items():
+            kinds[kind] += n
+    failures = ", ".join(f"{kind} × {n}" for kind, n in sorted(kinds.items())) or "none"
 
     def pct(name: str, endpoint: str, q: int) -> float:
         stats, _wall = phases[name]
@@ -445,7 +454,7 @@ def main() -> int:
 | signed in / started / submitted | {report['signed_in']} / {report['started']} / {report['submitted']} |
 | start storm: p95 of POST start | {start_p95:.0f} ms |
 | deadline storm: p99 of POST submit | {submit_p99:.0f} ms |
-| failed requests (5xx or no answer), all phases | **{errors}** |
+| failed requests (5xx or no answer), all phases | **{errors}** ({failures}) |
 | acknowledged saves checked / lost | {checks['checked']} / **{checks['lost']}** |
 | attempts submitted twice / left open / not graded | {checks['doubled']} / {checks['open']} / {checks['ungraded']} |
 | seeding (migrate, bank, {args.candidates} accounts, papers) | {info['seed_seconds']:.1f} s |
