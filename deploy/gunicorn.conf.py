@@ -14,7 +14,9 @@ worker_class = "gthread"
 worker_connections = int(os.environ.get("WEB_CONNECTIONS", "2000"))
 timeout = 60
 graceful_timeout = 30
-keepalive = 5
+# Longer than nginx's upstream keepalive_timeout (60 s): a connection closed by gunicorn while the proxy
+# or a candidate's browser reuses it is a failed save (the bench saw thousands at the default).
+keepalive = 75
 max_requests = 5000
 max_requests_jitter = 500
 accesslog = "-"
