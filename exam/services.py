@@ -12,7 +12,7 @@ from decimal import Decimal
 from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload, object_session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from accounts.models import User
 from core import audit
@@ -313,14 +313,18 @@ def _overrides(session: Session, exam: Exam) -> dict[int, KeyOverride]:
     return {o.question_version_id: o for o in session.scalars(select(KeyOverride).filter_by(exam_id=exam.id))}
 
 
-def grade_attempt(attempt: Attempt, overrides: dict[int, KeyOverride] | None = None) -> None:
+def paper_items(session: Session, attempt: Attempt) -> list[PaperItem]:
+    """The attempt's paper in order, each item with its question version: one query, not one a
+    question (the answering page and grading read every item)."""
+    return list(session.scalars(select(PaperItem).where(PaperItem.paper_id == attempt.paper_id)
+                                .order_by(PaperItem.position).options(joinedload(PaperItem.version))))
+
+
+def grade_attempt(session: Session, attempt: Attempt, overrides: dict[int, KeyOverride] | None = None) -> None:
     """Grade every item; `overrides` are the exam's key decisions (a corrected key, or void)."""
     exam = attempt.exam
     overrides = overrides or {}
-    session = object_session(attempt)
-    # Two queries for the whole paper (not one per item): a deadline storm grades thousands at once.
-    items = session.scalars(select(PaperItem).where(PaperItem.paper_id == attempt.paper_id)
-                            .order_by(PaperItem.position).options(joinedload(PaperItem.version))).all()
+    items = paper_items(session, attempt)
     answers = {a.item_id: a for a in session.scalars(select(Answer).filter_by(attempt_id=attempt.id))}
     sections: dict[str, Decimal] = {}
     total = Decimal(0)
@@ -348,7 +352,7 @@ def submit(session: Session, *, attempt: Attempt, now: datetime, by: str, actor:
     """Close and grade the attempt. Idempotent: a second submission changes nothing."""
     if not attempt.open:
         return attempt
-    grade_attempt(attempt, _overrides(session, attempt.exam))
+    grade_attempt(session, attempt, _overrides(session, attempt.exam))
     attempt.status = AttemptStatus.SUBMITTED if by == "candidate" else AttemptStatus.AUTO_SUBMITTED
     # Closed by the clock: the exam ended at the deadline, whenever the sweep noticed it.
     attempt.submitted_at = attempt.deadline if by in ("timer", "scheduler") else now
@@ -563,7 +567,7 @@ def decide_challenges(session: Session, *, exam: Exam, version_id: int, decision
                    PaperItem.question_version_id == version_id)).unique().all()
         for attempt in attempts:
             before = attempt.score or Decimal(0)
-            grade_attempt(attempt, overrides)
+            grade_attempt(session, attempt, overrides)
             session.add(Regrade(exam_id=exam.id, attempt_id=attempt.id, question_version_id=version_id,
                                 before=before, after=attempt.score, at=now, reason=reason[:500]))
             lines.append(RegradeLine(attempt, before, attempt.score))

@@ -44,7 +44,6 @@ from exam.models import (
     ExamSection,
     ExamStatus,
     IntegrityEvent,
-    PaperItem,
     Regrade,
 )
 from question_bank.models import Question, QuestionStatus, QuestionType, QuestionVersion, module_label
@@ -143,8 +142,7 @@ def attempt(public_id: str):
         flash(_("This exam is open on another computer. Start it again here to continue on this one."), "warning")
         return redirect(url_for("exam.my_exams"))
     answers = {a.item_id: {"response": a.response, "flagged": a.flagged, "seq": a.seq} for a in attempt.answers}
-    items = db.session.scalars(select(PaperItem).where(PaperItem.paper_id == attempt.paper_id)
-                               .order_by(PaperItem.position).options(joinedload(PaperItem.version))).all()
+    items = services.paper_items(db.session, attempt)
     config = {
         "attempt": attempt.public_id,
         "save_url": url_for("exam.save", public_id=attempt.public_id),
