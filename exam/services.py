@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from accounts.models import User
@@ -36,7 +36,7 @@ from exam.models import (
     Regrade,
 )
 from question_bank import rules as qrules
-from question_bank.models import Level, Question, QuestionStatus, QuestionVersion
+from question_bank.models import Level, Question, QuestionStatus, QuestionType, QuestionVersion
 
 LEVEL_ORDER = [Level.JUNIOR, Level.INTERMEDIATE, Level.SENIOR]
 
@@ -228,11 +228,8 @@ def _answered(response) -> bool:
     return response not in (None, [], "")
 
 
-def save_answers(session: Session, *, attempt: Attempt, device_token: str, saves: list[dict], now: datetime,
-                 address: str = "", user_agent: str = "") -> SaveResult:
-    """Store a batch of saves. A save carries the item, the response, the flag and a sequence
-    number: a save older than the stored one is ignored (but acknowledged), so a stale request
-    never overwrites a newer answer, and re-sending a save is harmless."""
+def _refuse_save(attempt: Attempt, device_token: str, now: datetime) -> None:
+    """Raise the reason this attempt takes no answers now, if there is one."""
     if not attempt.open and attempt.submitted_by in ("timer", "scheduler"):
         raise TimeUp(_l("Time is up: the exam closed at %(time)s (server time). This answer was not saved.",
                         time=format_datetime(attempt.deadline, "HH:mm:ss")))
@@ -244,52 +241,96 @@ def save_answers(session: Session, *, attempt: Attempt, device_token: str, saves
     if now > attempt.deadline + timedelta(seconds=attempt.exam.grace_seconds):
         raise TimeUp(_l("Time is up: the exam closed at %(time)s (server time). This answer was not saved.",
                         time=format_datetime(attempt.deadline, "HH:mm:ss")))
-    # Only the rows this batch touches: the save path is the hot path of an exam hall.
+
+
+_ATTEMPTS, _ANSWERS, _EVENTS = Attempt.__table__, Answer.__table__, AnswerEvent.__table__
+_ITEMS, _VERSIONS = PaperItem.__table__, QuestionVersion.__table__
+_UPDATE_ANSWER = (update(_ANSWERS).where(_ANSWERS.c.id == bindparam("answer_id"))
+                  .values(response=bindparam("response"), flagged=bindparam("flagged"), seq=bindparam("seq"),
+                          saved_at=bindparam("saved_at")))
+
+
+def save_answers(session: Session, *, attempt: Attempt, device_token: str, saves: list[dict], now: datetime,
+                 address: str = "", user_agent: str = "") -> SaveResult:
+    """Store a batch of saves. A save carries the item, the response, the flag and a sequence
+    number: a save older than the stored one is ignored (but acknowledged), so a stale request
+    never overwrites a newer answer, and re-sending a save is harmless.
+
+    This is the hot path of an exam hall, so it speaks SQL directly: it claims the attempt row
+    first (a row lock on PostgreSQL, the write lock on SQLite), so that concurrent saves of one
+    attempt take turns and each extends the hash chain from the head the previous one wrote."""
+    _refuse_save(attempt, device_token, now)
+    session.flush()
+    claimed = session.execute(
+        update(_ATTEMPTS).where(_ATTEMPTS.c.id == attempt.id, _ATTEMPTS.c.status == AttemptStatus.IN_PROGRESS,
+                                _ATTEMPTS.c.device_token == device_token)
+        .values(last_seen_at=now).returning(_ATTEMPTS.c.chain_head)).first()
+    if claimed is None:  # closed or taken over since it was loaded
+        session.refresh(attempt)
+        _refuse_save(attempt, device_token, now)
+        raise TimeUp(_l("This exam has been submitted; answers can no longer be changed."))
+    head = claimed.chain_head
     wanted = {save.get("item") for save in saves if isinstance(save, dict) and isinstance(save.get("item"), int)}
-    items = {item.id: item for item in session.scalars(
-        select(PaperItem).where(PaperItem.paper_id == attempt.paper_id, PaperItem.id.in_(wanted))
-        .options(joinedload(PaperItem.version)))} if wanted else {}
-    existing = {a.item_id: a for a in session.scalars(
-        select(Answer).where(Answer.attempt_id == attempt.id, Answer.item_id.in_(items)))} if items else {}
+    rows = {row.id: row for row in session.execute(
+        select(_ITEMS.c.id, _ITEMS.c.option_order, _VERSIONS.c.type, _VERSIONS.c.answer.label("key"),
+               _ANSWERS.c.id.label("answer_id"), _ANSWERS.c.seq, _ANSWERS.c.response, _ANSWERS.c.saved_at)
+        .join(_VERSIONS, _VERSIONS.c.id == _ITEMS.c.question_version_id)
+        .outerjoin(_ANSWERS, (_ANSWERS.c.attempt_id == attempt.id) & (_ANSWERS.c.item_id == _ITEMS.c.id))
+        .where(_ITEMS.c.paper_id == attempt.paper_id, _ITEMS.c.id.in_(wanted)))} if wanted else {}
+    latest: dict[int, dict] = {}  # item → the answer row as it will be after this batch
+    inserts, updates, events = [], [], []
     answered_delta = 0
     result = SaveResult()
     for save in saves:
-        item = items.get(save.get("item")) if isinstance(save, dict) else None
+        row = rows.get(save.get("item")) if isinstance(save, dict) else None
         seq = save.get("seq") if isinstance(save, dict) else None
-        if item is None or not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
+        if row is None or not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
             result.rejected.append({"item": save.get("item") if isinstance(save, dict) else None,
                                     "reason": "bad_request"})
             continue
-        version = item.version
+        qtype = QuestionType(row.type).value
         response = save.get("response")
-        blanks = len(version.answer) if version.type.value == "fill_blank" else 0
-        problem = rules.response_problem(version.type.value, response, item.option_order, blanks)
+        blanks = len(row.key) if qtype == "fill_blank" else 0
+        problem = rules.response_problem(qtype, response, row.option_order, blanks)
         if problem:
-            result.rejected.append({"item": item.id, "reason": problem})
+            result.rejected.append({"item": row.id, "reason": problem})
             continue
-        if version.type.value == "multiple" and response is not None:
+        if qtype == "multiple" and response is not None:
             response = sorted(response)
         flagged = bool(save.get("flagged", False))
-        answer = existing.get(item.id)
-        if answer is not None and seq <= answer.seq:
-            result.acks.append({"item": item.id, "seq": answer.seq, "saved_at": answer.saved_at.isoformat()})
+        stored = latest.get(row.id) or ({"answer_id": row.answer_id, "seq": row.seq, "response": row.response,
+                                         "saved_at": row.saved_at} if row.answer_id else None)
+        if stored is not None and seq <= stored["seq"]:
+            result.acks.append({"item": row.id, "seq": stored["seq"], "saved_at": stored["saved_at"].isoformat()})
             continue
-        if answer is None:
-            answer = Answer(attempt_id=attempt.id, item_id=item.id, seq=seq, saved_at=now)
-            session.add(answer)
-            existing[item.id] = answer
-        answered_delta += _answered(response) - _answered(answer.response)
-        answer.response, answer.flagged, answer.seq, answer.saved_at = response, flagged, seq, now
-        digest = rules.chain_hash(attempt.chain_head, attempt=attempt.public_id, item=item.id, seq=seq,
-                                  response=response, flagged=flagged, at=now)
-        session.add(AnswerEvent(attempt_id=attempt.id, item_id=item.id, seq=seq, response=response,
-                                flagged=flagged, at=now, address=address[:64], user_agent=user_agent[:200],
-                                prev_hash=attempt.chain_head, hash=digest))
-        attempt.chain_head = digest
-        result.acks.append({"item": item.id, "seq": seq, "saved_at": now.isoformat()})
-    attempt.answered_count += answered_delta
-    attempt.last_seen_at = now
-    session.flush()
+        answered_delta += _answered(response) - _answered(stored["response"] if stored else None)
+        values = {"response": response, "flagged": flagged, "seq": seq, "saved_at": now}
+        if stored is None:
+            inserts.append({"attempt_id": attempt.id, "item_id": row.id, **values})
+            latest[row.id] = {"answer_id": None, **values}
+        elif stored["answer_id"] is None:  # inserted earlier in this batch
+            next(i for i in inserts if i["item_id"] == row.id).update(values)
+            latest[row.id].update(values)
+        else:
+            updates.append({"answer_id": stored["answer_id"], **values})
+            latest[row.id] = {"answer_id": stored["answer_id"], **values}
+        digest = rules.chain_hash(head, attempt=attempt.public_id, item=row.id, seq=seq, response=response,
+                                  flagged=flagged, at=now)
+        events.append({"attempt_id": attempt.id, "item_id": row.id, "seq": seq, "response": response,
+                       "flagged": flagged, "at": now, "address": address[:64], "user_agent": user_agent[:200],
+                       "prev_hash": head, "hash": digest})
+        head = digest
+        result.acks.append({"item": row.id, "seq": seq, "saved_at": now.isoformat()})
+    if events:
+        if inserts:
+            session.execute(insert(_ANSWERS), inserts)
+        if updates:
+            session.execute(_UPDATE_ANSWER, updates)
+        session.execute(insert(_EVENTS), events)
+        session.execute(update(_ATTEMPTS).where(_ATTEMPTS.c.id == attempt.id).values(
+            chain_head=head, answered_count=_ATTEMPTS.c.answered_count + answered_delta))
+    # The ORM's copy of the attempt is now behind the database: reload what was written if asked.
+    session.expire(attempt, ["chain_head", "answered_count", "last_seen_at", "answers"])
     return result
 
 
