@@ -6,7 +6,6 @@ import os
 from importlib import metadata
 
 from flask import Flask
-from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import CONFIGS, Config
@@ -37,15 +36,6 @@ def _settings(config) -> dict:
     return settings
 
 
-def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")  # ignored (stays "memory") for in-memory databases
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.close()
-
-
 def create_app(config=None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     app.config.update(_settings(config))
@@ -54,14 +44,14 @@ def create_app(config=None) -> Flask:
         n = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
-    from core import access, demo, http, uploads
+    from core import access, demo, http, sqlite, uploads
     from core.extensions import babel, csrf, db, migrate, scheduler
     from core.i18n import LOCALE_NAMES, format_dt, html_lang, select_locale, select_timezone
 
     db.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
-            event.listen(db.engine, "connect", _sqlite_pragmas)
+            sqlite.configure(db.engine)
     migrate.init_app(app, db, directory=os.path.join(app.root_path, "migrations"))
     uploads.init_app(app)  # per-view upload limits, before the CSRF check reads a form
     csrf.init_app(app)

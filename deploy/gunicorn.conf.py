@@ -7,7 +7,9 @@ import os
 
 bind = os.environ.get("BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_WORKERS", multiprocessing.cpu_count() * 2 + 1))
-threads = int(os.environ.get("WEB_THREADS", "4"))
+# Few threads: the work is CPU-bound Python, and the bench measured 8 threads a worker serving about
+# half of what 1-2 serve (the threads contend for the GIL). Slow clients wait in nginx, not here.
+threads = int(os.environ.get("WEB_THREADS", "2"))
 worker_class = "gthread"
 # Open keep-alive connections a worker holds (gunicorn's default is 1000): an exam hall keeps one
 # per candidate, and connections beyond the limit are not served.
