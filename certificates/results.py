@@ -47,6 +47,10 @@ def theory_score(session: Session, registration: Registration) -> Decimal | None
                                          Attempt.user_id == registration.user_id,
                                          Attempt.status != AttemptStatus.IN_PROGRESS)
         .order_by(Exam.opens_at.desc()).limit(1))
+    if attempt is not None and attempt.score is None:
+        from exam.services import grade_pending
+
+        grade_pending(session, attempt=attempt)  # submitted moments ago: the grading job is not there yet
     if attempt is None or attempt.score is None:
         return None
     return rules.scaled(attempt.score, attempt.exam.total_points)

@@ -4,7 +4,9 @@ Packages declare jobs with `@scheduler.job(...)`; nothing runs them in web worke
 CLI commands. `flask scheduler run` starts one APScheduler process with an in-memory job store
 (APScheduler's stores must not be shared between processes). Every job is a function
 `job(session, *, now)` that is idempotent and does not commit: the runner commits once per run, so
-a job can also be run by hand (`flask scheduler run-job ID`) or from a test.
+a job can also be run by hand (`flask scheduler run-job ID`) or from a test. The exception is a
+sweep over a backlog driven by the rows' own state (grading what was submitted): it commits chunk
+by chunk, so that on SQLite it holds the write lock for a chunk, not for the whole run.
 """
 
 from __future__ import annotations

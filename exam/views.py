@@ -254,6 +254,8 @@ def result(public_id: str):
     exam = attempt.exam
     if attempt.open or exam.results_released_at is None:
         abort(404)
+    if attempt.score is None and services.grade_pending(db.session, attempt=attempt):  # resubmitted after release
+        db.session.commit()
     review = exam.review_policy.value == "after_release"
     answers = {a.item_id: a for a in attempt.answers}
     return render_template("exam/result.html", attempt=attempt, exam=exam, review=review, answers=answers,
@@ -388,6 +390,7 @@ def admin_release(public_id: str):
 def analysis(public_id: str):
     exam = _exam(public_id)
     rows, stats = services.item_analysis(db.session, exam)
+    db.session.commit()  # the scores of attempts the grading job had not reached yet
     return render_template("exam/analysis.html", exam=exam, rows=rows, stats=stats)
 
 

@@ -91,3 +91,45 @@ def test_concurrent_saves_of_one_attempt_take_turns(app, db, make_exam, create_u
     if shared is not app:
         with shared.app_context():
             _db.engine.dispose()
+
+
+def test_racing_submissions_close_the_attempt_once(app, db, make_exam, create_user, tmp_path):
+    """A double click, the timer and the sweep at the same moment: one closes, one audit line,
+    and the grading that follows gives one score."""
+    from core.audit import AuditLog
+
+    user = create_user("candidate")
+    exam = make_exam([user])
+    attempt = services.start_attempt(db.session, exam=exam, user=user, now=clock.now(), access_code="",
+                                     device_token="d")
+    db.session.commit()
+    public_id = attempt.public_id
+    shared = _shared(app, db, tmp_path)
+    gate = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def press(by: str) -> None:
+        try:
+            with shared.app_context():
+                row = _db.session.scalar(select(Attempt).filter_by(public_id=public_id))
+                gate.wait(timeout=60)
+                services.submit(_db.session, attempt=row, now=clock.now(), by=by)
+                _db.session.commit()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=press, args=(by,)) for by in ("candidate", "candidate", "timer", "scheduler")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors, errors
+    with shared.app_context():
+        closes = _db.session.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.action == "exam.submit"))
+        assert closes == 1
+        assert services.grade_pending(_db.session) == 1
+        _db.session.commit()
+        assert services.grade_pending(_db.session) == 0
+        _db.session.remove()
+        if shared is not app:
+            _db.engine.dispose()

@@ -5,6 +5,7 @@ import pytest
 from sqlalchemy import func, select
 
 from core import clock
+from core.audit import AuditLog
 from core.errors import DomainError
 from exam import services
 from exam.models import Answer, AnswerEvent, AttemptStatus, ExamStatus, PaperItem
@@ -162,12 +163,17 @@ def test_double_submit_gives_one_result(db, make_exam, candidate, frozen_clock):
     tf = first_item(attempt, "true_false")
     save(db, attempt, tf, tf.version.answer, 1)
     services.submit(db.session, attempt=attempt, now=clock.now(), by="candidate")
+    assert attempt.score is None  # closing does not grade: the grading job or a reader of the score does
+    assert services.grade_pending(db.session) == 1
     first = (attempt.score, attempt.submitted_at, attempt.receipt_digest)
     frozen_clock.advance(seconds=5)
     services.submit(db.session, attempt=attempt, now=clock.now(), by="candidate")
+    assert services.grade_pending(db.session) == 0
     db.session.commit()
     assert (attempt.score, attempt.submitted_at, attempt.receipt_digest) == first
     assert attempt.score == Decimal("2.00") and attempt.status is AttemptStatus.SUBMITTED
+    submits = db.session.scalars(select(AuditLog).where(AuditLog.action == "exam.submit")).all()
+    assert len(submits) == 1
 
 
 def test_the_scheduler_job_closes_an_abandoned_attempt(app, db, make_exam, candidate, frozen_clock):
@@ -184,7 +190,11 @@ def test_the_scheduler_job_closes_an_abandoned_attempt(app, db, make_exam, candi
     assert scheduler.run_job(app, "exam.close_overdue") == 0
     db.session.expire_all()
     assert attempt.status is AttemptStatus.AUTO_SUBMITTED and attempt.submitted_by == "scheduler"
-    assert attempt.score == Decimal("2.00") and attempt.submitted_at == attempt.deadline
+    assert attempt.score is None and attempt.submitted_at == attempt.deadline
+    assert scheduler.run_job(app, "exam.grade_submitted") == 1
+    assert scheduler.run_job(app, "exam.grade_submitted") == 0
+    db.session.expire_all()
+    assert attempt.score == Decimal("2.00")
 
 
 def test_whole_paper_grading_with_partial_credit(db, make_exam, candidate, frozen_clock):
@@ -205,6 +215,7 @@ def test_whole_paper_grading_with_partial_credit(db, make_exam, candidate, froze
             response = key
         save(db, attempt, item, response, seq)
     services.submit(db.session, attempt=attempt, now=clock.now(), by="candidate")
+    assert services.grade_pending(db.session) == 1
     # 8 single × 2 + 4 true/false × 2 + 2 fill-in × 5 all right; 4 multiple × 4 half right.
     assert attempt.score == Decimal(16 + 8 + 10 + 8)
     assert sum(Decimal(v) for v in attempt.section_scores.values()) == attempt.score
@@ -277,6 +288,7 @@ def test_a_key_correction_regrades_every_affected_attempt(db, make_exam, create_
                             note="题干有歧义", now=clock.now())
     for attempt in attempts:
         services.submit(db.session, attempt=attempt, now=clock.now(), by="candidate")
+    services.grade_pending(db.session)
     before = {a.id: a.score for a in attempts}
     lines = services.decide_challenges(db.session, exam=exam, version_id=version.id, decision="rekey",
                                        new_key=not key, reason="原答案有误", actor=None, now=clock.now())
