@@ -147,9 +147,10 @@ with app.app_context():
 
 
 def serve(env: dict, port: int, workers: int, threads: int) -> subprocess.Popen:
-    command = [str(Path(sys.executable).parent / "gunicorn"), "-b", f"127.0.0.1:{port}", "-w", str(workers),
-               "-k", "gthread", "--threads", str(threads), "--worker-connections", "4000", "--keep-alive", "30",
-               "--log-level", "warning", "app:create_app()"]
+    """gunicorn with production's settings (deploy/gunicorn.conf.py), quiet."""
+    env = {**env, "BIND": f"127.0.0.1:{port}", "WEB_WORKERS": str(workers), "WEB_THREADS": str(threads)}
+    command = [str(Path(sys.executable).parent / "gunicorn"), "--config", str(ROOT / "deploy" / "gunicorn.conf.py"),
+               "--access-logfile", "/dev/null", "--log-level", "warning", "app:create_app()"]
     process = subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True)
     for _ in range(200):
         try:

@@ -8,7 +8,8 @@ import os
 bind = os.environ.get("BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_WORKERS", multiprocessing.cpu_count() * 2 + 1))
 # Few threads: the work is CPU-bound Python, and the bench measured 8 threads a worker serving about
-# half of what 1-2 serve (the threads contend for the GIL). Slow clients wait in nginx, not here.
+# half of what 1-2 serve (the threads contend for the GIL). Slow clients wait in nginx, not here; a
+# second thread keeps one slow request (an export) from stalling a whole exam hall.
 threads = int(os.environ.get("WEB_THREADS", "2"))
 worker_class = "gthread"
 # Open keep-alive connections a worker holds (gunicorn's default is 1000): an exam hall keeps one
@@ -19,8 +20,11 @@ graceful_timeout = 30
 # Longer than nginx's upstream keepalive_timeout (60 s): a connection closed by gunicorn while the proxy
 # or a candidate's browser reuses it is a failed save (the bench saw thousands at the default).
 keepalive = 75
-max_requests = 5000
-max_requests_jitter = 500
+# No recycling of workers by request count: with 1,000 candidates saving, a limit of a few thousand
+# restarts every worker several times an exam, and a worker restarting serves nobody for a second.
+max_requests = int(os.environ.get("WEB_MAX_REQUESTS", "0"))
+max_requests_jitter = max_requests // 10
 accesslog = "-"
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
