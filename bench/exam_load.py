@@ -146,9 +146,11 @@ with app.app_context():
     return info
 
 
-def serve(env: dict, port: int, workers: int, threads: int) -> subprocess.Popen:
-    """gunicorn with production's settings (deploy/gunicorn.conf.py), quiet."""
-    env = {**env, "BIND": f"127.0.0.1:{port}", "WEB_WORKERS": str(workers), "WEB_THREADS": str(threads)}
+def serve(env: dict, port: int, workers: int, threads: int, connections: int) -> subprocess.Popen:
+    """gunicorn with production's settings (deploy/gunicorn.conf.py), quiet. With no proxy in
+    front, every candidate holds a connection of its own to a worker."""
+    env = {**env, "BIND": f"127.0.0.1:{port}", "WEB_WORKERS": str(workers), "WEB_THREADS": str(threads),
+           "WEB_CONNECTIONS": str(connections)}
     command = [str(Path(sys.executable).parent / "gunicorn"), "--config", str(ROOT / "deploy" / "gunicorn.conf.py"),
                "--access-logfile", "/dev/null", "--log-level", "warning", "app:create_app()"]
     process = subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True)
@@ -433,7 +435,7 @@ def main() -> int:
            "UPLOAD_FOLDER": str(tmp / "uploads"), "CERT_SIGNING_KEY_FILE": str(tmp / "key.pem")}
     info = prepare(env, args.candidates)
     port = free_port()
-    server = serve(env, port, workers, threads=args.threads)
+    server = serve(env, port, workers, threads=args.threads, connections=args.candidates + 2 * args.concurrency)
     # As in production: the scheduler process beside the web workers (the grading job, the sweep).
     jobs = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "scheduler", "run"], env=env, cwd=ROOT,
                             start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
