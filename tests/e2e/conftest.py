@@ -44,9 +44,29 @@ class LiveServer(str):
     app = None
 
 
+def _live_database(folder: Path) -> str:
+    """A SQLite file; in the PostgreSQL pass (TEST_DATABASE_URL), a fresh database of its own
+    beside the test database, so the browser tests run on PostgreSQL too."""
+    from sqlalchemy import create_engine, make_url, text
+
+    from tests.conftest import PG_URL
+
+    if not PG_URL:
+        return f"sqlite:///{folder / 'live.sqlite3'}"
+    url = make_url(PG_URL)
+    name = f"{url.database}_live"
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
-    """The platform on 127.0.0.1 with a migrated SQLite file and the demo data."""
+    """The platform on 127.0.0.1 with a migrated database (SQLite, or PostgreSQL in that pass) and
+    the demo data."""
     from flask_migrate import upgrade
 
     from app import create_app
@@ -55,7 +75,7 @@ def live_server(tmp_path_factory):
 
     folder = tmp_path_factory.mktemp("live")
     app = create_app({
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'live.sqlite3'}",
+        "SQLALCHEMY_DATABASE_URI": _live_database(folder),
         "UPLOAD_FOLDER": str(folder / "uploads"),
         "CERT_SIGNING_KEY_FILE": str(folder / "cert-key.pem"),
         "DEMO_PASSWORD": DEMO_PASSWORD,
@@ -73,6 +93,8 @@ def live_server(tmp_path_factory):
     yield url
     server.shutdown()
     thread.join(timeout=5)
+    with app.app_context():
+        db.engine.dispose()
 
 
 @pytest.fixture(scope="session")
