@@ -279,8 +279,9 @@ def save_answers(session: Session, *, attempt: Attempt, device_token: str, saves
         .join(_VERSIONS, _VERSIONS.c.id == _ITEMS.c.question_version_id)
         .outerjoin(_ANSWERS, (_ANSWERS.c.attempt_id == attempt.id) & (_ANSWERS.c.item_id == _ITEMS.c.id))
         .where(_ITEMS.c.paper_id == attempt.paper_id, _ITEMS.c.id.in_(wanted)))} if wanted else {}
-    latest: dict[int, dict] = {}  # item → the answer row as it will be after this batch
-    inserts, updates, events = [], [], []
+    inserts: dict[int, dict] = {}  # item → the answer row this batch adds, or changes
+    updates: dict[int, dict] = {}
+    events = []
     answered_delta = 0
     result = SaveResult()
     for save in saves:
@@ -300,22 +301,17 @@ def save_answers(session: Session, *, attempt: Attempt, device_token: str, saves
         if qtype == "multiple" and response is not None:
             response = sorted(response)
         flagged = bool(save.get("flagged", False))
-        stored = latest.get(row.id) or ({"answer_id": row.answer_id, "seq": row.seq, "response": row.response,
-                                         "saved_at": row.saved_at} if row.answer_id else None)
+        stored = inserts.get(row.id) or updates.get(row.id) or (
+            {"seq": row.seq, "response": row.response, "saved_at": row.saved_at} if row.answer_id else None)
         if stored is not None and seq <= stored["seq"]:
             result.acks.append({"item": row.id, "seq": stored["seq"], "saved_at": stored["saved_at"].isoformat()})
             continue
         answered_delta += _answered(response) - _answered(stored["response"] if stored else None)
         values = {"response": response, "flagged": flagged, "seq": seq, "saved_at": now}
-        if stored is None:
-            inserts.append({"attempt_id": attempt.id, "item_id": row.id, **values})
-            latest[row.id] = {"answer_id": None, **values}
-        elif stored["answer_id"] is None:  # inserted earlier in this batch
-            next(i for i in inserts if i["item_id"] == row.id).update(values)
-            latest[row.id].update(values)
+        if row.answer_id is None:
+            inserts[row.id] = {"attempt_id": attempt.id, "item_id": row.id, **values}
         else:
-            updates.append({"answer_id": stored["answer_id"], **values})
-            latest[row.id] = {"answer_id": stored["answer_id"], **values}
+            updates[row.id] = {"answer_id": row.answer_id, **values}
         digest = rules.chain_hash(head, attempt=attempt.public_id, item=row.id, seq=seq, response=response,
                                   flagged=flagged, at=now)
         events.append({"attempt_id": attempt.id, "item_id": row.id, "seq": seq, "response": response,
@@ -325,9 +321,9 @@ def save_answers(session: Session, *, attempt: Attempt, device_token: str, saves
         result.acks.append({"item": row.id, "seq": seq, "saved_at": now.isoformat()})
     if events:
         if inserts:
-            session.execute(insert(_ANSWERS), inserts)
+            session.execute(insert(_ANSWERS), list(inserts.values()))
         if updates:
-            session.execute(_UPDATE_ANSWER, updates)
+            session.execute(_UPDATE_ANSWER, list(updates.values()))
         session.execute(insert(_EVENTS), events)
         session.execute(update(_ATTEMPTS).where(_ATTEMPTS.c.id == attempt.id).values(
             chain_head=head, answered_count=_ATTEMPTS.c.answered_count + answered_delta))
@@ -393,42 +389,20 @@ def _grade_paper(exam: Exam, items: list[_Item], responses: dict[int, object],
     return total, {k: str(rules.money(v)) for k, v in sections.items()}, grades
 
 
-def grade_attempt(session: Session, attempt: Attempt, overrides: dict[int, KeyOverride] | None = None) -> None:
-    """Grade every item of one attempt through the ORM (regrades after a key decision);
-    `overrides` are the exam's key decisions (a corrected key, or void)."""
-    items = [_Item(i.id, i.section_id, i.points, i.version.id, i.version.type.value, i.version.answer)
-             for i in paper_items(session, attempt)]
-    answers = {a.item_id: a for a in session.scalars(select(Answer).filter_by(attempt_id=attempt.id))}
-    total, sections, grades = _grade_paper(attempt.exam, items, {k: a.response for k, a in answers.items()},
-                                           overrides or {})
-    for item_id, answer in answers.items():
-        answer.score, answer.correct = grades[item_id].score, grades[item_id].correct
-    attempt.score, attempt.section_scores = total, sections
-
-
 _GRADE_ANSWER = (update(_ANSWERS).where(_ANSWERS.c.id == bindparam("answer_id"))
                  .values(score=bindparam("score"), correct=bindparam("correct")))
-_GRADE_ATTEMPT = (update(_ATTEMPTS).where(_ATTEMPTS.c.id == bindparam("attempt_id"), _ATTEMPTS.c.score.is_(None),
+_GRADE_ATTEMPT = (update(_ATTEMPTS).where(_ATTEMPTS.c.id == bindparam("attempt_id"),
                                           _ATTEMPTS.c.status != AttemptStatus.IN_PROGRESS)
                   .values(score=bindparam("score"), section_scores=bindparam("section_scores")))
+_ATTEMPT_ROW = select(_ATTEMPTS.c.id, _ATTEMPTS.c.paper_id, _ATTEMPTS.c.exam_id).where(
+    _ATTEMPTS.c.status != AttemptStatus.IN_PROGRESS).order_by(_ATTEMPTS.c.id)
 
 
-def grade_pending(session: Session, *, exam: Exam | None = None, attempt: Attempt | None = None,
-                  limit: int | None = None) -> int:
-    """Grade closed attempts that have no score yet (all, an exam's, or one), `limit` at most;
-    returns how many. It reads everything first and then writes in three statements, so on SQLite
-    the write lock is held for milliseconds. Grading twice gives the same scores, and an attempt
-    reopened meanwhile is left alone."""
-    query = select(_ATTEMPTS.c.id, _ATTEMPTS.c.paper_id, _ATTEMPTS.c.exam_id).where(
-        _ATTEMPTS.c.status != AttemptStatus.IN_PROGRESS, _ATTEMPTS.c.score.is_(None)).order_by(_ATTEMPTS.c.id)
-    if exam is not None:
-        query = query.where(_ATTEMPTS.c.exam_id == exam.id)
-    if attempt is not None:
-        query = query.where(_ATTEMPTS.c.id == attempt.id)
-    pending = session.execute(query.limit(limit)).all()
-    if not pending:
-        return 0
-    exam_ids = {row.exam_id for row in pending}
+def _grade(session: Session, attempts: list, *, ungraded_only: bool) -> None:
+    """Grade closed attempts (rows of id, paper_id, exam_id) under their exams' key decisions. It
+    reads everything first and then writes in three statements, so on SQLite the write lock is
+    held for milliseconds. `ungraded_only` leaves alone an attempt another grader got to first."""
+    exam_ids = {row.exam_id for row in attempts}
     exams = {e.id: e for e in session.scalars(select(Exam).where(Exam.id.in_(exam_ids)))}
     overrides: dict[int, dict[int, KeyOverride]] = {exam_id: {} for exam_id in exam_ids}
     for o in session.scalars(select(KeyOverride).where(KeyOverride.exam_id.in_(exam_ids))):
@@ -438,15 +412,15 @@ def grade_pending(session: Session, *, exam: Exam | None = None, attempt: Attemp
             select(_ITEMS.c.id, _ITEMS.c.paper_id, _ITEMS.c.section_id, _ITEMS.c.points, _VERSIONS.c.id.label("vid"),
                    _VERSIONS.c.type, _VERSIONS.c.answer)
             .join(_VERSIONS, _VERSIONS.c.id == _ITEMS.c.question_version_id)
-            .where(_ITEMS.c.paper_id.in_({row.paper_id for row in pending}))):
+            .where(_ITEMS.c.paper_id.in_({row.paper_id for row in attempts}))):
         papers.setdefault(row.paper_id, []).append(
             _Item(row.id, row.section_id, row.points, row.vid, QuestionType(row.type).value, row.answer))
     answers: dict[int, dict[int, tuple[int, object]]] = {}
     for row in session.execute(select(_ANSWERS.c.id, _ANSWERS.c.attempt_id, _ANSWERS.c.item_id, _ANSWERS.c.response)
-                               .where(_ANSWERS.c.attempt_id.in_({row.id for row in pending}))):
+                               .where(_ANSWERS.c.attempt_id.in_({row.id for row in attempts}))):
         answers.setdefault(row.attempt_id, {})[row.item_id] = (row.id, row.response)
     answer_rows, attempt_rows = [], []
-    for row in pending:
+    for row in attempts:
         given = answers.get(row.id, {})
         total, sections, grades = _grade_paper(exams[row.exam_id], papers.get(row.paper_id, []),
                                                {item: response for item, (_id, response) in given.items()},
@@ -456,11 +430,27 @@ def grade_pending(session: Session, *, exam: Exam | None = None, attempt: Attemp
         attempt_rows.append({"attempt_id": row.id, "score": total, "section_scores": sections})
     if answer_rows:
         session.execute(_GRADE_ANSWER, answer_rows)
-    session.execute(_GRADE_ATTEMPT, attempt_rows)
-    graded = {row.id for row in pending}
+    session.execute(_GRADE_ATTEMPT.where(_ATTEMPTS.c.score.is_(None)) if ungraded_only else _GRADE_ATTEMPT,
+                    attempt_rows)
+    graded = {row.id for row in attempts}
     for obj in list(session.identity_map.values()):  # the ORM's copies are behind what was written
         if (isinstance(obj, Attempt) and obj.id in graded) or (isinstance(obj, Answer) and obj.attempt_id in graded):
             session.expire(obj)
+
+
+def grade_pending(session: Session, *, exam: Exam | None = None, attempt: Attempt | None = None,
+                  limit: int | None = None) -> int:
+    """Grade closed attempts that have no score yet (all, an exam's, or one), `limit` at most;
+    returns how many. Grading twice gives the same scores, and an attempt reopened meanwhile is
+    left alone."""
+    query = _ATTEMPT_ROW.where(_ATTEMPTS.c.score.is_(None))
+    if exam is not None:
+        query = query.where(_ATTEMPTS.c.exam_id == exam.id)
+    if attempt is not None:
+        query = query.where(_ATTEMPTS.c.id == attempt.id)
+    pending = session.execute(query.limit(limit)).all()
+    if pending:
+        _grade(session, pending, ungraded_only=True)
     return len(pending)
 
 
@@ -495,7 +485,7 @@ def submit(session: Session, *, attempt: Attempt, now: datetime, by: str, actor:
     session.flush()
     closed = session.execute(
         update(_ATTEMPTS).where(_ATTEMPTS.c.id == attempt.id, _ATTEMPTS.c.status == AttemptStatus.IN_PROGRESS)
-        .values(status=status, submitted_at=submitted_at, submitted_by=by, score=None))
+        .values(status=status, submitted_at=submitted_at, submitted_by=by))
     if closed.rowcount == 0:
         session.refresh(attempt)
         return attempt
@@ -506,7 +496,7 @@ def submit(session: Session, *, attempt: Attempt, now: datetime, by: str, actor:
     digest = rules.answers_digest(final)
     session.execute(update(_ATTEMPTS).where(_ATTEMPTS.c.id == attempt.id).values(receipt_digest=digest))
     for name, value in (("status", status), ("submitted_at", submitted_at), ("submitted_by", by),
-                        ("score", None), ("receipt_digest", digest)):
+                        ("receipt_digest", digest)):
         set_committed_value(attempt, name, value)
     audit.record(session, "exam.submit", target=attempt, actor=actor, after={"by": by, "answers": len(final)})
     return attempt
@@ -709,17 +699,18 @@ def decide_challenges(session: Session, *, exam: Exam, version_id: int, decision
     lines = []
     if status is ChallengeStatus.UPHELD:
         grade_pending(session, exam=exam)  # "before" is the score under the old key
-        overrides = _overrides(session, exam)
         attempts = session.scalars(
             select(Attempt).join(Paper, Attempt.paper_id == Paper.id).join(PaperItem, PaperItem.paper_id == Paper.id)
             .where(Attempt.exam_id == exam.id, Attempt.status != AttemptStatus.IN_PROGRESS,
                    PaperItem.question_version_id == version_id)).unique().all()
+        before = {attempt.id: attempt.score or Decimal(0) for attempt in attempts}
+        if attempts:
+            _grade(session, session.execute(_ATTEMPT_ROW.where(_ATTEMPTS.c.id.in_(before))).all(),
+                   ungraded_only=False)
         for attempt in attempts:
-            before = attempt.score or Decimal(0)
-            grade_attempt(session, attempt, overrides)
             session.add(Regrade(exam_id=exam.id, attempt_id=attempt.id, question_version_id=version_id,
-                                before=before, after=attempt.score, at=now, reason=reason[:500]))
-            lines.append(RegradeLine(attempt, before, attempt.score))
+                                before=before[attempt.id], after=attempt.score, at=now, reason=reason[:500]))
+            lines.append(RegradeLine(attempt, before[attempt.id], attempt.score))
     session.flush()
     audit.record(session, f"exam.challenge_{decision}", target=exam, actor=actor, comment=reason,
                  after={"question": version.question.code, "version": version.number, "key": new_key,

@@ -310,3 +310,23 @@ def test_a_key_correction_regrades_every_affected_attempt(db, make_exam, create_
     with pytest.raises(DomainError):
         services.decide_challenges(db.session, exam=exam, version_id=version.id, decision="dismiss",
                                    new_key=None, reason="x", actor=None, now=clock.now())
+
+
+def test_one_batch_may_change_an_answer_twice(db, make_exam, candidate, frozen_clock):
+    """A batch re-sent after being offline can hold several saves of one question: each is applied
+    in order (one answer row, one chain link each), and an older one in the batch is ignored."""
+    exam = make_exam([candidate])
+    attempt = start(db, exam, candidate)
+    tf, single = first_item(attempt, "true_false"), first_item(attempt, "single")
+    save(db, attempt, single, single.version.answer, 1)
+    result = services.save_answers(db.session, attempt=attempt, device_token=DEVICE, now=clock.now(), saves=[
+        {"item": tf.id, "response": True, "seq": 1}, {"item": tf.id, "response": False, "seq": 3},
+        {"item": tf.id, "response": True, "seq": 2}, {"item": single.id, "response": None, "seq": 2}])
+    db.session.commit()
+    assert [a["seq"] for a in result.acks] == [1, 3, 3, 2]
+    stored = {a.item_id: a for a in db.session.scalars(select(Answer).filter_by(attempt_id=attempt.id))}
+    assert (stored[tf.id].response, stored[tf.id].seq) == (False, 3)
+    assert (stored[single.id].response, stored[single.id].seq) == (None, 2)
+    assert attempt.answered_count == 1  # the single-choice answer was cleared
+    events = db.session.scalar(select(func.count()).select_from(AnswerEvent).filter_by(attempt_id=attempt.id))
+    assert events == 4 and services.verify_chain(db.session, attempt)
