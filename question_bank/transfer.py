@@ -19,6 +19,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
 from core import clock
+from core.excel import append_row
 from question_bank import rules
 from question_bank.messages import field_name, problem_message
 
@@ -121,7 +122,7 @@ def template_bytes(questions: list | None = None) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = "questions"
-    ws.append([c.header for c in COLUMNS])
+    append_row(ws, [c.header for c in COLUMNS])
     fill = PatternFill("solid", fgColor="DDE7F3")
     for i, column in enumerate(COLUMNS, start=1):
         cell = ws.cell(row=1, column=i)
@@ -130,16 +131,16 @@ def template_bytes(questions: list | None = None) -> bytes:
         ws.column_dimensions[get_column_letter(i)].width = column.width
     ws.freeze_panes = "G2"
     if questions is None:
-        ws.append(_example_row())
+        append_row(ws, _example_row())
     else:
         for question in questions:
-            ws.append(_row_of(question))
+            append_row(ws, _row_of(question))
     for row in ws.iter_rows(min_row=2):
         for cell in row:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
     help_sheet = wb.create_sheet("说明 help")
     for line in _help_lines():
-        help_sheet.append([line])
+        append_row(help_sheet, [line])
     help_sheet.column_dimensions["A"].width = 110
     buf = io.BytesIO()
     wb.save(buf)

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from accounts.models import User
 from core import audit, uploads
 from core.errors import DomainError
+from core.excel import append_row
 from registration import services
 from registration.models import Event, Registration
 
@@ -64,8 +65,8 @@ def template_bytes() -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = "报名 registrations"
-    ws.append([header for _k, header in COLUMNS])
-    ws.append(["黄小明", "男", "2001-03-14", "高职", "学生", "广州职业技术学院", "13800138000", "广州市番禺区",
+    append_row(ws, [header for _k, header in COLUMNS])
+    append_row(ws, ["黄小明", "男", "2001-03-14", "高职", "学生", "广州职业技术学院", "13800138000", "广州市番禺区",
                "xiaoming@example.com", "440305200103141239", "2019-2022 就读于高职院校", "2025 年参加中级培训", ""])
     for i, _c in enumerate(COLUMNS, start=1):
         ws.cell(row=1, column=i).font = Font(bold=True)
@@ -75,7 +76,7 @@ def template_bytes() -> bytes:
                  "性别：男/女；出生日期：YYYY-MM-DD；文化程度：初中/高中/中专/高职/大专/本科/硕士。",
                  "身份证号码须为 18 位，出生日期和性别须与号码一致。组别仅竞赛填写：学生组/教师组/国际组。",
                  "照片：另行上传一个 zip 压缩包，每张照片以身份证号码命名，如 440305200103141239.jpg（JPEG 或 PNG）。"):
-        help_sheet.append([line])
+        append_row(help_sheet, [line])
     help_sheet.column_dimensions["A"].width = 100
     buf = io.BytesIO()
     wb.save(buf)

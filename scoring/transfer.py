@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from accounts.models import User
 from core import audit
 from core.errors import DomainError
+from core.excel import append_row
 from scoring import rules
 from scoring.models import Aspect, AspectKind, Scheme, Task
 
@@ -29,12 +30,12 @@ def export(scheme: Scheme) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = "scheme"
-    ws.append(HEADER)
+    append_row(ws, HEADER)
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for task in scheme.tasks:
         for a in task.aspects:
-            ws.append([task.number, task.name, float(task.max_points), a.code, a.title, a.kind.value,
+            append_row(ws, [task.number, task.name, float(task.max_points), a.code, a.title, a.kind.value,
                        float(a.max_points), float(a.step) if a.step is not None else None,
                        a.judges if a.kind is AspectKind.JUDGEMENT else None])
     buf = io.BytesIO()
