@@ -9,6 +9,7 @@ import secrets
 from pathlib import Path
 
 from flask import Flask, current_app, request
+from flask_babel import format_number
 from flask_babel import lazy_gettext as _l
 from PIL import Image, UnidentifiedImageError
 
@@ -16,6 +17,38 @@ from core.errors import DomainError
 from core.extensions import scheduler
 
 IMAGE_FORMATS = {"PNG", "JPEG"}
+
+# An image is decoded only once its header says it has at most this many pixels (width × height):
+# a PNG of a few hundred bytes can declare 177 million pixels and take gigabytes to decode. The same
+# cap binds Pillow for everyone in the process (it warns above it and refuses above twice it).
+MAX_PIXELS = 40_000_000
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+_UNREADABLE = (UnidentifiedImageError, OSError, SyntaxError, ValueError)
+_TOO_MANY_PIXELS = (Image.DecompressionBombError, Image.DecompressionBombWarning)  # the warning: under -W error
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _probe(data: bytes, *, max_pixels: int, field: str, not_an_image) -> str:
+    """Check `data` from its header only (nothing is decoded): a PNG or JPEG of at most
+    `max_pixels`, whose structure verifies. Returns the format; raises DomainError on `field`."""
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            kind = probe.format
+            width, height = probe.size
+            if width * height > max_pixels:
+                raise _TooLarge
+            probe.verify()
+    except (_TooLarge, *_TOO_MANY_PIXELS) as exc:
+        raise DomainError(_l("The image is too large: at most %(pixels)s pixels.",
+                             pixels=format_number(max_pixels)), field=field) from exc
+    except _UNREADABLE as exc:
+        raise DomainError(not_an_image, field=field) from exc
+    if kind not in IMAGE_FORMATS:
+        raise DomainError(not_an_image, field=field)
+    return kind
 
 
 def larger_uploads(config_key: str):
@@ -47,21 +80,18 @@ def folder(name: str) -> Path:
 
 
 def save_image(data: bytes, *, subfolder: str, max_bytes: int = 2 * 1024 * 1024,
-               max_side: int = 1600) -> str:
+               max_side: int = 1600, max_pixels: int = MAX_PIXELS) -> str:
     """Check that `data` is a PNG or JPEG image, re-encode it as PNG without metadata (shrunk to
     `max_side`), store it under a name derived from its content, and return that name."""
     if len(data) > max_bytes:
         raise DomainError(_l("The image is larger than %(mb)d MB.", mb=max_bytes // (1024 * 1024)), field="image")
+    not_an_image = _l("The file is not a PNG or JPEG image.")
+    _probe(data, max_pixels=max_pixels, field="image", not_an_image=not_an_image)
     try:
-        with Image.open(io.BytesIO(data)) as probe:
-            kind = probe.format
-            probe.verify()
         with Image.open(io.BytesIO(data)) as opened:
             image = opened.copy()
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError) as exc:
-        raise DomainError(_l("The file is not a PNG or JPEG image."), field="image") from exc
-    if kind not in IMAGE_FORMATS:
-        raise DomainError(_l("The file is not a PNG or JPEG image."), field="image")
+    except _UNREADABLE as exc:
+        raise DomainError(not_an_image, field="image") from exc
     image.thumbnail((max_side, max_side))
     if image.mode not in ("RGB", "RGBA", "L"):
         image = image.convert("RGBA" if "A" in image.mode else "RGB")
@@ -77,7 +107,7 @@ def save_image(data: bytes, *, subfolder: str, max_bytes: int = 2 * 1024 * 1024,
 PORTRAIT_SIZE = (295, 413)
 
 
-def save_portrait(data: bytes, *, subfolder: str, max_bytes: int) -> str:
+def save_portrait(data: bytes, *, subfolder: str, max_bytes: int, max_pixels: int = MAX_PIXELS) -> str:
     """Check a JPEG or PNG photo by its content, crop it to the one-inch portrait ratio around the
     centre (a little above it, where the face is), resize, and store it as a JPEG without metadata."""
     if not data:
@@ -85,16 +115,13 @@ def save_portrait(data: bytes, *, subfolder: str, max_bytes: int) -> str:
     if len(data) > max_bytes:
         raise DomainError(_l("The photo is larger than %(mb)s MB.", mb=round(max_bytes / 1024 / 1024, 1)),
                           field="photo")
+    not_an_image = _l("The photo is not a JPEG or PNG image.")
+    _probe(data, max_pixels=max_pixels, field="photo", not_an_image=not_an_image)
     try:
-        with Image.open(io.BytesIO(data)) as probe:
-            kind = probe.format
-            probe.verify()
         with Image.open(io.BytesIO(data)) as opened:
             image = opened.convert("RGB")
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError) as exc:
-        raise DomainError(_l("The photo is not a JPEG or PNG image."), field="photo") from exc
-    if kind not in IMAGE_FORMATS:
-        raise DomainError(_l("The photo is not a JPEG or PNG image."), field="photo")
+    except _UNREADABLE as exc:
+        raise DomainError(not_an_image, field="photo") from exc
     width, height = image.size
     if width < 100 or height < 140:
         raise DomainError(_l("The photo is too small: at least 100 × 140 pixels."), field="photo")
@@ -116,15 +143,13 @@ def save_portrait(data: bytes, *, subfolder: str, max_bytes: int) -> str:
     return name
 
 
-def image_problem(data: bytes) -> str | None:
-    """Why `data` is not a usable JPEG or PNG image (a message), or None. Writes nothing."""
+def image_problem(data: bytes, *, max_pixels: int = MAX_PIXELS) -> str | None:
+    """Why `data` is not a usable JPEG or PNG photo (a message), or None. Decodes and writes nothing."""
     try:
-        with Image.open(io.BytesIO(data)) as probe:
-            kind = probe.format
-            probe.verify()
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError):
-        return str(_l("The photo is not a JPEG or PNG image."))
-    return None if kind in IMAGE_FORMATS else str(_l("The photo is not a JPEG or PNG image."))
+        _probe(data, max_pixels=max_pixels, field="photo", not_an_image=_l("The photo is not a JPEG or PNG image."))
+    except DomainError as exc:
+        return str(exc.message)
+    return None
 
 
 # --- files waiting between a dry run and its confirmation -----------------------------------------
