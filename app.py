@@ -60,6 +60,7 @@ def create_app(config=None) -> Flask:
 
     import core.audit  # noqa: F401  (the audit model)
     import core.jobruns  # noqa: F401  (scheduled runs' leases)
+    import core.throttle  # noqa: F401  (rate limits shared by every worker)
     import core.notify  # noqa: F401  (the outbox model and its sending job)
     from accounts import demo as accounts_demo
     from accounts import login

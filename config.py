@@ -41,15 +41,32 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     PERMANENT_SESSION_LIFETIME = 12 * 3600
 
-    # Login throttle: failures within the window, per account and per client address.
+    # Sign-in throttle (core/throttle.py): failed sign-ins allowed before each further one waits
+    # LOGIN_BACKOFF seconds, doubling up to LOGIN_BACKOFF_MAX; a quiet LOGIN_THROTTLE_WINDOW starts
+    # afresh. Counted per account from one address (the pair), per account from everywhere (not for
+    # addresses in HALL_NETWORKS, so that nobody outside can hold a hall's accounts), and per address
+    # (higher for the hall networks, where a whole room signs in behind one NAT).
     LOGIN_THROTTLE_WINDOW = 15 * 60
-    LOGIN_THROTTLE_PER_ACCOUNT = 5
+    LOGIN_THROTTLE_PER_PAIR = 5
+    LOGIN_THROTTLE_PER_ACCOUNT = 20
     LOGIN_THROTTLE_PER_ADDRESS = 30
+    LOGIN_THROTTLE_PER_HALL_ADDRESS = 600
+    LOGIN_BACKOFF = 30
+    LOGIN_BACKOFF_MAX = 15 * 60
+    HALL_NETWORKS: tuple = ()  # CIDR list, e.g. "10.20.0.0/16,192.168.5.0/24"
+    # Wrong exam access codes a candidate may type before each further try waits (doubling from 30 s).
+    ACCESS_CODE_TRIES = 5
+    # Staff passwords (every role but candidate) are at least this long.
+    PASSWORD_MIN_LENGTH_STAFF = 12
+    # Remembered sign-ins ("keep me signed in") last this long; candidates are never remembered.
+    REMEMBER_COOKIE_DURATION = 7 * 24 * 3600
     PASSWORD_MIN_LENGTH = 8
     PASSWORD_HASH_METHOD = "scrypt"
 
     # Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
     TRUSTED_PROXIES = 0
+    # Strict-Transport-Security on responses over HTTPS (seconds; 0: none). Production: a year.
+    HSTS_MAX_AGE = 0
     PAGE_SIZE = 50
     # E-mail: notifications go to an outbox table; with MAIL_SERVER set, a job sends them by SMTP.
     MAIL_SERVER = ""
@@ -64,6 +81,17 @@ class Config:
     # file shared by every host) that signs the offline JSON documents.
     CERT_TOKEN_KEY = ""
     CERT_SIGNING_KEY_FILE = ""
+    # The public lookup by number and name (core/throttle.py, fixed windows): lookups allowed per
+    # client address (IPv6 by its /64) and per certificate number from all addresses together, per
+    # CERT_LOOKUP_WINDOW seconds. Numbers are sequential, so the per-number limit is what bounds
+    # guesses of one holder's name from many addresses.
+    CERT_LOOKUP_PER_ADDRESS = 10
+    CERT_LOOKUP_PER_NUMBER = 10
+    CERT_LOOKUP_WINDOW = 10 * 60
+    # Verifications (QR scans and lookups) logged per client address per VERIFY_LOG_WINDOW seconds;
+    # past it the page still answers but writes no row, so anonymous requests cannot flood the table.
+    VERIFY_LOG_PER_ADDRESS = 60
+    VERIFY_LOG_WINDOW = 60 * 60
     # How long one run of the batch-issuing job may work (it runs every 10 s and resumes).
     CERT_BATCH_SECONDS = 8.0
     # The staff group's teaching video; larger ones are given as a link.
@@ -120,6 +148,7 @@ class TestConfig(Config):
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
+    HSTS_MAX_AGE = 365 * 24 * 3600
     DEMO_DATA_ALLOWED = False
 
     @staticmethod

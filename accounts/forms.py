@@ -19,14 +19,28 @@ PASSWORD_MESSAGES = {
     rules.PasswordProblem.TOO_SHORT: _l("At least %(n)d characters."),
     rules.PasswordProblem.ONLY_DIGITS: _l("Not only digits."),
     rules.PasswordProblem.CONTAINS_USERNAME: _l("Must not contain the username."),
+    rules.PasswordProblem.CONTAINS_NAME: _l("Must not contain your name or e-mail address."),
+    rules.PasswordProblem.COMMON: _l("This is one of the most common passwords; choose another."),
+    rules.PasswordProblem.PATTERN: _l("Avoid repeated characters, runs like abcd or 1234, and keyboard rows."),
 }
 
 
-def check_password_policy(password: str, username: str) -> None:
-    min_length = current_app.config["PASSWORD_MIN_LENGTH"]
-    problems = rules.password_problems(password, username=username, min_length=min_length)
-    if problems:
-        raise ValidationError(" ".join(str(PASSWORD_MESSAGES[p]) % {"n": min_length} for p in problems))
+def password_policy_error(password: str, username: str, *, role: Role | str | None = None, full_name: str = "",
+                          email: str = "") -> str | None:
+    """What the password policy (accounts/rules.py) says against `password`, or None. Staff (every
+    role but candidate) need the longer PASSWORD_MIN_LENGTH_STAFF."""
+    cfg = current_app.config
+    staff = bool(role) and role != Role.CANDIDATE
+    min_length = cfg["PASSWORD_MIN_LENGTH_STAFF"] if staff else cfg["PASSWORD_MIN_LENGTH"]
+    problems = rules.password_problems(password, username=username, min_length=min_length, full_name=full_name,
+                                       email=email)
+    return " ".join(str(PASSWORD_MESSAGES[p]) % {"n": min_length} for p in problems) or None
+
+
+def check_password_policy(password: str, username: str, **user) -> None:
+    error = password_policy_error(password, username, **user)
+    if error:
+        raise ValidationError(error)
 
 
 class LoginForm(BaseForm):
@@ -45,12 +59,13 @@ class ChangePasswordForm(BaseForm):
         validators=[DataRequired(), EqualTo("new_password", message=_l("The passwords differ."))],
     )
 
-    def __init__(self, *args, username: str, **kwargs):
+    def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self._username = username
+        self._user = user
 
     def validate_new_password(self, field) -> None:
-        check_password_policy(field.data, self._username)
+        user = self._user
+        check_password_policy(field.data, user.username, role=user.role, full_name=user.full_name, email=user.email)
 
 
 class UserForm(BaseForm):
@@ -90,18 +105,20 @@ class UserForm(BaseForm):
     def validate_password(self, field) -> None:
         if self.creating and not field.data:
             raise ValidationError(_l("This field is required."))
-        check_password_policy(field.data, self.username.data or "")
+        check_password_policy(field.data, self.username.data or "", role=self.role.data or None,
+                              full_name=self.full_name.data or "", email=self.email.data or "")
 
 
 class ResetPasswordForm(BaseForm):
     password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=200)])
 
-    def __init__(self, *args, username: str, **kwargs):
+    def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self._username = username
+        self._user = user
 
     def validate_password(self, field) -> None:
-        check_password_policy(field.data, self._username)
+        user = self._user
+        check_password_policy(field.data, user.username, role=user.role, full_name=user.full_name, email=user.email)
 
 
 class CentreForm(BaseForm):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -13,12 +15,16 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from accounts import rules
 from accounts.models import LoginAttempt, Role, TrainingCentre, User
-from core import audit
+from core import audit, throttle
 from core.errors import Conflict, DomainError, Throttled
 from core.extensions import scheduler
 
-# Compared against when the username is unknown, so both cases cost one hash check.
-_DUMMY_HASH = generate_password_hash("not-a-real-password", method="pbkdf2:sha256:1000")
+
+@functools.cache
+def _dummy_hash(method: str) -> str:
+    """Checked when the username is unknown: made with the same method as real hashes, so an
+    unknown name costs what a known one does (issue 12 M5)."""
+    return generate_password_hash(secrets.token_hex(16), method=method)
 
 
 def hash_password(password: str) -> str:
@@ -42,67 +48,97 @@ class SignIn:
     error: str | None = None
 
 
+def _login_buckets(username: str, address: str) -> list[tuple[str, throttle.Policy, rules.ThrottleScope]]:
+    """The throttle buckets a sign-in of `username` from `address` counts against (config.py says
+    why these three)."""
+    cfg = current_app.config
+    client = throttle.client_key(address)
+    hall = throttle.in_networks(address, cfg["HALL_NETWORKS"])
+
+    def policy(free: int) -> throttle.Policy:
+        return throttle.Policy(free=free, window=cfg["LOGIN_THROTTLE_WINDOW"], backoff=cfg["LOGIN_BACKOFF"],
+                               backoff_max=cfg["LOGIN_BACKOFF_MAX"])
+
+    buckets = [
+        (f"login:pair:{username}|{client}", policy(cfg["LOGIN_THROTTLE_PER_PAIR"]), rules.ThrottleScope.ACCOUNT),
+        (f"login:addr:{client}",
+         policy(cfg["LOGIN_THROTTLE_PER_HALL_ADDRESS"] if hall else cfg["LOGIN_THROTTLE_PER_ADDRESS"]),
+         rules.ThrottleScope.ADDRESS),
+    ]
+    if not hall:
+        buckets.append((f"login:acct:{username}", policy(cfg["LOGIN_THROTTLE_PER_ACCOUNT"]),
+                        rules.ThrottleScope.ACCOUNT))
+    return buckets
+
+
+def _throttled(scope: rules.ThrottleScope, wait: int) -> Throttled:
+    minutes = max(1, (wait + 59) // 60)
+    if scope is rules.ThrottleScope.ACCOUNT:
+        message = _l("Too many failed sign-ins for this account. Try again in %(minutes)d minute(s), "
+                     "or ask the invigilator or an administrator to unlock it.", minutes=minutes)
+    else:
+        message = _l("Too many failed sign-ins from this computer. Try again in %(minutes)d minute(s).",
+                     minutes=minutes)
+    return Throttled(message, retry_after=wait)
+
+
 def authenticate(
     session: Session, *, username: str, password: str, address: str, now: datetime
 ) -> SignIn:
-    """Check a sign-in. Raises Throttled before looking at the password when the account or the
-    address has failed too often; otherwise records the attempt (the caller commits either way)."""
-    cfg = current_app.config
-    username = normalise_username(username)
-    window_start = now - timedelta(seconds=cfg["LOGIN_THROTTLE_WINDOW"])
-    last_success = session.scalar(
-        select(func.max(LoginAttempt.at)).where(
-            LoginAttempt.username == username, LoginAttempt.succeeded.is_(True)
-        )
-    )
-    since = max(window_start, last_success) if last_success else window_start
-    account_failures = session.scalars(
-        select(LoginAttempt.at).where(
-            LoginAttempt.username == username,
-            LoginAttempt.succeeded.is_(False),
-            LoginAttempt.at > since,
-        )
-    ).all()
-    address_failures = session.scalars(
-        select(LoginAttempt.at).where(
-            LoginAttempt.address == address,
-            LoginAttempt.succeeded.is_(False),
-            LoginAttempt.at > window_start,
-        )
-    ).all()
-    decision = rules.login_throttle(
-        account_failures=account_failures,
-        address_failures=address_failures,
-        now=now,
-        window_seconds=cfg["LOGIN_THROTTLE_WINDOW"],
-        per_account=cfg["LOGIN_THROTTLE_PER_ACCOUNT"],
-        per_address=cfg["LOGIN_THROTTLE_PER_ADDRESS"],
-    )
-    if not decision.allowed:
-        minutes = max(1, (decision.retry_after + 59) // 60)
-        if decision.scope is rules.ThrottleScope.ACCOUNT:
-            message = _l(
-                "Too many failed sign-ins for this account. Try again in %(minutes)d minute(s), "
-                "or ask an administrator to reset the password.",
-                minutes=minutes,
-            )
-        else:
-            message = _l(
-                "Too many failed sign-ins from this computer. Try again in %(minutes)d minute(s).",
-                minutes=minutes,
-            )
-        raise Throttled(message, retry_after=decision.retry_after)
+    """Check a sign-in against the throttle (core/throttle.py) and the password.
 
+    A throttled sign-in is refused before the password is looked at. Otherwise the password is
+    checked first and the outcome is then recorded by compare-and-set: a failure counts against
+    every bucket, and a sign-in that another request's failure has just throttled is refused (the
+    caller rolls back), so concurrent guesses never get more checks than the limit leaves
+    (issue 12 M6). A success clears the account's buckets for this address. The caller commits."""
+    username = normalise_username(username)
+    buckets = _login_buckets(username, address)
+
+    def refusal() -> Throttled | None:
+        waits = [(throttle.check(session, key, policy, now=now), scope) for key, policy, scope in buckets]
+        wait, scope = max(waits, key=lambda w: w[0])
+        return _throttled(scope, wait) if wait else None
+
+    refused = refusal()
+    if refused:
+        raise refused
     user = find_user(session, username)
-    ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
-    session.add(LoginAttempt(username=username[:40], address=address, succeeded=ok, at=now))
+    ok = check_password_hash(
+        user.password_hash if user else _dummy_hash(current_app.config["PASSWORD_HASH_METHOD"]), password)
     if not ok:
+        for key, policy, scope in buckets:
+            wait = throttle.hit(session, key, policy, now=now)
+            if wait:
+                raise _throttled(scope, wait)
+        session.add(LoginAttempt(username=username[:40], address=address[:64], succeeded=False, at=now))
         return SignIn(None, str(_l("Wrong username or password.")))
+    refused = refusal()  # read again: the hash took a while, and other guesses may have landed
+    if refused:
+        raise refused
+    session.add(LoginAttempt(username=username[:40], address=address[:64], succeeded=True, at=now))
     if not user.active:
         return SignIn(None, str(_l("This account is disabled. Please contact the administrator.")))
+    throttle.clear(session, buckets[0][0])
     user.last_login_at = now
     audit.record(session, "auth.login", target=user, actor=user)
     return SignIn(user)
+
+
+def unlock_sign_in(session: Session, *, user: User, actor: User) -> int:
+    """Clear every sign-in throttle of the account (typos behind a hall's NAT, or a deliberate
+    lock-out by someone who knew the username). Audited."""
+    removed = throttle.clear(session, f"login:acct:{user.username}", prefix=f"login:pair:{user.username}|")
+    audit.record(session, "user.unlock_sign_in", target=user, actor=actor, after={"buckets": removed})
+    return removed
+
+
+def is_sign_in_throttled(session: Session, *, user: User, now: datetime) -> bool:
+    """Whether any of the account's sign-in buckets holds failures now (for the admin's user page)."""
+    return bool(throttle.held(session, prefix=f"login:pair:{user.username}|", now=now,
+                              older_than=timedelta(seconds=current_app.config["LOGIN_THROTTLE_WINDOW"]))
+                or throttle.held(session, prefix=f"login:acct:{user.username}", now=now,
+                                 older_than=timedelta(seconds=current_app.config["LOGIN_THROTTLE_WINDOW"])))
 
 
 @scheduler.job("accounts.purge_login_attempts", trigger="interval", hours=1)
@@ -201,6 +237,12 @@ def update_user(
             action = "user.enable" if active else "user.disable"
         audit.record(session, action, target=user, before=before, after=after)
     return user
+
+
+def end_sessions(session: Session, *, user: User) -> None:
+    """End every session of the user (signing out): their cookies no longer name a valid login."""
+    user.session_version += 1
+    session.flush()
 
 
 def set_password(session: Session, *, user: User, password: str, by_admin: bool) -> None:

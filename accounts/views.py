@@ -21,6 +21,7 @@ from core.access import authenticated, public, roles
 from core.errors import Throttled
 from core.excel import xlsx_response
 from core.extensions import db
+from core.forms import BaseForm
 from core.i18n import format_dt
 from core.web import commit_service, local_path, page_arg
 
@@ -62,7 +63,8 @@ def login():
             }
         db.session.commit()
         if result.user is not None:
-            login_user(result.user, remember=form.remember.data)
+            # Candidates sign in on shared hall computers: never remembered.
+            login_user(result.user, remember=form.remember.data and result.user.role is not Role.CANDIDATE)
             return redirect(local_path(request.args.get("next")) or url_for("accounts.home"))
         flash(result.error, "danger")
         status = 401
@@ -74,6 +76,10 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @authenticated
 def logout():
+    # Ends this session and any copy of its cookies (a remembered sign-in included): the session
+    # version is part of the login id (issue 12 M4). Other devices of the user sign in again.
+    services.end_sessions(db.session, user=current_user._get_current_object())
+    db.session.commit()
     logout_user()
     flash(_("You have signed out."), "info")
     return redirect(url_for("accounts.login"))
@@ -82,7 +88,7 @@ def logout():
 @bp.route("/account/password", methods=["GET", "POST"])
 @authenticated
 def change_password():
-    form = ChangePasswordForm(username=current_user.username)
+    form = ChangePasswordForm(user=current_user)
     if form.validate_on_submit():
         ok, _result = commit_service(
             form,
@@ -207,15 +213,28 @@ def edit_user(public_id: str):
         if ok:
             flash(_("User %(name)s saved.", name=user.username), "success")
             return redirect(url_for("accounts.users"))
-    reset_form = ResetPasswordForm(username=user.username, formdata=None)
-    return render_template("accounts/user_form.html", form=form, user=user, reset_form=reset_form)
+    reset_form = ResetPasswordForm(user=user, formdata=None)
+    throttled = services.is_sign_in_throttled(db.session, user=user, now=clock.now())
+    return render_template("accounts/user_form.html", form=form, user=user, reset_form=reset_form,
+                           unlock_form=BaseForm(), throttled=throttled)
+
+
+@bp.route("/admin/users/<public_id>/unlock", methods=["POST"])
+@roles(Role.ADMIN)
+def unlock_sign_in(public_id: str):
+    user = _get_user(public_id)
+    if BaseForm().validate_on_submit():
+        services.unlock_sign_in(db.session, user=user, actor=current_user)
+        db.session.commit()
+        flash(_("Sign-in of %(name)s is unlocked: failed attempts are forgotten.", name=user.username), "success")
+    return redirect(url_for("accounts.edit_user", public_id=user.public_id))
 
 
 @bp.route("/admin/users/<public_id>/password", methods=["POST"])
 @roles(Role.ADMIN)
 def reset_password(public_id: str):
     user = _get_user(public_id)
-    form = ResetPasswordForm(username=user.username)
+    form = ResetPasswordForm(user=user)
     if form.validate_on_submit():
         services.set_password(db.session, user=user, password=form.password.data, by_admin=True)
         db.session.commit()

@@ -1,5 +1,9 @@
 """Practice mode: untimed questions by module and level from the active bank, checked at once with
-the explanation. Nothing is stored: practice never counts toward results."""
+the explanation. Nothing is stored: practice never counts toward results.
+
+Practice must never leak an exam's keys (issue 12 H1): a question frozen into a paper of an exam
+whose results are not released is never offered or checked, and a candidate with an attempt in
+progress gets no practice at all."""
 
 from __future__ import annotations
 
@@ -8,14 +12,39 @@ import random
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from exam.models import Attempt, AttemptStatus, Exam, Paper, PaperItem
 from question_bank.models import Level, Question, QuestionStatus, QuestionVersion
+
+
+def _frozen_questions():
+    """Questions with a version in a paper of an exam whose results are not released."""
+    return (select(QuestionVersion.question_id)
+            .join(PaperItem, PaperItem.question_version_id == QuestionVersion.id)
+            .join(Paper, Paper.id == PaperItem.paper_id)
+            .join(Exam, Exam.id == Paper.exam_id)
+            .where(Exam.results_released_at.is_(None)))
+
+
+def _practisable():
+    return (Question.status == QuestionStatus.ACTIVE) & Question.id.not_in(_frozen_questions())
+
+
+def closed_for(session: Session, user_id: int) -> bool:
+    """Whether practice is closed to the candidate: they have an attempt in progress."""
+    return session.scalar(select(Attempt.id).where(Attempt.user_id == user_id,
+                                                   Attempt.status == AttemptStatus.IN_PROGRESS).limit(1)) is not None
+
+
+def practisable(session: Session, public_id: str) -> Question | None:
+    """The question, if practice may show it (and its key)."""
+    return session.scalar(select(Question).where(Question.public_id == public_id, _practisable()))
 
 
 def pick(session: Session, *, module: int | None, level: str | None, exclude: str | None = None,
          rng: random.Random | None = None) -> Question | None:
     query = (select(Question.public_id)
              .join(QuestionVersion, Question.current_version_id == QuestionVersion.id)
-             .where(Question.status == QuestionStatus.ACTIVE))
+             .where(_practisable()))
     if module:
         query = query.where(QuestionVersion.module == module)
     if level:

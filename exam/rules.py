@@ -183,6 +183,8 @@ def response_problem(qtype: str, response, option_keys: Sequence[str], blanks: i
 # --- the answer record -------------------------------------------------------------------------
 
 GENESIS = "0" * 64
+# Sequence numbers and item ids fit a 32-bit column on every database; larger ones are refused.
+MAX_SEQ = 2**31 - 1
 
 
 def chain_hash(previous: str, *, attempt: str, item: int, seq: int, response, flagged: bool, at: datetime) -> str:

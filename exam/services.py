@@ -10,15 +10,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from flask import current_app
 from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from accounts.models import User
-from core import audit
-from core.errors import Conflict, DomainError, NotAllowed
+from core import audit, throttle
+from core.errors import Conflict, DomainError, NotAllowed, Throttled
 from core.extensions import scheduler
 from exam import rules
 from exam.models import (
@@ -49,6 +50,29 @@ class TimeUp(Conflict):
 
 class TakenOver(Conflict):
     """Another device has taken the attempt over."""
+
+
+class WrongAccessCode(DomainError):
+    """A wrong access code: the guess is counted (the caller commits the count, not the refusal)."""
+
+
+def _access_code_policy() -> throttle.Policy:
+    return throttle.Policy(free=current_app.config["ACCESS_CODE_TRIES"], window=15 * 60, backoff=30)
+
+
+def _check_access_code(session: Session, *, exam: Exam, user: User, access_code: str, now: datetime) -> None:
+    """Compare the typed code with the exam's; wrong guesses back off like sign-ins (issue 12 L1)."""
+    key, policy = f"access-code:{exam.id}:{user.id}", _access_code_policy()
+    wait = throttle.check(session, key, policy, now=now)
+    if not wait:
+        if hmac.compare_digest(exam.access_code.upper().encode(), (access_code or "").strip().upper().encode()):
+            return
+        wait = throttle.hit(session, key, policy, now=now)
+        if not wait:
+            raise WrongAccessCode(_l("The access code is wrong. Ask the proctor in the room for it."),
+                                  field="access_code")
+    raise Throttled(_l("Too many wrong access codes. Try again in %(n)d seconds, or ask the proctor.", n=wait),
+                    retry_after=wait)
 
 
 # --- blueprint and pool ------------------------------------------------------------------------
@@ -188,14 +212,14 @@ def start_attempt(session: Session, *, exam: Exam, user: User, now: datetime, ac
             attempt.device_token = device_token
         attempt.last_seen_at = now
         return attempt
-    if exam.status is not ExamStatus.PUBLISHED:
+    if exam.status is not ExamStatus.PUBLISHED or exam.results_released_at is not None:
         raise DomainError(_l("This exam is closed."))
     if now < exam.opens_at:
         raise DomainError(_l("The exam opens at %(time)s.", time=format_datetime(exam.opens_at, "HH:mm")))
     if now >= exam.closes_at:
         raise DomainError(_l("The exam window has closed."))
-    if exam.access_code and not hmac.compare_digest(exam.access_code.upper(), (access_code or "").strip().upper()):
-        raise DomainError(_l("The access code is wrong. Ask the proctor in the room for it."), field="access_code")
+    if exam.access_code:
+        _check_access_code(session, exam=exam, user=user, access_code=access_code, now=now)
     paper = session.scalar(select(Paper).filter_by(exam_id=exam.id, user_id=user.id))
     if paper is None:  # enrolled after publication: the fallback
         paper = generate_paper(session, exam=exam, user=user)
@@ -272,7 +296,8 @@ def save_answers(session: Session, *, attempt: Attempt, device_token: str, saves
         _refuse_save(attempt, device_token, now)
         raise TimeUp(_l("This exam has been submitted; answers can no longer be changed."))
     head = claimed.chain_head
-    wanted = {save.get("item") for save in saves if isinstance(save, dict) and isinstance(save.get("item"), int)}
+    wanted = {save.get("item") for save in saves
+              if isinstance(save, dict) and isinstance(save.get("item"), int) and 0 < save["item"] <= rules.MAX_SEQ}
     rows = {row.id: row for row in session.execute(
         select(_ITEMS.c.id, _ITEMS.c.option_order, _VERSIONS.c.type, _VERSIONS.c.answer.label("key"),
                _ANSWERS.c.id.label("answer_id"), _ANSWERS.c.seq, _ANSWERS.c.response, _ANSWERS.c.saved_at)
@@ -287,7 +312,7 @@ def save_answers(session: Session, *, attempt: Attempt, device_token: str, saves
     for save in saves:
         row = rows.get(save.get("item")) if isinstance(save, dict) else None
         seq = save.get("seq") if isinstance(save, dict) else None
-        if row is None or not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
+        if row is None or not isinstance(seq, int) or isinstance(seq, bool) or not 1 <= seq <= rules.MAX_SEQ:
             result.rejected.append({"item": save.get("item") if isinstance(save, dict) else None,
                                     "reason": "bad_request"})
             continue
@@ -578,6 +603,9 @@ def reopen(session: Session, *, attempt: Attempt, minutes: int, reason: str, act
         raise DomainError(_l("Give a reason."), field="reason")
     if attempt.open:
         raise DomainError(_l("The attempt is still open."))
+    if attempt.exam.results_released_at is not None:
+        raise DomainError(_l("The results of this exam are released, so its keys are known: an attempt can no "
+                             "longer be reopened."))
     before = {"status": attempt.status.value, "score": attempt.score}
     attempt.status = AttemptStatus.IN_PROGRESS
     attempt.deadline = now + timedelta(minutes=minutes)
@@ -596,6 +624,17 @@ def release_results(session: Session, *, exam: Exam, actor: User, now: datetime)
     if open_attempts is not None:
         raise DomainError(_l("Some candidates are still answering: results can be released once every attempt "
                              "is submitted."))
+    # Released keys must not reach anyone who can still start (issue 12 M8): before the window
+    # closes, every roster member must have submitted.
+    if now < exam.closes_at:
+        not_started = session.scalar(
+            select(func.count(ExamCandidate.id)).where(ExamCandidate.exam_id == exam.id).where(
+                ~select(Attempt.id).where(Attempt.exam_id == exam.id, Attempt.user_id == ExamCandidate.user_id)
+                .exists()))
+        if not_started:
+            raise DomainError(_l("%(n)d admitted candidate(s) have not sat the exam and could still start it: "
+                                 "results can be released when the exam window closes at %(time)s.",
+                                 n=not_started, time=format_datetime(exam.closes_at, "yyyy-MM-dd HH:mm")))
     grade_pending(session, exam=exam)
     exam.results_released_at = now
     audit.record(session, "exam.release_results", target=exam, actor=actor)

@@ -46,7 +46,7 @@ from exam.models import (
     IntegrityEvent,
     Regrade,
 )
-from question_bank.models import Question, QuestionStatus, QuestionType, QuestionVersion, module_label
+from question_bank.models import QuestionType, QuestionVersion, module_label
 from question_bank.transfer import parse_key
 from registration.models import Event
 
@@ -104,7 +104,9 @@ def start(public_id: str):
                                          access_code=form.access_code.data or "", device_token=_device_token(),
                                          **_client())
     except DomainError as exc:
-        db.session.commit() if isinstance(exc, services.TimeUp) else db.session.rollback()
+        # A close by the timer, or a counted wrong access code, is kept; anything else is undone.
+        keep = isinstance(exc, services.TimeUp | services.WrongAccessCode)
+        db.session.commit() if keep else db.session.rollback()
         flash(str(exc.message), "danger")
         return redirect(url_for("exam.my_exams"))
     db.session.commit()
@@ -270,14 +272,23 @@ def practice():
     module = int(filters.module.data) if valid and filters.module.data else None
     level = (filters.level.data or None) if valid else None
     checked = None
+    if practice_rules.closed_for(db.session, current_user.id):
+        return render_template("exam/practice.html", filters=filters, question=None, checked=None, closed=True,
+                               action_form=ProctorActionForm()), 409
     if request.method == "POST":
         form = ProctorActionForm()  # CSRF only
-        question = db.first_or_404(select(Question).filter_by(public_id=request.form.get("question", "")))
-        if not form.validate_on_submit() or question.status is not QuestionStatus.ACTIVE:
+        question = practice_rules.practisable(db.session, request.form.get("question", ""))
+        if question is None:
+            abort(404)
+        if not form.validate_on_submit():
             abort(400)
         version = question.current_version
         response = practice_rules.parse_response(version.type.value, request.form)
-        checked = {"response": response, "correct": response is not None and version.check(response).correct}
+        if response is None:  # no answer, no key
+            flash(_("Choose or write an answer first."), "warning")
+            return render_template("exam/practice.html", filters=filters, question=question, checked=None,
+                                   action_form=ProctorActionForm()), 400
+        checked = {"response": response, "correct": version.check(response).correct}
     else:
         question = practice_rules.pick(db.session, module=module, level=level, exclude=request.args.get("after"))
     return render_template("exam/practice.html", filters=filters, question=question, checked=checked,

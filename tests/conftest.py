@@ -110,6 +110,24 @@ def db(app):
     return _db
 
 
+def shared_app(app, db, tmp_path):
+    """An app several threads can use at once, for tests of real concurrency: this one on
+    PostgreSQL, or one on a SQLite file holding a copy of the test's database as it is now. The
+    caller disposes of the copy's engine (`if shared is not app`)."""
+    if PG_URL:
+        return app
+    path = tmp_path / "shared.sqlite3"
+    raw = db.engine.raw_connection()
+    try:
+        target = sqlite3.connect(path)
+        raw.driver_connection.backup(target)
+        target.close()
+    finally:
+        raw.close()
+    return create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "UPLOAD_FOLDER": app.config["UPLOAD_FOLDER"],
+                       "CERT_SIGNING_KEY_FILE": app.config["CERT_SIGNING_KEY_FILE"]})
+
+
 @pytest.fixture
 def client(app) -> Client:
     return app.test_client()

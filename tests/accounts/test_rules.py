@@ -1,35 +1,6 @@
-from datetime import UTC, datetime, timedelta
+import pytest
 
-from accounts.rules import PasswordProblem, ThrottleScope, login_throttle, password_problems
-
-NOW = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
-
-
-def decide(account=(), address=()):
-    return login_throttle(account_failures=list(account), address_failures=list(address), now=NOW,
-                          window_seconds=900, per_account=5, per_address=30)
-
-
-def test_under_the_limit_is_allowed():
-    assert decide(account=[NOW - timedelta(minutes=1)] * 4).allowed
-
-
-def test_account_limit_blocks_until_the_oldest_counted_failure_leaves_the_window():
-    failures = [NOW - timedelta(minutes=m) for m in (1, 2, 3, 4, 10)]
-    decision = decide(account=failures)
-    assert not decision.allowed
-    assert decision.scope is ThrottleScope.ACCOUNT
-    assert decision.retry_after == 5 * 60  # the 10-minute-old failure leaves in 5 minutes
-
-
-def test_failures_outside_the_window_do_not_count():
-    assert decide(account=[NOW - timedelta(minutes=20)] * 10).allowed
-
-
-def test_address_limit_blocks_across_accounts():
-    decision = decide(address=[NOW - timedelta(seconds=s) for s in range(30)])
-    assert not decision.allowed and decision.scope is ThrottleScope.ADDRESS
-    assert decision.retry_after > 0
+from accounts.rules import PasswordProblem, password_problems
 
 
 def test_password_policy():
@@ -38,3 +9,29 @@ def test_password_policy():
     assert PasswordProblem.ONLY_DIGITS in password_problems("12345678", username="x", min_length=8)
     assert PasswordProblem.CONTAINS_USERNAME in password_problems(
         "zhangsan-2026", username="ZhangSan", min_length=8)
+
+
+@pytest.mark.parametrize("password", ["password", "Password1!", "qwertyui", "iiom2026", "woaini1314", "letmein99"])
+def test_common_passwords_are_refused(password):
+    """Issue 12 L2: passwords from the bundled common list, also with digits or symbols around them."""
+    assert PasswordProblem.COMMON in password_problems(password, username="li", min_length=8)
+
+
+@pytest.mark.parametrize("password", ["aaaaaaaa", "abababab", "abcabcabc", "abcdefghij", "98765432", "asdfghjkl;"])
+def test_repeats_runs_and_keyboard_rows_are_refused(password):
+    """Issue 12 L2: repeats and runs are easy to guess whatever their length."""
+    problems = password_problems(password, username="li", min_length=8)
+    assert PasswordProblem.PATTERN in problems or PasswordProblem.COMMON in problems
+
+
+def test_the_users_own_name_and_email_are_refused():
+    """Issue 12 L2."""
+    assert PasswordProblem.CONTAINS_NAME in password_problems(
+        "Zhang-Wei-2001", username="cand01", min_length=8, full_name="Zhang Wei")
+    assert PasswordProblem.CONTAINS_NAME in password_problems(
+        "xiaoming.88!", username="cand01", min_length=8, email="xiaoming@example.com")
+
+
+@pytest.mark.parametrize("password", ["Correct-horse-42", "tX9#mQ2vLp", "蓝色的工业网关-7"])
+def test_good_passwords_pass(password):
+    assert password_problems(password, username="li", min_length=8, full_name="Li Lei", email="li@x.cn") == []

@@ -3,37 +3,21 @@ they take turns, the hash chain stays whole, a stale save never overwrites a new
 answered count matches the stored answers. Real concurrency: threads with their own connections,
 on PostgreSQL or on a SQLite file."""
 
-import sqlite3
 import threading
 
 from sqlalchemy import func, select
 
-from app import create_app
 from core import clock
 from core.extensions import db as _db
 from exam import services
 from exam.models import Answer, AnswerEvent, Attempt
-from tests.conftest import PG_URL
+from tests.conftest import shared_app
 
 TABS = 5  # the paper has four true/false items: two tabs share the first
 SAVES = 20
 
 
-def _shared(app, db, tmp_path):
-    """An app several threads can use at once: this one on PostgreSQL, or one on a SQLite file
-    holding a copy of the test's database as it is now."""
-    if PG_URL:
-        return app
-    path = tmp_path / "shared.sqlite3"
-    raw = db.engine.raw_connection()
-    try:
-        target = sqlite3.connect(path)
-        raw.driver_connection.backup(target)
-        target.close()
-    finally:
-        raw.close()
-    return create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "UPLOAD_FOLDER": app.config["UPLOAD_FOLDER"],
-                       "CERT_SIGNING_KEY_FILE": app.config["CERT_SIGNING_KEY_FILE"]})
+_shared = shared_app
 
 
 def test_concurrent_saves_of_one_attempt_take_turns(app, db, make_exam, create_user, tmp_path):
