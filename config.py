@@ -56,6 +56,10 @@ class Config:
     HALL_NETWORKS: tuple = ()  # CIDR list, e.g. "10.20.0.0/16,192.168.5.0/24"
     # Wrong exam access codes a candidate may type before each further try waits (doubling from 30 s).
     ACCESS_CODE_TRIES = 5
+    # Append-only rows one attempt may write: answer events (each applied save) and integrity
+    # events (focus, visibility, network). Far above any real exam; they stop a flood.
+    MAX_ANSWER_EVENTS = 20_000
+    MAX_INTEGRITY_EVENTS = 2_000
     # Staff passwords (every role but candidate) are at least this long.
     PASSWORD_MIN_LENGTH_STAFF = 12
     # Remembered sign-ins ("keep me signed in") last this long; candidates are never remembered.

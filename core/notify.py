@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 
 from flask import current_app
-from sqlalchemy import ForeignKey, String, Text, select
+from sqlalchemy import ForeignKey, String, Text, false, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core import clock
@@ -28,12 +28,30 @@ class Notification(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(nullable=True)
     attempts: Mapped[int] = mapped_column(nullable=False, default=0)
     error: Mapped[str] = mapped_column(String(300), nullable=False, default="")
+    # The body holds a secret (an initial password): never shown in the outbox, and wiped once sent
+    # or once it can no longer be sent.
+    sensitive: Mapped[bool] = mapped_column(nullable=False, default=False, server_default=false())
 
 
-def notify(session: Session, *, email: str, subject: str, body: str, user=None) -> Notification:
-    note = Notification(user_id=getattr(user, "id", None), email=email or "", subject=subject[:200], body=body)
+WIPED = "(This message held an initial password. It was removed from the outbox once it was sent or had expired.)"
+SEND_FOR = timedelta(days=7)
+
+
+def notify(session: Session, *, email: str, subject: str, body: str, user=None,
+           sensitive: bool = False) -> Notification:
+    note = Notification(user_id=getattr(user, "id", None), email=email or "", subject=subject[:200], body=body,
+                        sensitive=sensitive)
     session.add(note)
     return note
+
+
+@scheduler.job("core.wipe_sensitive_notifications", trigger="interval", hours=1)
+def wipe_sensitive_notifications(session: Session, *, now: datetime) -> int:
+    """Wipe the body of secret notifications that can no longer be sent (older than SEND_FOR)."""
+    return session.execute(
+        update(Notification).where(Notification.sensitive.is_(True), Notification.body != WIPED,
+                                   Notification.created_at <= now - SEND_FOR).values(body=WIPED)
+    ).rowcount
 
 
 @scheduler.job("core.send_notifications", trigger="interval", minutes=1)
@@ -44,7 +62,7 @@ def send_notifications(session: Session, *, now: datetime) -> int:
         return 0
     pending = session.scalars(select(Notification).where(Notification.sent_at.is_(None), Notification.email != "",
                                                          Notification.attempts < 10,
-                                                         Notification.created_at > now - timedelta(days=7))
+                                                         Notification.created_at > now - SEND_FOR)
                               .order_by(Notification.id).limit(200).with_for_update(skip_locked=True)).all()
     sent = 0
     cfg = current_app.config
@@ -73,5 +91,7 @@ def send_notifications(session: Session, *, now: datetime) -> int:
                 note.error = str(exc)[:300]
                 continue
             note.sent_at, note.error = now, ""
+            if note.sensitive:
+                note.body = WIPED
             sent += 1
     return sent

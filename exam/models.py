@@ -210,6 +210,9 @@ class Attempt(PublicIdMixin, db.Model):
     focus_losses: Mapped[int] = mapped_column(nullable=False, default=0)
     last_seen_at: Mapped[datetime | None] = mapped_column(nullable=True)
     reopen_count: Mapped[int] = mapped_column(nullable=False, default=0)
+    # Answer events written so far: bounded (MAX_ANSWER_EVENTS) so that one candidate cannot flood
+    # the append-only table.
+    event_count: Mapped[int] = mapped_column(nullable=False, default=0, server_default="0")
 
     exam: Mapped[Exam] = relationship()
     paper: Mapped[Paper] = relationship()

@@ -290,7 +290,7 @@ def save_answers(session: Session, *, attempt: Attempt, device_token: str, saves
     claimed = session.execute(
         update(_ATTEMPTS).where(_ATTEMPTS.c.id == attempt.id, _ATTEMPTS.c.status == AttemptStatus.IN_PROGRESS,
                                 _ATTEMPTS.c.device_token == device_token)
-        .values(last_seen_at=now).returning(_ATTEMPTS.c.chain_head)).first()
+        .values(last_seen_at=now).returning(_ATTEMPTS.c.chain_head, _ATTEMPTS.c.event_count)).first()
     if claimed is None:  # closed or taken over since it was loaded
         session.refresh(attempt)
         _refuse_save(attempt, device_token, now)
@@ -345,13 +345,17 @@ def save_answers(session: Session, *, attempt: Attempt, device_token: str, saves
         head = digest
         result.acks.append({"item": row.id, "seq": seq, "saved_at": now.isoformat()})
     if events:
+        if claimed.event_count + len(events) > current_app.config["MAX_ANSWER_EVENTS"]:
+            raise Throttled(_l("This exam has taken far more saves than any candidate needs; nothing more is "
+                               "saved. Tell the invigilator."), retry_after=3600)
         if inserts:
             session.execute(insert(_ANSWERS), list(inserts.values()))
         if updates:
             session.execute(_UPDATE_ANSWER, list(updates.values()))
         session.execute(insert(_EVENTS), events)
         session.execute(update(_ATTEMPTS).where(_ATTEMPTS.c.id == attempt.id).values(
-            chain_head=head, answered_count=_ATTEMPTS.c.answered_count + answered_delta))
+            chain_head=head, answered_count=_ATTEMPTS.c.answered_count + answered_delta,
+            event_count=_ATTEMPTS.c.event_count + len(events)))
     # The ORM's copy of the attempt is now behind the database: reload what was written if asked.
     session.expire(attempt, ["chain_head", "answered_count", "last_seen_at", "answers"])
     return result
@@ -359,11 +363,16 @@ def save_answers(session: Session, *, attempt: Attempt, device_token: str, saves
 
 def record_events(session: Session, *, attempt: Attempt, kinds: list[str], now: datetime, address: str = "",
                   user_agent: str = "") -> None:
+    # Rows are bounded per attempt (the counter of focus losses goes on counting).
+    room = current_app.config["MAX_INTEGRITY_EVENTS"] - session.scalar(
+        select(func.count(IntegrityEvent.id)).where(IntegrityEvent.attempt_id == attempt.id))
     for kind in kinds[:50]:
         if kind not in ("hidden", "visible", "blur", "focus", "offline", "online"):
             continue
-        session.add(IntegrityEvent(attempt_id=attempt.id, kind=kind, at=now, address=address[:64],
-                                   user_agent=user_agent[:200]))
+        if room > 0:
+            session.add(IntegrityEvent(attempt_id=attempt.id, kind=kind, at=now, address=address[:64],
+                                       user_agent=user_agent[:200]))
+            room -= 1
         if kind in ("hidden", "blur"):
             attempt.focus_losses += 1
     attempt.last_seen_at = now

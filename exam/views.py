@@ -183,6 +183,8 @@ def save(public_id: str):
         return _json_error(exc, taken_over=True)
     except services.TimeUp as exc:
         return _json_error(exc, closed=True, receipt_url=url_for("exam.receipt", public_id=attempt.public_id))
+    except DomainError as exc:
+        return _json_error(exc)
     body = {"acks": result.acks, "rejected": result.rejected, **_clock(attempt, now)}
     db.session.commit()
     return jsonify(body)
