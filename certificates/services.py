@@ -3,20 +3,21 @@ code, verification by token or by number and name, the lookup rate limit, revoca
 
 from __future__ import annotations
 
+import math
 import time
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accounts.models import User
 from certificates import documents, rules
 from certificates.models import Certificate, CertificateKind, IssueBatch, Result, ResultStatus, Verification
 from certificates.results import rule_of
-from core import audit, uploads
+from core import audit, throttle, uploads
 from core.errors import DomainError, Throttled
 from core.extensions import scheduler
 from registration import rules as reg_rules
@@ -27,8 +28,6 @@ SKILL = "工业互联网系统运维"
 SKILL_EN = "Industrial Internet System Operation and Maintenance"
 LEVEL_TITLES = {"junior": ("初级", "Junior"), "intermediate": ("中级", "Intermediate"), "senior": ("高级", "Senior")}
 AWARD_TITLES = {1: ("一等奖", "First prize"), 2: ("二等奖", "Second prize"), 3: ("三等奖", "Third prize")}
-LOOKUPS_PER_WINDOW = 10
-LOOKUP_WINDOW = timedelta(minutes=10)
 
 
 # --- tokens ------------------------------------------------------------------------------------
@@ -205,22 +204,44 @@ def status(certificate: Certificate | None, now: datetime) -> str:
     return "valid"
 
 
-def log(session: Session, *, certificate: Certificate | None, method: str, address: str, now: datetime) -> None:
+def log(session: Session, *, certificate: Certificate | None, method: str, address: str, now: datetime) -> bool:
+    """Record a verification, at most VERIFY_LOG_PER_ADDRESS per client address (IPv6 by its /64)
+    per VERIFY_LOG_WINDOW: anonymous requests cannot flood the table. Past the bound nothing is
+    written (the page is answered all the same); False then."""
+    config = current_app.config
+    policy = throttle.Policy(free=config["VERIFY_LOG_PER_ADDRESS"], window=config["VERIFY_LOG_WINDOW"])
+    if throttle.hit(session, f"verify-log:addr:{throttle.client_key(address)}", policy, now=now):
+        return False
     session.add(Verification(at=now, address=address[:64], method=method,
                              certificate_id=certificate.id if certificate else None, found=certificate is not None))
+    return True
+
+
+def normalise_number(number: str | None) -> str:
+    return (number or "").strip().upper()
 
 
 def lookup(session: Session, *, number: str, name: str, address: str, now: datetime) -> Certificate | None:
     """A certificate by number and holder name, both required, so that numbers cannot be
-    enumerated; limited per address."""
-    recent = session.scalar(select(func.count(Verification.id)).where(
-        Verification.address == address, Verification.method == "lookup", Verification.at > now - LOOKUP_WINDOW))
-    if recent >= LOOKUPS_PER_WINDOW:
+    enumerated. Limited per client address (IPv6 by its /64) and, because numbers are sequential,
+    per number from all addresses together: CERT_LOOKUP_PER_ADDRESS and CERT_LOOKUP_PER_NUMBER per
+    CERT_LOOKUP_WINDOW. Each limit is a throttle bucket taken atomically, so a burst of lookups
+    gets no more than the limit; a refused lookup raises Throttled, and the caller's rollback
+    leaves every bucket as it was."""
+    config = current_app.config
+    number = normalise_number(number)
+    policy = throttle.Policy(free=config["CERT_LOOKUP_PER_ADDRESS"], window=config["CERT_LOOKUP_WINDOW"])
+    wait = throttle.hit(session, f"cert-lookup:addr:{throttle.client_key(address)}", policy, now=now)
+    if wait:
         raise Throttled(_l("Too many lookups from this address. Try again in %(n)d minutes.",
-                           n=int(LOOKUP_WINDOW.total_seconds() // 60)), retry_after=int(LOOKUP_WINDOW.total_seconds()))
-    number = (number or "").strip().upper()
+                           n=math.ceil(wait / 60)), retry_after=wait)
     certificate = None
-    if rules.number_ok(number):
+    if rules.number_ok(number):  # a malformed number finds nothing, so it guesses nothing either
+        policy = throttle.Policy(free=config["CERT_LOOKUP_PER_NUMBER"], window=config["CERT_LOOKUP_WINDOW"])
+        wait = throttle.hit(session, f"cert-lookup:number:{number}", policy, now=now)
+        if wait:
+            raise Throttled(_l("Too many lookups of this certificate number. Try again in %(n)d minutes.",
+                               n=math.ceil(wait / 60)), retry_after=wait)
         found = session.scalar(select(Certificate).filter_by(number=number))
         if found is not None and found.holder_name == (name or "").strip():
             certificate = found

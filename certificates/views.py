@@ -13,6 +13,7 @@ from flask import (
     abort,
     flash,
     jsonify,
+    make_response,
     redirect,
     render_template,
     request,
@@ -34,7 +35,7 @@ from core.access import public, roles
 from core.errors import Throttled
 from core.excel import xlsx_response
 from core.extensions import db
-from core.http import error_response
+from core.http import error_response, personal
 from core.web import commit_service
 from registration.models import Event, Registration
 
@@ -53,27 +54,33 @@ def _event(public_id: str) -> Event:
 
 @bp.route("/verify/<token>")
 @public
+@personal
 def verify(token: str):
     now = clock.now()
     certificate = services.by_token(db.session, token)
-    services.log(db.session, certificate=certificate, method="qr", address=request.remote_addr or "", now=now)
     page = render_template("certificates/verify.html", certificate=certificate,
                            status=services.status(certificate, now), form=LookupForm())
-    db.session.commit()  # after rendering, so that the page does not reload what it just read
+    # After rendering, so that the page does not reload what it just read, and the write is short.
+    services.log(db.session, certificate=certificate, method="qr", address=request.remote_addr or "", now=now)
+    db.session.commit()
     return page, (200 if certificate else 404)
 
 
 @bp.route("/verify/<token>/photo")
 @public
+@personal
 def photo(token: str):
+    """The holder's photo, only while the certificate is valid: a revoked or expired certificate's
+    page still states its facts, but a photo is personal data that nothing then needs."""
     certificate = services.by_token(db.session, token)
-    if certificate is None or not certificate.photo:
+    if certificate is None or not certificate.photo or services.status(certificate, clock.now()) != "valid":
         abort(404)
-    return send_from_directory(uploads.folder("photos"), certificate.photo, max_age=3600)
+    return send_from_directory(uploads.folder("photos"), certificate.photo)
 
 
 @bp.route("/verify", methods=["GET", "POST"])
 @public
+@personal
 def lookup():
     form = LookupForm()
     if form.validate_on_submit():
@@ -82,7 +89,9 @@ def lookup():
                                           address=request.remote_addr or "", now=clock.now())
         except Throttled as exc:
             db.session.rollback()
-            return error_response(429, exc.message)
+            response = make_response(error_response(429, exc.message))
+            response.headers["Retry-After"] = str(exc.retry_after)
+            return response
         db.session.commit()
         if certificate is not None:
             return redirect(url_for("certificates.verify", token=services.token(certificate)))

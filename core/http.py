@@ -1,8 +1,11 @@
-"""Error pages (HTML or JSON, in the user's language) and response headers."""
+"""Error pages (HTML or JSON, in the user's language) and response headers: the security headers,
+HSTS in production over HTTPS, and no caching of anything personal."""
 
 from __future__ import annotations
 
-from flask import Flask, current_app, jsonify, make_response, render_template, request
+from collections.abc import Callable
+
+from flask import Flask, current_app, jsonify, make_response, render_template, request, session
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
@@ -36,6 +39,29 @@ CSRF_MESSAGE = _l(
     "The form has expired or did not come from this site. Reload the page and submit it again; "
     "nothing was changed."
 )
+
+
+CSP = ("default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
+       "base-uri 'self'; frame-ancestors 'none'; form-action 'self'")
+NO_STORE = "private, no-store"
+
+
+def personal(view: Callable) -> Callable:
+    """Mark a view whose every response holds personal data, even for anonymous visitors (the
+    public verify page shows the holder's name and photo): it is never stored by any cache.
+    Responses to signed-in users are never stored anyway."""
+    view.personal_data = True
+    return view
+
+
+def _no_store(app: Flask) -> bool:
+    """Whether the current response must not be stored: it goes to a signed-in user (the session
+    says so, without asking the database, which may be what failed) or comes from a `personal`
+    view. Static assets keep their caching."""
+    if request.endpoint == "static":
+        return False
+    view = app.view_functions.get(request.endpoint or "")
+    return getattr(view, "personal_data", False) or "_user_id" in session
 
 
 def wants_json() -> bool:
@@ -89,9 +115,12 @@ def register(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
-            "frame-ancestors 'none'; form-action 'self'",
-        )
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        if _no_store(app):
+            # Replaces what send_from_directory set for its max_age (public, an hour or a week).
+            response.headers["Cache-Control"] = NO_STORE
+            response.headers.pop("Expires", None)
+        max_age = app.config.get("HSTS_MAX_AGE", 0)
+        if max_age and request.is_secure:  # behind a proxy: X-Forwarded-Proto, through TRUSTED_PROXIES
+            response.headers.setdefault("Strict-Transport-Security", f"max-age={max_age}; includeSubDomains")
         return response
