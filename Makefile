@@ -38,8 +38,13 @@ run: translations
 	  $(FLASK) run --host $(HOST) --port $(PORT)
 
 # Production: gunicorn workers on the DATABASE_URL given (PostgreSQL), migrations applied, and the
-# one scheduler process beside them. IIOM_CONFIG=production needs SECRET_KEY and
-# CERT_SIGNING_KEY_FILE; see the README's deployment section.
+# one scheduler process beside them. It refuses, before doing anything, unless IIOM_CONFIG=production,
+# which needs SECRET_KEY and CERT_SIGNING_KEY_FILE; see the README's deployment section.
+ifneq ($(filter serve-prod,$(MAKECMDGOALS)),)
+ifneq ($(IIOM_CONFIG),production)
+$(error make serve-prod runs production: set IIOM_CONFIG=production (and SECRET_KEY, DATABASE_URL, CERT_SIGNING_KEY_FILE: see the README's deployment section); for development use make run)
+endif
+endif
 serve-prod: translations
 	$(FLASK) core create-db
 	@trap 'kill 0' INT TERM EXIT; \

@@ -18,9 +18,10 @@ def _version() -> str:
         return "0.0.0+local"
 
 
-def _settings(config) -> dict:
+def _settings(config, instance_path: str) -> dict:
     """`config` may be None (IIOM_CONFIG or development), a name, a Config class, or a dict of
-    overrides applied on top of the environment's class."""
+    overrides applied on top of the environment's class. A missing secret key is kept under
+    `instance_path` (Config.load)."""
     overrides = {}
     if isinstance(config, dict):
         overrides = config
@@ -30,15 +31,12 @@ def _settings(config) -> dict:
     cls = CONFIGS[config] if isinstance(config, str) else config
     if not (isinstance(cls, type) and issubclass(cls, Config)):
         raise TypeError(f"unknown configuration {config!r}")
-    settings = cls.from_env()
-    settings.update(overrides)
-    cls.check(settings)
-    return settings
+    return cls.load(overrides, instance_path=instance_path)
 
 
 def create_app(config=None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
-    app.config.update(_settings(config))
+    app.config.update(_settings(config, app.instance_path))
     app.config["VERSION"] = _version()
     if app.config["TRUSTED_PROXIES"]:
         n = app.config["TRUSTED_PROXIES"]
@@ -60,8 +58,8 @@ def create_app(config=None) -> Flask:
 
     import core.audit  # noqa: F401  (the audit model)
     import core.jobruns  # noqa: F401  (scheduled runs' leases)
-    import core.throttle  # noqa: F401  (rate limits shared by every worker)
     import core.notify  # noqa: F401  (the outbox model and its sending job)
+    import core.throttle  # noqa: F401  (rate limits shared by every worker)
     from accounts import demo as accounts_demo
     from accounts import login
     from certificates import demo as certificates_demo

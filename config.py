@@ -4,12 +4,13 @@ of the same name; DATABASE_URL sets SQLALCHEMY_DATABASE_URI."""
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 INSTANCE = ROOT / "instance"
 
-# A key that is only good for development; ProductionConfig refuses to start with it.
+# The key every copy of the code used to ship with: public, so never used (issue 12 L5).
 DEFAULT_SECRET_KEY = "dev-only-insecure-secret-key-change-me"
 
 
@@ -22,7 +23,11 @@ def normalise_database_url(url: str) -> str:
 
 
 class Config:
-    SECRET_KEY = DEFAULT_SECRET_KEY
+    # Signs sessions and CSRF tokens. Unset (outside production): a random key made on the first
+    # run and kept in SECRET_KEY_FILE (default instance/secret_key, mode 0600). Production refuses
+    # to start without one, since every host must share it.
+    SECRET_KEY = ""
+    SECRET_KEY_FILE = ""
     SQLALCHEMY_DATABASE_URI = f"sqlite:///{INSTANCE / 'iiom.sqlite3'}"
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     BASE_URL = "http://127.0.0.1:5000"
@@ -121,9 +126,48 @@ class Config:
         )
         return settings
 
+    @classmethod
+    def load(cls, overrides: dict | None = None, *, instance_path: str | Path = INSTANCE) -> dict:
+        """The settings to run with: the environment's, then `overrides`, then a secret key if
+        none was given (`secret_key`); refused by `check` if they must not run."""
+        settings = cls.from_env()
+        settings.update(overrides or {})
+        if settings.get("SECRET_KEY", "") in ("", DEFAULT_SECRET_KEY):
+            settings["SECRET_KEY"] = cls.secret_key(settings, instance_path)
+        cls.check(settings)
+        return settings
+
+    @staticmethod
+    def secret_key(settings: dict, instance_path: str | Path) -> str:
+        """The key kept in SECRET_KEY_FILE (default instance/secret_key), made on the first run."""
+        path = Path(settings.get("SECRET_KEY_FILE") or Path(instance_path) / "secret_key")
+        return instance_secret_key(path)
+
     @staticmethod
     def check(settings: dict) -> None:
         """Refuse settings that must not run; overridden by ProductionConfig."""
+
+
+def instance_secret_key(path: Path) -> str:
+    """A random key kept in `path` (mode 0600), made if the file does not exist. Two processes
+    starting at once (the web server and the scheduler) agree: the key is written to a file of
+    its own and linked into place, which only one of them can do."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        draft = path.with_name(f".{path.name}.{os.getpid()}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_hex(32) + "\n")
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass  # another process made it first: use theirs
+        finally:
+            draft.unlink()
+    key = path.read_text().strip()
+    if len(key) < 32:
+        raise RuntimeError(f"{path} does not hold a secret key (32 or more characters): delete it to make a new one.")
+    return key
 
 
 def _coerce(raw: str, default):
@@ -154,6 +198,10 @@ class ProductionConfig(Config):
     REMEMBER_COOKIE_SECURE = True
     HSTS_MAX_AGE = 365 * 24 * 3600
     DEMO_DATA_ALLOWED = False
+
+    @staticmethod
+    def secret_key(settings: dict, instance_path: str | Path) -> str:
+        return ""  # never made here: every host must share one key, so `check` refuses instead
 
     @staticmethod
     def check(settings: dict) -> None:

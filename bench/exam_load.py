@@ -149,7 +149,11 @@ with app.app_context():
 def serve(env: dict, port: int, workers: int, threads: int, connections: int) -> subprocess.Popen:
     """gunicorn with production's settings (deploy/gunicorn.conf.py), quiet. With no proxy in
     front, every candidate holds a connection of its own to a worker."""
-    env = {**env, "BIND": f"127.0.0.1:{port}", "WEB_WORKERS": str(workers), "WEB_THREADS": str(threads),
+    # deploy/gunicorn.conf.py serves production only (it refuses anything else). The one difference
+    # from production: cookies not marked Secure, since the candidates speak plain HTTP on loopback
+    # and a Secure cookie would never come back.
+    env = {**env, "IIOM_CONFIG": "production", "SESSION_COOKIE_SECURE": "false", "REMEMBER_COOKIE_SECURE": "false",
+           "BIND": f"127.0.0.1:{port}", "WEB_WORKERS": str(workers), "WEB_THREADS": str(threads),
            "WEB_CONNECTIONS": str(connections)}
     command = [str(Path(sys.executable).parent / "gunicorn"), "--config", str(ROOT / "deploy" / "gunicorn.conf.py"),
                "--access-logfile", "/dev/null", "--log-level", "warning", "app:create_app()"]

@@ -5,6 +5,15 @@ and scheduled jobs run in the separate `flask scheduler run` process."""
 import multiprocessing
 import os
 
+# This file serves production only: outside it the app would run with development's settings
+# (insecure cookies, demo data, a key of one machine's instance folder) on a public address.
+if os.environ.get("IIOM_CONFIG") != "production":
+    raise SystemExit(
+        "deploy/gunicorn.conf.py refuses to start: it serves production, so set IIOM_CONFIG=production "
+        "(with SECRET_KEY, DATABASE_URL and the rest of the README's deployment section). "
+        "For development use `make run`."
+    )
+
 bind = os.environ.get("BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_WORKERS", multiprocessing.cpu_count() * 2 + 1))
 # Few threads: the work is CPU-bound Python, and the bench measured 8 threads a worker serving about
