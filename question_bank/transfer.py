@@ -8,17 +8,15 @@ from __future__ import annotations
 import io
 import json
 import re
-import zipfile
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from xml.etree import ElementTree as ET
 
 from flask_babel import lazy_gettext as _l
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
-from openpyxl.utils.exceptions import InvalidFileException
 
-from core import clock
+from core import archives, clock
 from core.excel import append_row
 from question_bank import rules
 from question_bank.messages import field_name, problem_message
@@ -60,6 +58,7 @@ COLUMNS = [
 REQUIRED_COLUMNS = {"type", "module", "level", "difficulty", "stem", "answer", "explanation"}
 MAX_CELL = 5000
 MAX_ROWS = 5000
+MAX_COLUMNS = 100  # the template has 31; more is a mistake, or a sheet that declares 16,384
 
 TYPE_WORDS = {
     "single": "single", "单选": "single", "单选题": "single", "单项选择": "single",
@@ -101,6 +100,17 @@ class ParsedRow:
 class ParsedFile:
     rows: list[ParsedRow] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # problems with the file as a whole
+
+    def dumps(self) -> str:
+        """As JSON: an upload is read once, and its dry run is kept in this form until confirmed."""
+        return json.dumps(asdict(self), ensure_ascii=False)
+
+    @classmethod
+    def loads(cls, text: str) -> ParsedFile:
+        document = json.loads(text)
+        rows = [ParsedRow(r["number"], r["data"], code=r["code"], status=r["status"],
+                          problems=[RowProblem(**p) for p in r["problems"]]) for r in document["rows"]]
+        return cls(rows=rows, errors=document["errors"])
 
 
 # --- Excel -------------------------------------------------------------------------------------
@@ -252,19 +262,24 @@ def read_xlsx(data: bytes) -> ParsedFile:
     if not data:
         parsed.errors.append(str(_l("The file is empty.")))
         return parsed
+    not_xlsx = str(_l("This is not an Excel .xlsx file. Download the template and fill it in."))
     try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError):
-        parsed.errors.append(str(_l("This is not an Excel .xlsx file. Download the template and fill it in.")))
+        wb = archives.open_xlsx(data)
+    except archives.ArchiveRefused as exc:
+        parsed.errors.append(str(exc.message))
+        return parsed
+    except archives.NOT_XLSX:
+        parsed.errors.append(not_xlsx)
         return parsed
     try:
-        return _read_sheet(wb.worksheets[0], parsed)
+        return _read_sheet(archives.first_sheet_rows(wb, max_col=MAX_COLUMNS), parsed)
+    except archives.DamagedWorkbook:
+        return ParsedFile(errors=[not_xlsx])
     finally:
         wb.close()  # read-only workbooks keep the file open until closed
 
 
-def _read_sheet(ws, parsed: ParsedFile) -> ParsedFile:
-    rows = ws.iter_rows(values_only=True)
+def _read_sheet(rows, parsed: ParsedFile) -> ParsedFile:
     header = next(rows, None)
     if not header or not any(header):
         parsed.errors.append(str(_l("The first sheet has no header row. Download the template and fill it in.")))
@@ -368,7 +383,7 @@ def read_json(data: bytes) -> ParsedFile:
         return parsed
     try:
         document = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):  # RecursionError: [[[[… nested deep
         parsed.errors.append(str(_l("This is not a JSON file of the question bank.")))
         return parsed
     items = document.get("questions") if isinstance(document, dict) else document

@@ -227,19 +227,14 @@ def template():
 
 # --- import: upload, dry run, confirm ------------------------------------------------------------
 
+PARSED = ".parsed.json"  # an upload is read once, on arrival; its dry run waits in this form
+
+
 def _stored_import(token: str) -> Path:
-    for suffix in (".xlsx", ".json"):
-        path = uploads.stash_path(current_user.id, token, suffix)
-        if path is None:
-            abort(404)
-        if path.exists():
-            return path
-    abort(404)
-
-
-def _parse(path: Path) -> transfer.ParsedFile:
-    reader = transfer.read_xlsx if path.suffix == ".xlsx" else transfer.read_json
-    return reader(path.read_bytes())
+    path = uploads.stash_path(current_user.id, token, PARSED)
+    if path is None or not path.exists():
+        abort(404)
+    return path
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -248,8 +243,9 @@ def import_upload():
     form = ImportForm()
     if form.validate_on_submit():
         token = uploads.new_token()
-        suffix = ".json" if form.file.data.filename.lower().endswith(".json") else ".xlsx"
-        form.file.data.save(uploads.stash_path(current_user.id, token, suffix))
+        json_file = form.file.data.filename.lower().endswith(".json")
+        parsed = (transfer.read_json if json_file else transfer.read_xlsx)(form.file.data.read())
+        uploads.stash_path(current_user.id, token, PARSED).write_text(parsed.dumps(), encoding="utf-8")
         return redirect(url_for("question_bank.import_preview", token=token))
     return render_template("question_bank/import.html", form=form)
 
@@ -258,7 +254,8 @@ def import_upload():
 @roles(*STAFF)
 def import_preview(token: str):
     path = _stored_import(token)
-    plan = services.plan_import(db.session, _parse(path), user=current_user)
+    plan = services.plan_import(db.session, transfer.ParsedFile.loads(path.read_text(encoding="utf-8")),
+                                user=current_user)
     form = ConfirmImportForm()
     if form.validate_on_submit():
         ok, result = commit_service(

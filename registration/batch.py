@@ -1,25 +1,28 @@
 """Batch registration by a training centre: an Excel sheet (one candidate per row) and a zip of
-photos named by ID number. Checked row by row first (nothing written), then the valid rows are
-imported as drafts in one transaction."""
+photos named by ID number. The upload is read once, on arrival, and checked row by row (nothing
+imported); its plan waits as JSON beside the photos until the user confirms, and then the valid rows
+are imported as drafts in one transaction. Both files are bounded before they are inflated
+(core.archives), and the photos before they are decoded (core.uploads)."""
 
 from __future__ import annotations
 
 import io
+import json
 import re
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
-from openpyxl.utils.exceptions import InvalidFileException
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accounts.models import User
-from core import audit, uploads
+from core import archives, audit, uploads
 from core.errors import DomainError
 from core.excel import append_row
 from registration import services
@@ -36,6 +39,7 @@ EDUCATIONS = {"初中": "junior_high", "高中": "high_school", "中专": "high_
 GROUPS = {"学生组": "student", "教师组": "staff", "职工组": "staff", "国际组": "international"}
 PHOTO_NAME = re.compile(r"(?:^|/)(\d{17}[\dXx])\.(jpe?g|png)$", re.IGNORECASE)
 MAX_ROWS = 2000
+PHOTO_MEMBER_MAX = 5 * 1024 * 1024  # a larger file in the zip is not read (the row then has no photo)
 
 
 @dataclass
@@ -55,10 +59,30 @@ class Plan:
     rows: list[Row]
     errors: list[str]
     photos: dict[str, bytes]
+    held: list[Registration] = field(default_factory=list)  # forms the user may not see that hold a row's number
 
     @property
     def valid(self) -> list[Row]:
         return [r for r in self.rows if r.ok]
+
+    def dumps(self) -> str:
+        """The checked rows and the file's errors as JSON (the photos stay in their zip)."""
+        rows = [{"number": r.number, "problems": r.problems, "has_photo": r.has_photo,
+                 "data": {**r.data, "birth_date": r.data["birth_date"].isoformat() if r.data.get("birth_date")
+                          else None}} for r in self.rows]
+        return json.dumps({"rows": rows, "errors": self.errors}, ensure_ascii=False)
+
+    @classmethod
+    def load(cls, path: Path, *, photos: Path | None = None) -> Plan:
+        """A plan kept by `dumps`; with `photos`, the photos of its rows read again from their zip."""
+        document = json.loads(path.read_text(encoding="utf-8"))
+        rows = []
+        for r in document["rows"]:
+            born = r["data"]["birth_date"]
+            rows.append(Row(r["number"], {**r["data"], "birth_date": date.fromisoformat(born) if born else None},
+                            r["problems"], r["has_photo"]))
+        found = read_photos(photos.read_bytes())[0] if photos is not None and photos.exists() else {}
+        return cls(rows, document["errors"], found)
 
 
 def template_bytes() -> bytes:
@@ -94,54 +118,85 @@ def _cell(value) -> str | date | None:
 
 
 def read_photos(data: bytes | None) -> tuple[dict[str, bytes], list[str]]:
+    """The photos of a zip, by ID number, and the zip's problems (a message each)."""
     if not data:
         return {}, []
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
+        archive = archives.check_zip(data, archives.PHOTOS)
     except zipfile.BadZipFile:
         return {}, [str(_l("The photos file is not a zip archive."))]
+    except archives.ArchiveRefused as exc:
+        return {}, [str(exc.message)]
     photos = {}
     with archive:
         for info in archive.infolist():
             match = PHOTO_NAME.search(info.filename)
-            if match and info.file_size <= 5 * 1024 * 1024:
-                photos[match.group(1).upper()] = archive.read(info)
+            if match and info.file_size <= PHOTO_MEMBER_MAX:
+                try:
+                    photos[match.group(1).upper()] = archives.read_member(archive, info, limit=PHOTO_MEMBER_MAX)
+                except archives.ArchiveRefused as exc:
+                    return {}, [str(exc.message)]
     return photos, []
 
 
-def read_sheet(session: Session, data: bytes, *, event: Event, photos: dict[str, bytes], today: date) -> Plan:
+def read_sheet(session: Session, data: bytes, *, event: Event, photos: dict[str, bytes], today: date,
+               user: User | None = None) -> Plan:
+    """Every row of the sheet checked as the form would check it, for `user`'s centre (nothing written)."""
     plan = Plan([], [], photos)
+    not_xlsx = str(_l("This is not an Excel .xlsx file. Download the template and fill it in."))
     try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError):
-        plan.errors.append(str(_l("This is not an Excel .xlsx file. Download the template and fill it in.")))
+        wb = archives.open_xlsx(data)
+    except archives.ArchiveRefused as exc:
+        plan.errors.append(str(exc.message))
+        return plan
+    except archives.NOT_XLSX:
+        plan.errors.append(not_xlsx)
         return plan
     try:
-        rows = wb.worksheets[0].iter_rows(values_only=True)
+        rows = archives.first_sheet_rows(wb, max_col=len(COLUMNS))
         header = [str(h or "").strip() for h in next(rows, ())]
         expected = [h for _k, h in COLUMNS]
         if header[: len(expected)] != expected:
             plan.errors.append(str(_l("The header row differs from the template's: %(expected)s.",
                                       expected=" | ".join(expected))))
             return plan
-        taken = set(session.scalars(select(Registration.id_number).where(Registration.event_id == event.id)))
-        seen: set[str] = set()
+        filled = []
         for number, values in enumerate(rows, start=2):
             if number - 1 > MAX_ROWS:
                 plan.errors.append(str(_l("The file has more than %(n)d rows; split it.", n=MAX_ROWS)))
                 break
             cells = {key: _cell(v) for (key, _h), v in zip(COLUMNS, values, strict=False)}
-            if not any(cells.values()):
-                continue
-            plan.rows.append(_row(number, cells, event=event, today=today, taken=taken, seen=seen, photos=photos))
+            if any(cells.values()):
+                filled.append((number, cells))
+    except archives.DamagedWorkbook:
+        plan.errors.append(not_xlsx)
+        return plan
     finally:
         wb.close()
+    numbers = {(cells.get("id_number") or "").upper() for _n, cells in filled} - {""}
+    holders = {r.id_number: r for r in session.scalars(select(Registration).where(
+        Registration.event_id == event.id, Registration.id_number.in_(numbers)))} if numbers else {}
+    seen: set[str] = set()
+    for number, cells in filled:
+        plan.rows.append(_row(number, cells, event=event, today=today, holders=holders, seen=seen, photos=photos,
+                              user=user, held=plan.held))
     if not plan.rows and not plan.errors:
         plan.errors.append(str(_l("The file has a header but no candidates.")))
     return plan
 
 
-def _row(number, cells, *, event, today, taken, seen, photos) -> Row:
+def check_upload(session: Session, *, event: Event, sheet: bytes, photos: bytes | None, user: User,
+                 today: date) -> Plan:
+    """Read a batch upload once: the plan of its rows; ID numbers held by forms the user may not see
+    are reported to the administrators (in the caller's transaction)."""
+    found, photo_errors = read_photos(photos)
+    plan = read_sheet(session, sheet, event=event, photos=found, today=today, user=user)
+    plan.errors.extend(photo_errors)
+    services.report_numbers_held(session, event=event, holders=plan.held, user=user, centre=user.centre)
+    return plan
+
+
+def _row(number, cells, *, event, today, holders, seen, photos, user, held) -> Row:
     birth = cells.get("birth_date")
     problems: dict[str, str] = {}
     if isinstance(birth, str):
@@ -166,8 +221,15 @@ def _row(number, cells, *, event, today, taken, seen, photos) -> Row:
         {**data, "gender": data["gender"] if "gender" not in problems else None},
         event=event, today=today).items() if k not in problems})
     number_ = data["id_number"]
-    if number_ and (number_ in taken or number_ in seen):
-        problems["id_number"] = str(_l("This ID number is already registered for this event."))
+    holder = holders.get(number_)
+    if holder is not None:
+        if user is not None and services.may_view(holder, user):
+            problems["id_number"] = str(services.NUMBER_YOURS)
+        else:
+            problems["id_number"] = str(services.NUMBER_HELD)
+            held.append(holder)
+    elif number_ and number_ in seen:
+        problems["id_number"] = str(_l("This ID number is already on an earlier row of the file."))
     seen.add(number_)
     if number_ in photos:
         problem = uploads.image_problem(photos[number_])

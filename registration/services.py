@@ -160,7 +160,7 @@ def save_registration(session: Session, *, registration: Registration | None, ev
     number = data["id_number"].strip().upper()
     clash = session.scalar(select(Registration).filter_by(event_id=event.id, id_number=number))
     if clash is not None and clash is not registration:
-        raise Conflict(_l("This ID number is already registered for this event."), field="id_number")
+        raise number_taken(clash, user)
     photo_name = None
     if photo:
         photo_name = uploads.save_portrait(photo, subfolder=PHOTO_FOLDER,
@@ -211,6 +211,59 @@ class InvalidForm(DomainError):
     def __init__(self, problems: dict[str, str]):
         self.problems = problems
         super().__init__(_l("Please correct the fields marked below."))
+
+
+# --- an ID number already on another form of the event ------------------------------------------
+# Saying "this number is already registered" to anyone would confirm that a person has applied, and
+# would let anyone take a number first to block its holder. So the answer depends on whether the
+# user may see the form that holds the number: the user's own, or their centre's (or an
+# administrator) is told so and can open it; anyone else is told only that the number cannot be
+# registered here and that the project office will contact them, and the administrators are told
+# (audit log and outbox) who tried which number, so a squatted number is found and sorted out.
+
+NUMBER_YOURS = _l("This ID number is already registered for this event; you can open that form from the list "
+                  "of registrations.")
+NUMBER_HELD = _l("This ID number cannot be registered here. The project office has been told and will contact "
+                 "you.")
+
+
+class NumberHeld(Conflict):
+    """The ID number is on a form the user may not see. The caller rolls back, then reports it with
+    `report_numbers_held` (and commits), so that the report outlives the refusal."""
+
+    def __init__(self, holder: Registration):
+        self.holder = holder
+        super().__init__(NUMBER_HELD, field="id_number")
+
+
+def number_taken(holder: Registration, user: User) -> Conflict:
+    """The refusal for `user`, whose form carries the ID number already on `holder`."""
+    return Conflict(NUMBER_YOURS, field="id_number") if may_view(holder, user) else NumberHeld(holder)
+
+
+def report_numbers_held(session: Session, *, event: Event, holders: list[Registration], user: User,
+                        centre: TrainingCentre | None) -> None:
+    """Tell the administrators that `user` (for `centre`) entered ID numbers held by forms of `event`
+    that they may not see: an audit entry, and a notification to every active administrator."""
+    if not holders:
+        return
+    audit.record(session, "registration.number_held", target=event, actor=user,
+                 after={"id_numbers": [h.id_number for h in holders], "held_by": [h.public_id for h in holders],
+                        "centre": centre.code if centre else ""})
+    base = current_app.config["BASE_URL"].rstrip("/")
+    lines = [f"- {rules.mask_id(h.id_number)} · {h.full_name} · {h.centre.name} · {h.state.label} · "
+             f"{base}{url_for('registration.detail', public_id=h.public_id)}" for h in holders]
+    subject = str(_l("ID numbers already registered, entered again for %(event)s", event=event.name))
+    who = f"{user.full_name} ({user.username})"
+    body = str(_l("%(user)s (%(centre)s) entered %(n)d ID number(s) already registered for %(event)s on forms they "
+                  "cannot see. They were told only that the project office will contact them. It may be a "
+                  "mistake, a candidate registered by two centres, or someone trying numbers or taking a "
+                  "person's number first; the forms that hold the numbers:",
+                  user=who, centre=centre.name if centre else "—",
+                  n=len(holders), event=event.name))
+    for admin in session.scalars(select(User).where(User.role == Role.ADMIN, User.active.is_(True))
+                                 .order_by(User.id)):
+        notify(session, email=admin.email, user=admin, subject=subject, body=body + "\n" + "\n".join(lines))
 
 
 # --- the workflow ------------------------------------------------------------------------------

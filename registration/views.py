@@ -138,6 +138,13 @@ def _save(form: RegistrationForm, event: Event, registration: Registration | Non
             if name in form:
                 form[name].errors = [*form[name].errors, message]
         return None
+    except services.NumberHeld as exc:  # refused; the administrators are told, and that is kept
+        db.session.rollback()
+        services.report_numbers_held(db.session, event=event, holders=[exc.holder], user=current_user,
+                                     centre=centre)
+        db.session.commit()
+        show_error(form, exc)
+        return None
     except DomainError as exc:
         db.session.rollback()
         show_error(form, exc)
@@ -272,11 +279,13 @@ def hours(public_id: str):
 
 # --- batch registration ------------------------------------------------------------------------
 
-def _batch_paths(token: str) -> tuple[Path, Path]:
-    sheet, photos = (uploads.stash_path(current_user.id, token, suffix) for suffix in (".xlsx", ".zip"))
-    if sheet is None:
+def _batch_paths(token: str, event: Event) -> tuple[Path, Path]:
+    """Where an upload's checked plan and its photos zip wait until the user confirms (for this event)."""
+    plan, photos = (uploads.stash_path(current_user.id, token, f"-{event.public_id}{suffix}")
+                    for suffix in (".plan.json", ".zip"))
+    if plan is None:
         abort(404)
-    return sheet, photos
+    return plan, photos
 
 
 @bp.route("/events/<public_id>/batch", methods=["GET", "POST"])
@@ -286,10 +295,14 @@ def batch_upload(public_id: str):
     form = BatchForm()
     if form.validate_on_submit():
         token = uploads.new_token()
-        sheet, photos = _batch_paths(token)
-        form.sheet.data.save(sheet)
-        if form.photos.data:
-            form.photos.data.save(photos)
+        plan_path, photos_path = _batch_paths(token, event)
+        photos = form.photos.data.read() if form.photos.data else None
+        plan = batch.check_upload(db.session, event=event, sheet=form.sheet.data.read(), photos=photos,
+                                  user=current_user, today=clock.now().date())
+        db.session.commit()  # only what check_upload reported to the administrators
+        plan_path.write_text(plan.dumps(), encoding="utf-8")
+        if plan.photos:
+            photos_path.write_bytes(photos)
         return redirect(url_for("registration.batch_preview", public_id=event.public_id, token=token))
     return render_template("registration/batch.html", form=form, event=event)
 
@@ -306,21 +319,21 @@ def batch_template(public_id: str):
 @roles(Role.CENTRE_STAFF)
 def batch_preview(public_id: str, token: str):
     event = _event(public_id)
-    sheet, zip_path = _batch_paths(token)
-    if not sheet.exists():
+    plan_path, photos_path = _batch_paths(token, event)
+    if not plan_path.exists():
         abort(404)
-    photos, photo_errors = batch.read_photos(zip_path.read_bytes() if zip_path.exists() else None)
-    plan = batch.read_sheet(db.session, sheet.read_bytes(), event=event, photos=photos, today=clock.now().date())
-    plan.errors.extend(photo_errors)
     form = ActionForm()
-    if form.validate_on_submit():
+    if form.validate_on_submit():  # the photos are read again only now, to be imported
+        plan = batch.Plan.load(plan_path, photos=photos_path)
         ok, created = commit_service(form, batch.apply, plan=plan, event=event, user=current_user, now=clock.now())
         if ok:
-            sheet.unlink(missing_ok=True)
-            zip_path.unlink(missing_ok=True)
+            plan_path.unlink(missing_ok=True)
+            photos_path.unlink(missing_ok=True)
             flash(_("%(n)d candidate(s) registered as drafts. Check them and submit them for review.", n=created),
                   "success")
             return redirect(url_for("registration.index", event=event.public_id))
+    else:
+        plan = batch.Plan.load(plan_path)
     return render_template("registration/batch_preview.html", event=event, plan=plan, form=form,
                            labels=services.FIELD_LABELS)
 

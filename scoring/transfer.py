@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import io
-import zipfile
 from decimal import Decimal, InvalidOperation
+from itertools import islice
 
 from flask_babel import lazy_gettext as _l
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Font
-from openpyxl.utils.exceptions import InvalidFileException
 from sqlalchemy.orm import Session
 
 from accounts.models import User
-from core import audit
+from core import archives, audit
 from core.errors import DomainError
 from core.excel import append_row
 from scoring import rules
@@ -24,6 +23,7 @@ HEADER = ["任务 Task", "任务名称 Task name", "任务分值 Task points", "
 KINDS = {"measurement": AspectKind.MEASUREMENT, "测量": AspectKind.MEASUREMENT,
          "judgement": AspectKind.JUDGEMENT, "评价": AspectKind.JUDGEMENT,
          "deduction": AspectKind.DEDUCTION, "扣分": AspectKind.DEDUCTION}
+MAX_ROWS = 500  # 20 tasks of a few dozen aspects at most
 
 
 def export(scheme: Scheme) -> bytes:
@@ -58,13 +58,17 @@ def import_scheme(session: Session, *, scheme: Scheme, data: bytes, actor: User)
     if scheme.locked_at is not None:
         raise DomainError(_l("The scheme is locked; make a new version to change it."))
     try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
+        wb = archives.open_xlsx(data)
+    except archives.NOT_XLSX as exc:
         raise DomainError(_l("This is not an Excel .xlsx file.")) from exc
     try:
-        rows = list(wb.worksheets[0].iter_rows(values_only=True))
+        rows = list(islice(archives.first_sheet_rows(wb, max_col=len(HEADER)), MAX_ROWS + 2))
+    except archives.DamagedWorkbook as exc:
+        raise DomainError(_l("This is not an Excel .xlsx file.")) from exc
     finally:
         wb.close()
+    if len(rows) > MAX_ROWS + 1:
+        raise DomainError(_l("The file has more than %(n)d rows; split it.", n=MAX_ROWS))
     if not rows or [str(h or "").strip() for h in rows[0][: len(HEADER)]] != HEADER:
         raise DomainError(_l("The header row differs from the exported sheet's."))
     tasks: dict[int, Task] = {}
