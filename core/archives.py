@@ -45,8 +45,9 @@ class Limits:
 
 # An .xlsx from Excel or WPS has a dozen parts; the template's 5,000 rows are a few MB of XML.
 XLSX = Limits(members=300, total=50 * MB, ratio=200)
-# Batch photos: up to 2,000 candidates (and the __MACOSX twins a Mac adds); JPEGs barely compress.
-PHOTOS = Limits(members=5000, total=100 * MB, ratio=100)
+# Batch photos: up to 2,000 candidates (and the __MACOSX twins a Mac adds); JPEGs barely compress, so
+# twice the largest request (MAX_CONTENT_LENGTH, 32 MB) is room enough.
+PHOTOS = Limits(members=5000, total=64 * MB, ratio=100)
 
 # What openpyxl raises on a workbook that is damaged or not one at all, when opening it or reading
 # its rows (defusedxml's refusals are ValueErrors; expat's are ParseErrors).

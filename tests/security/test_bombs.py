@@ -171,7 +171,7 @@ ZIP_BOMBS = {
     "members": (lambda: _zip({f"{n}.txt": b"" for n in range(5001)}, zipfile.ZIP_STORED),
                 "The archive holds more than 5000 files."),
     "declared total": (lambda: _declare_sizes(_zip({f"{n}.jpg": b"x" for n in range(2)}), 60 * MB),
-                       "The archive would unpack to more than 100 MB."),
+                       "The archive would unpack to more than 64 MB."),
     "lying size": (lambda: _declare_sizes(_zip({f"photos/{NUMBER}.jpg": bytes(100_000)}), 10),
                    "The archive is damaged"),
     "encrypted": (lambda: _encrypted(_zip({f"photos/{NUMBER}.jpg": b"x"})), "password-protected"),
