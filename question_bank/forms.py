@@ -4,7 +4,7 @@ import re
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from core.forms import BaseForm, choices
@@ -137,6 +137,9 @@ for _key in OPTION_LETTERS:
 
 class BulkStatusForm(BaseForm):
     status = SelectField(_l("Set status"), choices=choices(QuestionStatus.pairs()))
+    # The ticked questions' public ids (checkboxes on the list); declared so that the base form
+    # checks them like every other value before the view looks them up.
+    question = SelectMultipleField(choices=[], validate_choice=False)
 
 
 class ImportForm(BaseForm):

@@ -6,7 +6,7 @@ from wtforms import DecimalField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from core.forms import BaseForm, choices
-from scoring.models import AspectKind
+from scoring.models import RUBRIC, AspectKind
 
 
 class ReasonForm(BaseForm):
@@ -58,7 +58,19 @@ class ViolationForm(BaseForm):
     reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=300)])
 
 
+class ExpertForm(BaseForm):
+    expert = StringField(_l("Username of a referee"), validators=[DataRequired(), Length(max=40)])
 
+
+class VideoScoreForm(BaseForm):
+    """An expert's score of a teaching video, one field per criterion of the rubric. The form only
+    makes sure each is a number; scoring.video.score checks the range and the steps. (The fields
+    keep the criteria's names in the page; their attributes are prefixed, as "process" is a method
+    of every form.)"""
+
+
+for _key, _label, _maximum in RUBRIC:
+    setattr(VideoScoreForm, f"criterion_{_key}", DecimalField(_label, validators=[Optional()], name=_key))
 
 
 class VideoForm(BaseForm):

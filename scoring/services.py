@@ -17,6 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from accounts.models import Role, User
 from core import audit
 from core.errors import Conflict, DomainError, NotAllowed
+from core.forms import number_problem
 from registration.models import Event, Registration, State
 from scoring import rules
 from scoring.models import (
@@ -226,10 +227,12 @@ def _check_open(task: Task) -> None:
 
 
 def parse_value(raw) -> Decimal | None:
+    """A mark as typed, or None when it is not a usable number (text, NaN, infinite, too large)."""
     try:
-        return Decimal(str(raw).strip()) if raw not in (None, "") else None
+        value = Decimal(str(raw).strip()) if raw not in (None, "") else None
     except InvalidOperation:
         return None
+    return None if value is None or number_problem(value) else value
 
 
 def save_marks(session: Session, *, task: Task, registration: Registration, referee: User,

@@ -32,7 +32,17 @@ from core.extensions import db
 from core.web import commit_service
 from registration.models import Event
 from scoring import documents, services, transfer, video
-from scoring.forms import AspectForm, AssignForm, FlagForm, ReasonForm, TaskForm, VideoForm, ViolationForm
+from scoring.forms import (
+    AspectForm,
+    AssignForm,
+    ExpertForm,
+    FlagForm,
+    ReasonForm,
+    TaskForm,
+    VideoForm,
+    VideoScoreForm,
+    ViolationForm,
+)
 from scoring.models import (
     RUBRIC,
     Aspect,
@@ -111,7 +121,7 @@ def entry(task_id: int, number: int):
         if not form.validate_on_submit():
             abort(400)
         entries = {a.id: (request.form.get(f"aspect_{a.id}", ""),
-                          int(request.form[f"version_{a.id}"]) if request.form.get(f"version_{a.id}", "").isdigit()
+                          int(request.form[f"version_{a.id}"]) if request.form.get(f"version_{a.id}", "").isdecimal()
                           else None)
                    for a in task.aspects if a.kind is not AspectKind.DEDUCTION}
         submit = request.form.get("action") == "submit"
@@ -257,9 +267,15 @@ def edit_aspect(public_id: str, task_id: int):
         ok, _a = commit_service(form, services.save_aspect, task=task, aspect=aspect, fields=form.fields(),
                                 actor=current_user)
     else:
-        for name, errors in form.errors.items():
-            flash(f"{form[name].label.text}: {' '.join(errors)}", "danger")
+        _flash_errors(form)
     return redirect(url_for("scoring.event", public_id=public_id))
+
+
+def _flash_errors(form) -> None:
+    """A form's errors as messages, each with its field's label (for forms that redirect)."""
+    for name, errors in form.errors.items():
+        label = form[name].label.text if name in form else name
+        flash(f"{label}: {' '.join(map(str, errors))}", "danger")
 
 
 @bp.route("/events/<public_id>/assign", methods=["POST"])
@@ -437,13 +453,16 @@ def _video(public_id: str) -> TeachingVideo:
 @roles(*REFEREES)
 def video_score(public_id: str):
     item = _video(public_id)
-    form = ReasonForm()
-    if request.method == "POST" and form.validate_on_submit():
-        ok, _s = commit_service(form, video.score, video=item, expert=current_user, values=request.form,
-                                now=clock.now())
-        if ok:
-            flash(_("Score saved."), "success")
-            return redirect(url_for("scoring.videos"))
+    form = VideoScoreForm()
+    if request.method == "POST":
+        if form.validate_on_submit():
+            ok, _s = commit_service(form, video.score, video=item, expert=current_user, values=request.form,
+                                    now=clock.now())
+            if ok:
+                flash(_("Score saved."), "success")
+                return redirect(url_for("scoring.videos"))
+        else:
+            _flash_errors(form)
     mine = db.session.scalar(select(VideoScore).filter_by(video_id=item.id, expert_id=current_user.id))
     return render_template("scoring/video_score.html", item=item, form=form, rubric=RUBRIC, mine=mine,
                            posted=request.form)
@@ -464,9 +483,12 @@ def event_videos(public_id: str):
     from registration.models import Registration
 
     event = _event(public_id)
-    form = ReasonForm()
-    if request.method == "POST" and form.validate_on_submit():
-        expert = db.session.scalar(select(User).filter_by(username=(request.form.get("expert") or "").lower()))
+    form = ExpertForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            _flash_errors(form)
+            return redirect(url_for("scoring.event_videos", public_id=event.public_id))
+        expert = db.session.scalar(select(User).filter_by(username=form.expert.data.lower()))
         if expert is None:
             flash(_("No such user."), "danger")
         else:

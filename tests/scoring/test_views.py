@@ -82,3 +82,51 @@ def test_candidate_score_history_page(client, db, panel, frozen_clock):
     text = page.get_data(as_text=True)
     assert page.status_code == 200 and "mark.create" in text and "裁判一" in text
     assert "15.67" in text  # 9 + 4 + 2/3 × 4
+
+
+def test_marks_that_are_not_finite_numbers_are_refused_on_their_field(client, db, panel, frozen_clock):
+    """Issue 12: "NaN", "sNaN", "Infinity" and numbers beyond any mark are Python Decimals that
+    compare or divide only by raising; the entry page refuses them like any other wrong mark."""
+    task = panel["scheme"].tasks[0]
+    person = panel["people"][0]
+    services.assign(db.session, task=task, referee=panel["r1"], stations=[station(db, task, person)],
+                    actor=panel["admin"])
+    db.session.commit()
+    sign_in(client, panel["r1"])
+    url = f"/scoring/tasks/{task.id}/stations/{station(db, task, person)}"
+    ids = {a.code: a.id for a in task.aspects}
+    for value in ("NaN", "sNaN", "-Infinity", "1e400", "9" * 400):
+        for code in ("1.1", "1.2", "1.3"):  # measured on a scale, all or nothing, judged
+            response = client.submit(url, {f"aspect_{ids[code]}": value, "action": "submit"})
+            assert response.status_code == 200, (value, code)
+            page = response.get_data(as_text=True)
+            assert "is-invalid" in page and "不是有效的数字" in page and "未保存任何内容" in page, (value, code)
+    assert db.session.scalar(select(func.count()).select_from(Mark)) == 0
+
+
+def test_video_scores_that_are_not_finite_numbers_are_refused(app, client, db, panel, frozen_clock):
+    from core import clock, uploads
+    from core.forms import NOT_A_NUMBER
+    from scoring import video
+    from scoring.models import RUBRIC, TeachingVideo, VideoScore
+
+    person = panel["people"][0]
+    name = f"{person.public_id}.mp4"
+    (uploads.folder(video.FOLDER) / name).write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 64)
+    item = TeachingVideo(registration_id=person.id, file=name, submitted_at=clock.now())
+    db.session.add(item)
+    video.assign_expert(db.session, event=person.event, user=panel["r1"], actor=panel["admin"])
+    db.session.commit()
+    sign_in(client, panel["r1"])
+    with app.test_request_context(headers={"Accept-Language": "zh"}):
+        message = f"{RUBRIC[3][1]}: {NOT_A_NUMBER}"  # in the user's language (Chinese by default)
+    scores = {"objectives": "15", "content": "20", "methods": "20", "process": "20", "media": "15",
+              "evaluation": "10"}
+    for value in ("NaN", "sNaN", "Infinity"):
+        response = client.submit(f"/scoring/videos/{item.public_id}/score", {**scores, "process": value},
+                                 follow_redirects=True)
+        assert response.status_code == 200
+        assert message in response.get_data(as_text=True), value
+    assert db.session.scalar(select(func.count()).select_from(VideoScore)) == 0
+    assert client.submit(f"/scoring/videos/{item.public_id}/score", scores).status_code == 302
+    assert db.session.scalar(select(VideoScore.total)) == D(100)
