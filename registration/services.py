@@ -124,6 +124,18 @@ def add_session(session: Session, *, event: Event, name: str, starts_at: datetim
 # --- who may act -------------------------------------------------------------------------------
 
 
+def history(session: Session, registration: Registration, *, viewer: User) -> list[audit.AuditLog]:
+    """The registration's audit trail as `viewer` may see it. Marks are audited against the
+    registration too (scoring/services.py, actions "mark.*": referee, time, deductions); they are
+    the reverse side of blind marking, so only administrators see them here (issue 12 M9). The
+    candidate and their centre see the practical result once it is published, not who marked it."""
+    query = select(audit.AuditLog).where(audit.AuditLog.object_type == "registrations",
+                                         audit.AuditLog.object_id == registration.public_id)
+    if viewer.role is not Role.ADMIN:
+        query = query.where(~audit.AuditLog.action.like("mark.%"))
+    return session.scalars(query.order_by(audit.AuditLog.id)).all()
+
+
 def actors(registration: Registration, user: User) -> set[str]:
     """The workflow roles `user` holds for this form."""
     held = set()
@@ -419,7 +431,8 @@ def _enrol(session: Session, registration: Registration, now: datetime) -> None:
                                     email=registration.email, must_change_password=True)
         notify(session, email=registration.email, user=user, subject=str(_l("Your exam account")),
                body=str(_l("Username: %(username)s\nInitial password: %(password)s\nYou will choose your own "
-                           "password at the first sign-in.", username=user.username, password=password)))
+                           "password at the first sign-in.", username=user.username, password=password)),
+               sensitive=True)
     registration.user = user
     registration.enrolled_at = now
     _assign_seat(session, registration)

@@ -194,11 +194,7 @@ def detail(public_id: str):
     held = services.actors(registration, current_user)
     actions = [a for a in rules.actions_for(registration.state.value, held) if a not in ("expire", "return")]
     can_return = "return" in rules.actions_for(registration.state.value, held)
-    from core.audit import AuditLog
-
-    history = db.session.scalars(select(AuditLog).where(AuditLog.object_type == "registrations",
-                                                        AuditLog.object_id == registration.public_id)
-                                 .order_by(AuditLog.id)).all()
+    history = services.history(db.session, registration, viewer=current_user)
     courses = rules.COURSES.get(registration.event.level.value, ())
     recorded = {r.course: r.hours for r in registration.hours}
     return render_template("registration/detail.html", r=registration, actions=actions, can_return=can_return,

@@ -69,3 +69,18 @@ def test_initial_passwords_are_wiped_from_the_outbox(app, db, monkeypatch, froze
     db.session.expire_all()
     assert "Initial password: y2" in "".join(sent)
     assert fresh.body == old.body == notify.WIPED and plain.body == "Your form was approved."
+
+
+def test_the_outbox_never_shows_an_initial_password(app, db, panel, frozen_clock):
+    """Info: every administrator could read every enrolled candidate's initial password in the outbox."""
+    from tests.conftest import PASSWORD
+
+    notes = db.session.scalars(select(notify.Notification).where(notify.Notification.sensitive.is_(True))).all()
+    assert notes, "enrolment sent no account message"
+    admin = app.test_client()
+    assert admin.submit("/login", {"username": panel["admin"].username, "password": PASSWORD}).status_code == 302
+    page = admin.get("/registration/outbox").get_data(as_text=True)
+    assert page.count("不予显示") >= len(notes)
+    for note in notes:
+        secret = note.body.split("\n")[1].split(":")[-1].split("：")[-1].strip()
+        assert secret and secret not in page
