@@ -18,7 +18,7 @@ from scoring.models import Task
 
 def score_sheet(session: Session, task: Task) -> bytes:
     """Stations in order with every aspect's mark and the task score. Until the chief referee signs
-    the task off, candidates appear only by station number."""
+    the task off, candidates appear only by station number (services.blind), whoever prints it."""
     font = cjk_font()
     width, height = landscape(A4)
     buf = io.BytesIO()
@@ -44,7 +44,7 @@ def score_sheet(session: Session, task: Task) -> bytes:
         registration = station.registration
         marks = services.marks_of(session, task, registration)
         violations = services.violations_of(session, task, registration)
-        cells = [str(station.number), registration.candidate_number if task.signed_off_at else "—"]
+        cells = [str(station.number), "—" if services.blind(task) else registration.candidate_number]
         for aspect in task.aspects:
             value = services.aspect_mark(aspect, marks, violations)
             cells.append("" if value is None else str(value))

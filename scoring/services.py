@@ -532,12 +532,67 @@ def signature_mismatches(session: Session, task: Task) -> list[SignOff]:
             if s.stage in STAGES and s.digest != current]
 
 
-def board(session: Session, scheme: Scheme) -> list[dict]:
+def board(session: Session, scheme: Scheme, viewer: User | None = None) -> list[dict]:
+    """Candidates × tasks. A task still blind for `viewer` shows "blind" until it is locked (then
+    "locked", the same for everyone): a candidate's progress would tell which station is theirs."""
     rows = []
     for registration in enrolled(session, scheme.event):
-        states = {t.number: task_state(session, t, registration) for t in scheme.tasks}
+        states = {}
+        for t in scheme.tasks:
+            state = task_state(session, t, registration)
+            states[t.number] = "blind" if blind(t, viewer) and state != "locked" else state
         rows.append({"candidate": registration.candidate_number, "id": registration.public_id, "states": states})
     return rows
+
+
+# --- blind marking -----------------------------------------------------------------------------
+
+
+def blind(task: Task, viewer: User | None = None) -> bool:
+    """Whether the task's stations are still blind for `viewer`: the one rule of blind marking.
+
+    Referees and the chief referee know a task's candidates only by station number until the chief
+    referee has signed off its marks as they are locked now (an unlock, and the new lock after it,
+    make the task blind again until the next sign-off). Until then nothing they are shown ties a
+    station of the task to a candidate: not the candidate's marks, deductions, score or progress
+    in that task, not the history of those marks, not the practical total they add up to. A
+    document printed for the panel to sign (`viewer` None) is blind in the same way, for whoever
+    prints it. Administrators keep the link (they assign stations, results need it)."""
+    if viewer is not None and viewer.role is Role.ADMIN:
+        return False
+    signed = task.signed_off_at is not None and task.locked_at is not None and task.signed_off_at >= task.locked_at
+    return not signed
+
+
+def candidate_marks(session: Session, *, scheme: Scheme, registration: Registration, viewer: User) -> dict:
+    """A candidate's practical marks as `viewer` may see them: per task its marks, deductions and
+    score (left out, with blind=True, for a task still blind), the history of the marks that are
+    shown, and the practical total (None while any task is blind)."""
+    tasks, hidden = [], set()
+    for task in scheme.tasks:
+        if blind(task, viewer):
+            hidden.add(task.number)
+            tasks.append({"task": task, "blind": True})
+            continue
+        marks = marks_of(session, task, registration)
+        violations = violations_of(session, task, registration)
+        tasks.append({"task": task, "blind": False, "marks": marks, "violations": violations,
+                      "aspects": [(a, aspect_mark(a, marks, violations)) for a in task.aspects],
+                      "score": task_score(session, task, registration)})
+    history = score_history(session, registration)
+    if hidden:
+        tasks_of_code = defaultdict(set)
+        for task in scheme.tasks:
+            for aspect in task.aspects:
+                tasks_of_code[aspect.code].add(task.number)
+
+        def tasks_of(entry) -> set:  # the task an entry is about; unknown counts as hidden
+            after = entry.after or {}
+            return {after["task"]} if "task" in after else tasks_of_code.get(after.get("aspect"), hidden)
+
+        history = [e for e in history if not tasks_of(e) & hidden]
+    total = None if hidden else practical_total(session, scheme, registration)
+    return {"tasks": tasks, "history": history, "total": total}
 
 
 def referee_analytics(session: Session, scheme: Scheme) -> list[rules.RefereeStats]:

@@ -384,7 +384,8 @@ def scheme_excel(public_id: str):
 @bp.route("/events/<public_id>/candidates/<registration_id>")
 @roles(*PANEL)
 def candidate(public_id: str, registration_id: str):
-    """A candidate's practical marks, task by task, and every change to them."""
+    """A candidate's practical marks, task by task, and every change to them (blind tasks left out
+    for the chief referee: services.blind)."""
     from registration.models import Registration
 
     event = _event(public_id)
@@ -392,16 +393,8 @@ def candidate(public_id: str, registration_id: str):
     registration = db.first_or_404(select(Registration).filter_by(public_id=registration_id, event_id=event.id))
     if scheme is None:
         abort(404)
-    tasks = []
-    for task in scheme.tasks:
-        marks = services.marks_of(db.session, task, registration)
-        violations = services.violations_of(db.session, task, registration)
-        tasks.append({"task": task, "marks": marks, "violations": violations,
-                      "aspects": [(a, services.aspect_mark(a, marks, violations)) for a in task.aspects],
-                      "score": services.task_score(db.session, task, registration)})
-    return render_template("scoring/candidate.html", event=event, scheme=scheme, r=registration, tasks=tasks,
-                           history=services.score_history(db.session, registration),
-                           total=services.practical_total(db.session, scheme, registration))
+    shown = services.candidate_marks(db.session, scheme=scheme, registration=registration, viewer=current_user)
+    return render_template("scoring/candidate.html", event=event, scheme=scheme, r=registration, **shown)
 
 
 # --- the staff group's teaching video ------------------------------------------------------------
@@ -517,7 +510,7 @@ def board(public_id: str):
     scheme = services.current_scheme(db.session, event)
     if scheme is None:
         abort(404)
-    rows = services.board(db.session, scheme)
+    rows = services.board(db.session, scheme, viewer=current_user)
     if request.args.get("format") == "json":
         return jsonify({"rows": rows, "server_time": clock.now().isoformat()})
     return render_template("scoring/board.html", event=event, scheme=scheme, rows=rows)

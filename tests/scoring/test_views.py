@@ -44,10 +44,12 @@ def test_panel_pages_by_role(client, db, panel, create_user, frozen_clock):
     sign_in(client, panel["chief"])
     assert client.get(f"/scoring/events/{event.public_id}").status_code == 200
     board = client.get(f"/scoring/events/{event.public_id}/board?format=json").get_json()
-    assert len(board["rows"]) == 3 and set(board["rows"][0]["states"].values()) == {"not_started"}
+    assert len(board["rows"]) == 3 and set(board["rows"][0]["states"].values()) == {"blind"}  # no task signed off
     assert client.get(f"/scoring/events/{event.public_id}/results.xlsx").status_code == 403
     client.submit("/logout")
     sign_in(client, panel["admin"])
+    board = client.get(f"/scoring/events/{event.public_id}/board?format=json").get_json()
+    assert set(board["rows"][0]["states"].values()) == {"not_started"}  # the administrator keeps the link
     assert client.get(f"/scoring/events/{event.public_id}/results.xlsx").data[:2] == b"PK"
     response = client.submit(f"/scoring/events/{event.public_id}/assign", {
         "task": str(panel["scheme"].tasks[0].id), "referee": panel["r2"].username, "stations": "1-3"})
@@ -77,11 +79,16 @@ def test_candidate_score_history_page(client, db, panel, frozen_clock):
                         entries={ids["1.1"]: ("9", None), ids["1.2"]: ("4", None), ids["1.3"]: ("2", None)},
                         submit=True)
     db.session.commit()
-    sign_in(client, panel["chief"])
-    page = client.get(f"/scoring/events/{panel['scheme'].event.public_id}/candidates/{person.public_id}")
+    url = f"/scoring/events/{panel['scheme'].event.public_id}/candidates/{person.public_id}"
+    sign_in(client, panel["admin"])
+    page = client.get(url)
     text = page.get_data(as_text=True)
     assert page.status_code == 200 and "mark.create" in text and "裁判一" in text
     assert "15.67" in text  # 9 + 4 + 2/3 × 4
+    client.submit("/logout")
+    sign_in(client, panel["chief"])  # blind marking: not before the chief referee signs the task off
+    text = client.get(url).get_data(as_text=True)
+    assert "mark.create" not in text and "裁判一" not in text and "15.67" not in text
 
 
 def test_marks_that_are_not_finite_numbers_are_refused_on_their_field(client, db, panel, frozen_clock):
