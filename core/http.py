@@ -3,6 +3,7 @@ HSTS in production over HTTPS, and no caching of anything personal."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 from flask import Flask, current_app, jsonify, make_response, render_template, request, session
@@ -44,6 +45,43 @@ CSRF_MESSAGE = _l(
 CSP = ("default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
        "base-uri 'self'; frame-ancestors 'none'; form-action 'self'")
 NO_STORE = "private, no-store"
+
+
+MAX_JSON_DEPTH = 8
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+def _plain(value, depth: int = 0) -> bool:
+    """Plain data: nested at most MAX_JSON_DEPTH, strings encodable as UTF-8 (no lone surrogates)
+    and free of NUL (PostgreSQL stores no NUL in text)."""
+    if depth > MAX_JSON_DEPTH:
+        return False
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return "\x00" not in value
+    if isinstance(value, dict):
+        return all(_plain(k, depth + 1) and _plain(v, depth + 1) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_plain(v, depth + 1) for v in value)
+    return True
+
+
+def json_object() -> dict | None:
+    """The request's JSON body if it is an object of plain JSON, else None (the caller answers
+    400). Refused: bodies that are not UTF-8 or not JSON, NaN and Infinity, nesting deeper than
+    MAX_JSON_DEPTH (the decoder recurses), lone surrogates and NUL (no database stores them)."""
+    raw = request.get_data(cache=True)
+    try:
+        value = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    return value if isinstance(value, dict) and _plain(value) else None
 
 
 def personal(view: Callable) -> Callable:

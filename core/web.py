@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import flash, request
+from wtforms import Field
 
 from core.errors import DomainError
 from core.extensions import db
@@ -15,7 +16,7 @@ from core.extensions import db
 def show_error(form, error: DomainError) -> None:
     """Put a domain error on its field when the form has it, else flash it."""
     field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
+    if isinstance(field, Field):  # not a method or attribute of the form that shares the name
         field.errors = [*field.errors, str(error.message)]
     else:
         flash(str(error.message), "danger")

@@ -276,6 +276,11 @@ _UPDATE_ANSWER = (update(_ANSWERS).where(_ANSWERS.c.id == bindparam("answer_id")
                           saved_at=bindparam("saved_at")))
 
 
+def _is_id(value) -> bool:
+    """A JSON number that can be an item id or a sequence number (not a bool, within 32 bits)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= rules.MAX_SEQ
+
+
 def save_answers(session: Session, *, attempt: Attempt, device_token: str, saves: list[dict], now: datetime,
                  address: str = "", user_agent: str = "") -> SaveResult:
     """Store a batch of saves. A save carries the item, the response, the flag and a sequence
@@ -296,8 +301,7 @@ def save_answers(session: Session, *, attempt: Attempt, device_token: str, saves
         _refuse_save(attempt, device_token, now)
         raise TimeUp(_l("This exam has been submitted; answers can no longer be changed."))
     head = claimed.chain_head
-    wanted = {save.get("item") for save in saves
-              if isinstance(save, dict) and isinstance(save.get("item"), int) and 0 < save["item"] <= rules.MAX_SEQ}
+    wanted = {save["item"] for save in saves if isinstance(save, dict) and _is_id(save.get("item"))}
     rows = {row.id: row for row in session.execute(
         select(_ITEMS.c.id, _ITEMS.c.option_order, _VERSIONS.c.type, _VERSIONS.c.answer.label("key"),
                _ANSWERS.c.id.label("answer_id"), _ANSWERS.c.seq, _ANSWERS.c.response, _ANSWERS.c.saved_at)
@@ -310,9 +314,10 @@ def save_answers(session: Session, *, attempt: Attempt, device_token: str, saves
     answered_delta = 0
     result = SaveResult()
     for save in saves:
-        row = rows.get(save.get("item")) if isinstance(save, dict) else None
+        item = save.get("item") if isinstance(save, dict) else None
+        row = rows.get(item) if _is_id(item) else None
         seq = save.get("seq") if isinstance(save, dict) else None
-        if row is None or not isinstance(seq, int) or isinstance(seq, bool) or not 1 <= seq <= rules.MAX_SEQ:
+        if row is None or not _is_id(seq):
             result.rejected.append({"item": save.get("item") if isinstance(save, dict) else None,
                                     "reason": "bad_request"})
             continue

@@ -19,7 +19,7 @@ from core import clock, nav
 from core.access import roles
 from core.errors import DomainError
 from core.extensions import db
-from core.http import error_response
+from core.http import error_response, json_object
 from core.web import commit_service
 from exam import admin, services
 from exam import practice as practice_rules
@@ -170,8 +170,8 @@ def _json_error(exc: DomainError, **extra):
 def save(public_id: str):
     attempt = _own_attempt(public_id)
     now = clock.now()
-    payload = request.get_json(silent=True)
-    saves = payload.get("saves") if isinstance(payload, dict) else None
+    payload = json_object()
+    saves = payload.get("saves") if payload is not None else None
     if not isinstance(saves, list) or len(saves) > 500:
         return error_response(400, _("The save could not be read."))
     if services.enforce_deadline(db.session, attempt, now=now):
@@ -204,8 +204,8 @@ def clock_status(public_id: str):
 @roles(Role.CANDIDATE)
 def events(public_id: str):
     attempt = _own_attempt(public_id)
-    payload = request.get_json(silent=True)
-    kinds = payload.get("events") if isinstance(payload, dict) else None
+    payload = json_object()
+    kinds = payload.get("events") if payload is not None else None
     if not isinstance(kinds, list) or not attempt.open:
         return jsonify({"ok": False}), 400
     services.record_events(db.session, attempt=attempt, kinds=[k for k in kinds if isinstance(k, str)],
@@ -218,7 +218,9 @@ def events(public_id: str):
 @roles(Role.CANDIDATE)
 def challenge(public_id: str):
     attempt = _own_attempt(public_id)
-    payload = request.get_json(silent=True) or {}
+    payload = json_object()
+    if payload is None:
+        return error_response(400, _("The request could not be read."))
     try:
         services.challenge_item(db.session, attempt=attempt, item_id=payload.get("item"),
                                 note=str(payload.get("note") or "")[:500], now=clock.now())
@@ -483,8 +485,9 @@ def attempt_record(public_id: str, attempt_id: str):
 def admin_extra_time(public_id: str):
     exam = _exam(public_id)
     form = ExtraTimeForm()
-    user = db.session.scalar(select(User).filter_by(public_id=form.user.data or ""))
-    if form.validate_on_submit() and user is not None:
+    valid = form.validate_on_submit()  # before the user is looked up: the form refuses hostile text
+    user = db.session.scalar(select(User).filter_by(public_id=form.user.data or "")) if valid else None
+    if valid and user is not None:
         ok, _e = commit_service(form, services.grant_extra_time, exam=exam, user=user, minutes=form.minutes.data,
                                 reason=form.reason.data, actor=current_user, now=clock.now())
         if ok:
