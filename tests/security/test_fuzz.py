@@ -10,8 +10,8 @@ The harness is built from the application, so it stays complete as routes are ad
   the parameter; a new kind of parameter fails `test_fuzz_covers_every_write_route` until it is
   named in URL_OBJECTS;
 - field names come from every POST form on every page of the site (crawled as each role) and from
-  the WTForms classes the view uses; JSON endpoints are those whose view reads `get_json`, and
-  each needs a valid body in JSON_BODIES.
+  the WTForms classes the view uses; JSON endpoints are those whose view reads `json_object`
+  (core.http) or `get_json`, and each needs a valid body in JSON_BODIES.
 """
 
 from __future__ import annotations
@@ -66,6 +66,7 @@ ROLE_ORDER = ("admin", "referee", "chief_referee", "centre_staff", "candidate")
 ROLE_FOR = {  # routes whose deepest code only one of the admitted roles reaches
     "registration.act": "centre_staff",  # the centre submits its own draft
     "registration.edit": "centre_staff",
+    "registration.return_form": "centre_staff",  # the centre returns a form submitted to it
     "scoring.video_submit": "centre_staff",
 }
 
@@ -462,7 +463,7 @@ def plan(app, world) -> tuple[list[Target], list[str]]:
             missing.append(f"{rule.rule} ({rule.endpoint}): no object for a URL parameter or no role")
             continue
         view = app.view_functions[rule.endpoint]
-        is_json = "get_json" in view.__code__.co_names or "json" in view.__code__.co_names
+        is_json = bool({"get_json", "json", "json_object"} & set(view.__code__.co_names))
         target = Target(rule.rule, rule.endpoint, url, role, is_json)
         if is_json:
             if rule.endpoint not in JSON_BODIES:
@@ -513,6 +514,7 @@ class Run:
     def __init__(self) -> None:
         self.failures: list[str] = []
         self.sent: dict[str, int] = {}
+        self.admitted: set[str] = set()  # the routes that let at least one request past the door
 
     def send(self, client, target: Target, where: str, kind: str, **kwargs) -> None:
         self.sent[target.rule] = self.sent.get(target.rule, 0) + 1
@@ -522,6 +524,8 @@ class Run:
             self.failures.append(f"{target.endpoint} {target.url} [{where}] {kind}: {_where(exc)}")
             return
         status = response.status_code
+        if status not in (401, 403) and "/login" not in response.headers.get("Location", ""):
+            self.admitted.add(target.rule)
         response.close()
         if status >= 500:
             self.failures.append(f"{target.endpoint} {target.url} [{where}] {kind}: status {status}")
@@ -610,6 +614,9 @@ def _report(failures: list[str]) -> str:
 
 
 def test_hostile_values_never_cause_a_server_error(app, world):
+    """Every write route, every field or place, every hostile value: no 500, on SQLite and (with
+    TEST_DATABASE_URL) on PostgreSQL. Each route must also have let requests past its access check,
+    and every browser must still be signed in at the end, or the pass proved nothing."""
     targets, missing = plan(app, world)
     assert not missing, missing
     run = Run()
@@ -622,6 +629,10 @@ def test_hostile_values_never_cause_a_server_error(app, world):
             fuzz_form(run, app, client, tokens[target.role], target)
     assert set(run.sent) == {t.rule for t in targets}
     assert not run.failures, _report(run.failures)
+    assert {t.rule for t in targets} - run.admitted == set(), "routes that refused every request"
+    for role, client in world["clients"].items():
+        if role != ANONYMOUS:
+            assert client.get("/").status_code == 200, f"the {role} was signed out during the pass"
 
 
 def test_fuzz_covers_every_write_route(app, world):
@@ -631,6 +642,9 @@ def test_fuzz_covers_every_write_route(app, world):
     assert missing == []
     written = {r.rule for r in write_rules(app) if r.endpoint not in EXCLUDED}
     assert {t.rule for t in targets} == written
-    assert set(EXCLUDED) <= {r.endpoint for r in write_rules(app)}, "an exclusion names no route"
+    endpoints = {r.endpoint for r in write_rules(app)}
+    for name, table in (("EXCLUDED", EXCLUDED), ("ROLE_FOR", ROLE_FOR), ("ENDPOINT_OBJECTS", ENDPOINT_OBJECTS),
+                        ("LAST", LAST), ("JSON_BODIES", JSON_BODIES)):
+        assert set(table) <= endpoints, f"{name} names a route that is gone: {set(table) - endpoints}"
     json_targets = {t.endpoint for t in targets if t.json}
     assert json_targets == set(JSON_BODIES), json_targets
