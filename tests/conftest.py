@@ -110,11 +110,12 @@ def db(app):
     return _db
 
 
-def shared_app(app, db, tmp_path):
-    """An app several threads can use at once, for tests of real concurrency: this one on
-    PostgreSQL, or one on a SQLite file holding a copy of the test's database as it is now. The
-    caller disposes of the copy's engine (`if shared is not app`)."""
+def shared_app(app, db, tmp_path, **settings):
+    """An app several threads can use at once (with `settings`), for tests of real concurrency: this
+    one on PostgreSQL, or one on a SQLite file holding a copy of the test's database as it is now.
+    The caller disposes of the copy's engine (`if shared is not app`)."""
     if PG_URL:
+        app.config.update(settings)
         return app
     path = tmp_path / "shared.sqlite3"
     raw = db.engine.raw_connection()
@@ -125,7 +126,7 @@ def shared_app(app, db, tmp_path):
     finally:
         raw.close()
     return create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "UPLOAD_FOLDER": app.config["UPLOAD_FOLDER"],
-                       "CERT_SIGNING_KEY_FILE": app.config["CERT_SIGNING_KEY_FILE"]})
+                       "CERT_SIGNING_KEY_FILE": app.config["CERT_SIGNING_KEY_FILE"], **settings})
 
 
 @pytest.fixture

@@ -5,36 +5,19 @@ on a SQLite file or on PostgreSQL when TEST_DATABASE_URL is set."""
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 
-from app import create_app
 from certificates import services
 from certificates.models import Certificate
 from core import clock
 from core.errors import Throttled
 from core.extensions import db as _db
-from tests.conftest import PG_URL
+from tests.conftest import shared_app
 
 BURST = 30
 
 
-def _shared(app, db, tmp_path, **settings):
-    """An app several threads can use at once (with `settings`): this one on PostgreSQL, or one on
-    a SQLite file holding a copy of the test's database as it is now."""
-    if PG_URL:
-        app.config.update(settings)
-        return app
-    path = tmp_path / "shared.sqlite3"
-    raw = db.engine.raw_connection()
-    try:
-        target = sqlite3.connect(path)
-        raw.driver_connection.backup(target)
-        target.close()
-    finally:
-        raw.close()
-    return create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "UPLOAD_FOLDER": app.config["UPLOAD_FOLDER"],
-                       "CERT_SIGNING_KEY_FILE": app.config["CERT_SIGNING_KEY_FILE"], **settings})
+_shared = shared_app
 
 
 def _certificate(app, db, panel, final_results):
