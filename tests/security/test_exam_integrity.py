@@ -56,11 +56,12 @@ def test_practice_never_shows_a_question_frozen_into_an_unreleased_exam(client, 
     offered = {_practice_question(client) for _ in range(60)}
     assert not offered & frozen
     some = next(iter(frozen))
-    assert client.submit("/exam/practice", {"question": some, "choice": "A"}).status_code == 404
+    assert client.submit("/exam/practice", {"question": some, "choice": "A", "blank_0": "x"}).status_code == 404
     # Released: the frozen questions are practice again.
     services.release_results(db.session, exam=exam, actor=None, now=exam.closes_at)
     db.session.commit()
-    assert client.submit("/exam/practice", {"question": some, "choice": "A"}).status_code == 200
+    answer = {"question": some, "choice": "A", "blank_0": "x"}  # an answer whatever the question's type
+    assert client.submit("/exam/practice", answer).status_code == 200
 
 
 def test_results_wait_for_everyone_who_can_still_start(client, login_as, create_user, make_exam, db, frozen_clock):
