@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import click
 from flask import Flask
@@ -21,6 +22,7 @@ from flask.cli import AppGroup
 
 log = logging.getLogger(__name__)
 SKIPPED = "skipped: another process ran this slot"
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -108,13 +110,22 @@ class JobRegistry:
             timezone="UTC",
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
         )
+        started = datetime.now(UTC)
         for job in self._jobs.values():
+            args = dict(job.trigger_args)
+            if job.trigger == "interval":
+                # Ticks on the wall clock (multiples of the interval since the epoch, the same
+                # boundaries as `slot`), not counted from this process's start: a restart does not
+                # postpone a job by its interval, and a scheduler restarted more often than the
+                # interval still runs it.
+                args.setdefault("start_date", EPOCH)
             sched.add_job(
                 self._safe_runner(app, job.id),
                 trigger=job.trigger,
                 id=job.id,
                 name=job.description or job.id,
-                **job.trigger_args,
+                next_run_time=started,  # and once at start (the slot's lease keeps it to once a slot)
+                **args,
             )
         return sched
 

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
 
 from question_bank import rules as qrules
 
@@ -125,6 +126,30 @@ def deadline(*, started_at: datetime, duration_minutes: int, extra_minutes: int,
     if closes_at is not None and not allow_overrun and end > closes_at:
         return closes_at
     return end
+
+
+class AttemptState(StrEnum):
+    """Where an attempt stands for the request in hand (exam/gate.py decides what each allows)."""
+
+    OPEN = "open"  # answering
+    GRACE = "grace"  # past the deadline, within the grace for the last saves in flight
+    OVERDUE = "overdue"  # past deadline + grace but not closed yet: the gate closes it
+    CLOSED = "closed"  # submitted, by the candidate, the timer or a proctor
+    TAKEN_OVER = "taken_over"  # open, but held by another device
+
+
+def attempt_state(*, in_progress: bool, deadline: datetime, grace_seconds: int, now: datetime,
+                  same_device: bool = True) -> AttemptState:
+    """The attempt's state now. The one place where "deadline + grace" is worked out."""
+    if not in_progress:
+        return AttemptState.CLOSED
+    if now > deadline + timedelta(seconds=grace_seconds):
+        return AttemptState.OVERDUE
+    if not same_device:
+        return AttemptState.TAKEN_OVER
+    if now > deadline:
+        return AttemptState.GRACE
+    return AttemptState.OPEN
 
 
 # --- grading -----------------------------------------------------------------------------------

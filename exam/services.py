@@ -232,8 +232,15 @@ def start_attempt(session: Session, *, exam: Exam, user: User, now: datetime, ac
     return attempt
 
 
+def attempt_state(attempt: Attempt, now: datetime, device_token: str | None = None) -> rules.AttemptState:
+    """The attempt's state now, for the device holding `device_token` (None: whichever device)."""
+    return rules.attempt_state(in_progress=attempt.open, deadline=attempt.deadline,
+                               grace_seconds=attempt.exam.grace_seconds, now=now,
+                               same_device=device_token is None or device_token == attempt.device_token)
+
+
 def is_overdue(attempt: Attempt, now: datetime) -> bool:
-    return attempt.open and now > attempt.deadline + timedelta(seconds=attempt.exam.grace_seconds)
+    return attempt_state(attempt, now) is rules.AttemptState.OVERDUE
 
 
 def enforce_deadline(session: Session, attempt: Attempt, *, now: datetime) -> bool:
@@ -244,6 +251,19 @@ def enforce_deadline(session: Session, attempt: Attempt, *, now: datetime) -> bo
     return False
 
 
+def refusal(attempt: Attempt, state: rules.AttemptState) -> DomainError:
+    """Why an attempt in `state` takes nothing from this device now, in the candidate's words."""
+    if state is rules.AttemptState.TAKEN_OVER:
+        return TakenOver(_l("This exam was opened on another computer, which now holds it. This page no longer "
+                            "saves answers: close it."))
+    if state is rules.AttemptState.OVERDUE or attempt.submitted_by in ("timer", "scheduler"):
+        return TimeUp(_l("Time is up: the exam closed at %(time)s (server time). This answer was not saved.",
+                         time=format_datetime(attempt.deadline, "HH:mm:ss")))
+    if state is rules.AttemptState.CLOSED:
+        return TimeUp(_l("This exam has been submitted; answers can no longer be changed."))
+    return Conflict(_l("This exam takes no answers at the moment."))
+
+
 @dataclass
 class SaveResult:
     acks: list[dict] = field(default_factory=list)
@@ -252,21 +272,6 @@ class SaveResult:
 
 def _answered(response) -> bool:
     return response not in (None, [], "")
-
-
-def _refuse_save(attempt: Attempt, device_token: str, now: datetime) -> None:
-    """Raise the reason this attempt takes no answers now, if there is one."""
-    if not attempt.open and attempt.submitted_by in ("timer", "scheduler"):
-        raise TimeUp(_l("Time is up: the exam closed at %(time)s (server time). This answer was not saved.",
-                        time=format_datetime(attempt.deadline, "HH:mm:ss")))
-    if not attempt.open:
-        raise TimeUp(_l("This exam has been submitted; answers can no longer be changed."))
-    if device_token != attempt.device_token:
-        raise TakenOver(_l("This exam was opened on another computer, which now holds it. This page no longer "
-                           "saves answers: close it."))
-    if now > attempt.deadline + timedelta(seconds=attempt.exam.grace_seconds):
-        raise TimeUp(_l("Time is up: the exam closed at %(time)s (server time). This answer was not saved.",
-                        time=format_datetime(attempt.deadline, "HH:mm:ss")))
 
 
 _ATTEMPTS, _ANSWERS, _EVENTS = Attempt.__table__, Answer.__table__, AnswerEvent.__table__
@@ -290,7 +295,9 @@ def save_answers(session: Session, *, attempt: Attempt, device_token: str, saves
     This is the hot path of an exam hall, so it speaks SQL directly: it claims the attempt row
     first (a row lock on PostgreSQL, the write lock on SQLite), so that concurrent saves of one
     attempt take turns and each extends the hash chain from the head the previous one wrote."""
-    _refuse_save(attempt, device_token, now)
+    state = attempt_state(attempt, now, device_token)
+    if state not in (rules.AttemptState.OPEN, rules.AttemptState.GRACE):
+        raise refusal(attempt, state)
     session.flush()
     claimed = session.execute(
         update(_ATTEMPTS).where(_ATTEMPTS.c.id == attempt.id, _ATTEMPTS.c.status == AttemptStatus.IN_PROGRESS,
@@ -298,8 +305,7 @@ def save_answers(session: Session, *, attempt: Attempt, device_token: str, saves
         .values(last_seen_at=now).returning(_ATTEMPTS.c.chain_head, _ATTEMPTS.c.event_count)).first()
     if claimed is None:  # closed or taken over since it was loaded
         session.refresh(attempt)
-        _refuse_save(attempt, device_token, now)
-        raise TimeUp(_l("This exam has been submitted; answers can no longer be changed."))
+        raise refusal(attempt, attempt_state(attempt, now, device_token))
     head = claimed.chain_head
     wanted = {save["item"] for save in saves if isinstance(save, dict) and _is_id(save.get("item"))}
     rows = {row.id: row for row in session.execute(

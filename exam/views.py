@@ -12,7 +12,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from accounts.models import Role, User
 from core import clock, nav
@@ -21,7 +20,7 @@ from core.errors import DomainError
 from core.extensions import db
 from core.http import error_response, json_object
 from core.web import commit_service
-from exam import admin, services
+from exam import admin, gate, services
 from exam import practice as practice_rules
 from exam.forms import (
     ChallengeDecisionForm,
@@ -113,13 +112,10 @@ def start(public_id: str):
     return redirect(url_for("exam.attempt", public_id=attempt.public_id))
 
 
-def _own_attempt(public_id: str) -> Attempt:
-    attempt = db.first_or_404(
-        select(Attempt).filter_by(public_id=public_id).options(joinedload(Attempt.exam))
-    )
-    if attempt.user_id != current_user.id:
-        abort(403)
-    return attempt
+def _enter(public_id: str, action: str) -> gate.Passage:
+    """Every candidate request about an attempt passes the gate (exam/gate.py) first."""
+    return gate.enter(db.session, public_id=public_id, user=current_user, device_token=_device_token(),
+                      action=action, now=clock.now())
 
 
 def _clock(attempt: Attempt, now) -> dict:
@@ -131,18 +127,41 @@ def _clock(attempt: Attempt, now) -> dict:
     }
 
 
+def _stop_flags(attempt: Attempt, exc: DomainError) -> dict:
+    """What tells the page to stop saving: another device holds the attempt, or it closed."""
+    if isinstance(exc, services.TakenOver):
+        return {"taken_over": True}
+    if isinstance(exc, services.TimeUp):
+        return {"closed": True, "receipt_url": url_for("exam.receipt", public_id=attempt.public_id)}
+    return {}
+
+
+def _refused(passage: gate.Passage):
+    """The gate's refusal as JSON. A close the gate made is kept: the one commit of the request."""
+    db.session.commit()
+    exc = passage.refusal
+    body = {"error": exc.status_code, "message": str(exc.message), **_stop_flags(passage.attempt, exc)}
+    return jsonify(body), exc.status_code
+
+
+def _json_error(attempt: Attempt, exc: DomainError):
+    db.session.rollback()
+    body = {"error": exc.status_code, "message": str(exc.message), **_stop_flags(attempt, exc)}
+    return jsonify(body), exc.status_code
+
+
 @bp.route("/attempts/<public_id>")
 @roles(Role.CANDIDATE)
 def attempt(public_id: str):
-    attempt = _own_attempt(public_id)
-    now = clock.now()
-    if services.enforce_deadline(db.session, attempt, now=now):
+    passage = _enter(public_id, "page")
+    attempt = passage.attempt
+    if passage.refusal:
         db.session.commit()
-    if not attempt.open:
+        if passage.taken_over:
+            flash(_("This exam is open on another computer. Start it again here to continue on this one."),
+                  "warning")
+            return redirect(url_for("exam.my_exams"))
         return redirect(url_for("exam.receipt", public_id=attempt.public_id))
-    if attempt.device_token != _device_token():
-        flash(_("This exam is open on another computer. Start it again here to continue on this one."), "warning")
-        return redirect(url_for("exam.my_exams"))
     answers = {a.item_id: {"response": a.response, "flagged": a.flagged, "seq": a.seq} for a in attempt.answers}
     items = services.paper_items(db.session, attempt)
     config = {
@@ -153,38 +172,28 @@ def attempt(public_id: str):
         "challenge_url": url_for("exam.challenge", public_id=attempt.public_id),
         "receipt_url": url_for("exam.receipt", public_id=attempt.public_id),
         "answers": {str(k): v for k, v in answers.items()},
-        **_clock(attempt, now),
+        **_clock(attempt, passage.now),
     }
     return render_template("exam/attempt.html", attempt=attempt, exam=attempt.exam, items=items,
                            config=config, answers=answers)
 
 
-def _json_error(exc: DomainError, **extra):
-    db.session.rollback()
-    body = {"error": exc.status_code, "message": str(exc.message), **extra}
-    return jsonify(body), exc.status_code
-
-
 @bp.route("/attempts/<public_id>/answers", methods=["POST"])
 @roles(Role.CANDIDATE)
 def save(public_id: str):
-    attempt = _own_attempt(public_id)
-    now = clock.now()
+    passage = _enter(public_id, "save")
+    if passage.refusal:
+        return _refused(passage)
     payload = json_object()
     saves = payload.get("saves") if payload is not None else None
     if not isinstance(saves, list) or len(saves) > 500:
         return error_response(400, _("The save could not be read."))
-    if services.enforce_deadline(db.session, attempt, now=now):
-        db.session.commit()
+    attempt, now = passage.attempt, passage.now
     try:
         result = services.save_answers(db.session, attempt=attempt, device_token=_device_token(), saves=saves,
                                        now=now, **_client())
-    except services.TakenOver as exc:
-        return _json_error(exc, taken_over=True)
-    except services.TimeUp as exc:
-        return _json_error(exc, closed=True, receipt_url=url_for("exam.receipt", public_id=attempt.public_id))
-    except DomainError as exc:
-        return _json_error(exc)
+    except DomainError as exc:  # closed or taken over between the gate and the claim, or a flood
+        return _json_error(attempt, exc)
     body = {"acks": result.acks, "rejected": result.rejected, **_clock(attempt, now)}
     db.session.commit()
     return jsonify(body)
@@ -193,23 +202,23 @@ def save(public_id: str):
 @bp.route("/attempts/<public_id>/clock")
 @roles(Role.CANDIDATE)
 def clock_status(public_id: str):
-    attempt = _own_attempt(public_id)
-    now = clock.now()
-    if services.enforce_deadline(db.session, attempt, now=now):
-        db.session.commit()
-    return jsonify({**_clock(attempt, now), "taken_over": attempt.device_token != _device_token()})
+    passage = _enter(public_id, "clock")
+    db.session.commit()  # a close the gate made
+    return jsonify({**_clock(passage.attempt, passage.now), "taken_over": passage.taken_over})
 
 
 @bp.route("/attempts/<public_id>/events", methods=["POST"])
 @roles(Role.CANDIDATE)
 def events(public_id: str):
-    attempt = _own_attempt(public_id)
+    passage = _enter(public_id, "events")
+    if passage.refusal:
+        return _refused(passage)
     payload = json_object()
     kinds = payload.get("events") if payload is not None else None
-    if not isinstance(kinds, list) or not attempt.open:
-        return jsonify({"ok": False}), 400
-    services.record_events(db.session, attempt=attempt, kinds=[k for k in kinds if isinstance(k, str)],
-                           now=clock.now(), **_client())
+    if not isinstance(kinds, list):
+        return error_response(400, _("The request could not be read."))
+    services.record_events(db.session, attempt=passage.attempt, kinds=[k for k in kinds if isinstance(k, str)],
+                           now=passage.now, **_client())
     db.session.commit()
     return jsonify({"ok": True})
 
@@ -217,15 +226,17 @@ def events(public_id: str):
 @bp.route("/attempts/<public_id>/challenges", methods=["POST"])
 @roles(Role.CANDIDATE)
 def challenge(public_id: str):
-    attempt = _own_attempt(public_id)
+    passage = _enter(public_id, "challenge")
+    if passage.refusal:
+        return _refused(passage)
     payload = json_object()
     if payload is None:
         return error_response(400, _("The request could not be read."))
     try:
-        services.challenge_item(db.session, attempt=attempt, item_id=payload.get("item"),
-                                note=str(payload.get("note") or "")[:500], now=clock.now())
+        services.challenge_item(db.session, attempt=passage.attempt, item_id=payload.get("item"),
+                                note=str(payload.get("note") or "")[:500], now=passage.now)
     except DomainError as exc:
-        return _json_error(exc)
+        return _json_error(passage.attempt, exc)
     db.session.commit()
     return jsonify({"ok": True})
 
@@ -233,32 +244,35 @@ def challenge(public_id: str):
 @bp.route("/attempts/<public_id>/submit", methods=["POST"])
 @roles(Role.CANDIDATE)
 def submit(public_id: str):
-    attempt = _own_attempt(public_id)
-    now = clock.now()
-    if not services.enforce_deadline(db.session, attempt, now=now) and attempt.open:
-        if attempt.device_token != _device_token():
-            flash(_("This exam is open on another computer; submit it there."), "danger")
-            return redirect(url_for("exam.my_exams"))
-        services.submit(db.session, attempt=attempt, now=now, by="candidate", actor=current_user)
-    db.session.commit()
+    passage = _enter(public_id, "submit")
+    attempt = passage.attempt
+    if passage.taken_over:
+        db.session.commit()
+        flash(_("This exam is open on another computer; submit it there."), "danger")
+        return redirect(url_for("exam.my_exams"))
+    if not passage.refusal:
+        services.submit(db.session, attempt=attempt, now=passage.now, by="candidate", actor=current_user)
+    db.session.commit()  # the candidate's close, or the gate's (time was up), or nothing (closed already)
     return redirect(url_for("exam.receipt", public_id=attempt.public_id))
 
 
 @bp.route("/attempts/<public_id>/receipt")
 @roles(Role.CANDIDATE)
 def receipt(public_id: str):
-    attempt = _own_attempt(public_id)
-    if attempt.open:
-        return redirect(url_for("exam.attempt", public_id=attempt.public_id))
-    return render_template("exam/receipt.html", attempt=attempt, exam=attempt.exam)
+    passage = _enter(public_id, "receipt")
+    db.session.commit()  # a close the gate made
+    if passage.refusal:  # still open: the answering page (or, on another device, the way back)
+        return redirect(url_for("exam.attempt", public_id=passage.attempt.public_id))
+    return render_template("exam/receipt.html", attempt=passage.attempt, exam=passage.attempt.exam)
 
 
 @bp.route("/attempts/<public_id>/result")
 @roles(Role.CANDIDATE)
 def result(public_id: str):
-    attempt = _own_attempt(public_id)
-    exam = attempt.exam
-    if attempt.open or exam.results_released_at is None:
+    passage = _enter(public_id, "result")
+    attempt, exam = passage.attempt, passage.attempt.exam
+    if passage.refusal or exam.results_released_at is None:
+        db.session.commit()  # a close the gate made
         abort(404)
     if attempt.score is None and services.grade_pending(db.session, attempt=attempt):  # resubmitted after release
         db.session.commit()

@@ -49,3 +49,26 @@ def test_a_slot_runs_once(app, runner, db):
     again = runner.invoke(args=["scheduler", "run-job", "accounts.purge_login_attempts", "--slot", "6"])
     assert first.output.count(": 0") == 3 and "skipped" in again.output
     assert db.session.scalar(select(func.count()).select_from(JobRun)) == 3
+
+
+def test_interval_jobs_tick_on_the_wall_clock_and_run_at_start(app):
+    """Issue 13: each scheduler restart postponed the overdue sweep by its full interval (attempts
+    closed 26-74 s after their cutoff across 5 restarts), and one restarting more often than every
+    30 s never swept. Interval jobs now fire on multiples of their interval since the epoch (the
+    slots' boundaries) and once when the scheduler starts."""
+    from datetime import UTC, datetime
+
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    before = datetime.now(UTC)
+    sched = scheduler.build(app)
+    jobs = {job.id: job for job in sched.get_jobs()}
+    sweep = jobs["exam.close_overdue"]
+    assert isinstance(sweep.trigger, IntervalTrigger)
+    for job in jobs.values():
+        assert job.next_run_time <= datetime.now(UTC)  # runs at start
+        if isinstance(job.trigger, IntervalTrigger):
+            interval = job.trigger.interval_length
+            fire = job.trigger.get_next_fire_time(None, before)
+            assert fire.timestamp() % interval == 0, job.id  # on the wall clock
+            assert (fire - before).total_seconds() <= interval

@@ -1,0 +1,75 @@
+"""The one gate of an attempt: every candidate request about an attempt (the page, a save, the
+clock, integrity events, a challenge, the submission, the receipt, the result) comes through `enter`, which
+loads the attempt once, works out its state for this device now (rules.attempt_state: the only
+place where "deadline + grace" is decided), closes it when its time is over, and says whether the
+action is allowed in that state. Views ask the gate and never repeat a deadline or device rule.
+
+    passage = gate.enter(db.session, public_id=..., user=current_user, device_token=..., action="save")
+    if passage.refusal: ...   # the reason, in the candidate's words; nothing was written but a close
+
+A close made by the gate is flushed, not committed: the view commits once, refusal or not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from accounts.models import User
+from core.errors import DomainError, NotAllowed, NotFound
+from exam import services
+from exam.models import Attempt
+from exam.rules import AttemptState
+
+_ANSWERING = frozenset({AttemptState.OPEN, AttemptState.GRACE})
+
+# What each action may do in each state. The clock answers in every state: it is how a page
+# learns that its attempt closed or moved to another device.
+ALLOWS: dict[str, frozenset[AttemptState]] = {
+    "page": _ANSWERING,
+    "save": _ANSWERING,
+    "clock": frozenset(AttemptState),
+    "events": _ANSWERING,
+    "challenge": _ANSWERING,
+    "submit": _ANSWERING,
+    "receipt": frozenset({AttemptState.CLOSED}),
+    "result": frozenset({AttemptState.CLOSED}),
+}
+
+
+@dataclass(frozen=True)
+class Passage:
+    attempt: Attempt
+    state: AttemptState
+    action: str
+    now: datetime
+    refusal: DomainError | None  # None: the action may go ahead
+
+    @property
+    def closed(self) -> bool:
+        return self.state is AttemptState.CLOSED
+
+    @property
+    def taken_over(self) -> bool:
+        return self.state is AttemptState.TAKEN_OVER
+
+
+def enter(session: Session, *, public_id: str, user: User, device_token: str, action: str,
+          now: datetime) -> Passage:
+    """Load the candidate's attempt, close it if its time is over, and decide `action`. Raises
+    NotFound for an unknown attempt and NotAllowed for someone else's."""
+    attempt = session.scalar(select(Attempt).filter_by(public_id=public_id).options(joinedload(Attempt.exam)))
+    if attempt is None:
+        raise NotFound(_l("This exam attempt does not exist."))
+    if attempt.user_id != user.id:
+        raise NotAllowed(_l("This exam attempt is not yours."))
+    state = services.attempt_state(attempt, now, device_token)
+    if state is AttemptState.OVERDUE:
+        services.submit(session, attempt=attempt, now=now, by="timer")
+        state = AttemptState.CLOSED
+    allowed = state in ALLOWS[action]
+    return Passage(attempt, state, action, now, None if allowed else services.refusal(attempt, state))
