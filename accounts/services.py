@@ -15,7 +15,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from accounts import rules
 from accounts.models import LoginAttempt, Role, TrainingCentre, User
-from core import audit, throttle
+from core import addresses, audit, throttle
 from core.errors import Conflict, DomainError, Throttled
 from core.extensions import scheduler
 
@@ -52,8 +52,8 @@ def _login_buckets(username: str, address: str) -> list[tuple[str, throttle.Poli
     """The throttle buckets a sign-in of `username` from `address` counts against (config.py says
     why these three)."""
     cfg = current_app.config
-    client = throttle.client_key(address)
-    hall = throttle.in_networks(address, cfg["HALL_NETWORKS"])
+    client = addresses.client_key(address)
+    hall = addresses.in_networks(address, cfg["HALL_NETWORKS"])
 
     def policy(free: int) -> throttle.Policy:
         return throttle.Policy(free=free, window=cfg["LOGIN_THROTTLE_WINDOW"], backoff=cfg["LOGIN_BACKOFF"],

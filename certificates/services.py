@@ -17,7 +17,7 @@ from accounts.models import User
 from certificates import documents, rules
 from certificates.models import Certificate, CertificateKind, IssueBatch, Result, ResultStatus, Verification
 from certificates.results import rule_of
-from core import audit, throttle, uploads
+from core import addresses, audit, throttle, uploads
 from core.errors import DomainError, Throttled
 from core.extensions import scheduler
 from registration import rules as reg_rules
@@ -210,7 +210,7 @@ def log(session: Session, *, certificate: Certificate | None, method: str, addre
     written (the page is answered all the same); False then."""
     config = current_app.config
     policy = throttle.Policy(free=config["VERIFY_LOG_PER_ADDRESS"], window=config["VERIFY_LOG_WINDOW"])
-    if throttle.hit(session, f"verify-log:addr:{throttle.client_key(address)}", policy, now=now):
+    if throttle.hit(session, f"verify-log:addr:{addresses.client_key(address)}", policy, now=now):
         return False
     session.add(Verification(at=now, address=address[:64], method=method,
                              certificate_id=certificate.id if certificate else None, found=certificate is not None))
@@ -231,7 +231,7 @@ def lookup(session: Session, *, number: str, name: str, address: str, now: datet
     config = current_app.config
     number = normalise_number(number)
     policy = throttle.Policy(free=config["CERT_LOOKUP_PER_ADDRESS"], window=config["CERT_LOOKUP_WINDOW"])
-    wait = throttle.hit(session, f"cert-lookup:addr:{throttle.client_key(address)}", policy, now=now)
+    wait = throttle.hit(session, f"cert-lookup:addr:{addresses.client_key(address)}", policy, now=now)
     if wait:
         raise Throttled(_l("Too many lookups from this address. Try again in %(n)d minutes.",
                            n=math.ceil(wait / 60)), retry_after=wait)

@@ -15,7 +15,6 @@ The policy arithmetic (`wait_for`, `after_hit`) is pure; the rest reads and writ
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -152,36 +151,6 @@ def held(session: Session, *, prefix: str, now: datetime, older_than: timedelta 
         .where(ThrottleBucket.key.like(prefix + "%"), ThrottleBucket.last_at > now - older_than)
         .order_by(ThrottleBucket.last_at.desc())
     ).all()
-
-
-def client_key(address: str) -> str:
-    """The part of a client address that identifies one client: IPv4 as is, IPv6 by its /64 (one
-    subscriber's whole network), anything unparsable as given."""
-    try:
-        ip = ipaddress.ip_address((address or "").strip())
-    except ValueError:
-        return (address or "")[:64]
-    if ip.version == 6:
-        if ip.ipv4_mapped is not None:
-            return str(ip.ipv4_mapped)
-        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
-    return str(ip)
-
-
-def in_networks(address: str, networks) -> bool:
-    """Whether `address` lies in one of `networks` (CIDR strings; malformed entries are ignored)."""
-    try:
-        ip = ipaddress.ip_address((address or "").strip())
-    except ValueError:
-        return False
-    ip = getattr(ip, "ipv4_mapped", None) or ip
-    for net in networks or ():
-        try:
-            if ip in ipaddress.ip_network(net, strict=False):
-                return True
-        except ValueError:
-            continue
-    return False
 
 
 @scheduler.job("core.purge_throttle_buckets", trigger="interval", hours=1)

@@ -13,10 +13,12 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
+from core import addresses
 from core.forms import BaseForm, choices
 from core.i18n import local_to_utc, utc_to_local
+from exam import rules
 from exam.models import MultipleRule, ReviewPolicy
 from question_bank.models import Level, QuestionType, module_pairs
 
@@ -50,6 +52,26 @@ class ExamForm(BaseForm):
                                     validators=[DataRequired(), NumberRange(min=0, max=1)])
     grace_seconds = IntegerField(_l("Grace for saves in flight (seconds)"), default=15,
                                  validators=[DataRequired(), NumberRange(min=0, max=120)])
+    allowed_networks = TextAreaField(
+        _l("Allowed client networks"), validators=[Optional(), Length(max=2000)],
+        description=_l("The exam halls' networks in CIDR notation, one a line (e.g. 10.20.0.0/16). Empty: "
+                       "anywhere. Behind a proxy, set TRUSTED_PROXIES so that clients' own addresses are seen."))
+    seb_config_keys = TextAreaField(
+        _l("Safe Exam Browser Config Keys"), validators=[Optional(), Length(max=2000)],
+        description=_l("One a line, 64 hexadecimal characters each, as SEB's configuration tool shows them, with "
+                       "\"Use Browser & Config Keys\" on. Empty: any browser."))
+
+    def validate_allowed_networks(self, field) -> None:
+        bad = [line for line in rules.lines(field.data) if not addresses.valid_network(line)]
+        if bad:
+            raise ValidationError(_l("Not a network: %(entries)s.", entries=", ".join(bad[:3])))
+
+    def validate_seb_config_keys(self, field) -> None:
+        bad = [line for line in rules.lines(field.data)
+               if len(line) != rules.SEB_KEY_LENGTH or any(c not in "0123456789abcdefABCDEF" for c in line)]
+        if bad:
+            raise ValidationError(_l("A Config Key is 64 hexadecimal characters; this is not: %(entries)s.",
+                                     entries=", ".join(b[:16] for b in bad[:3])))
 
     def __init__(self, *args, obj=None, events=(), **kwargs):
         super().__init__(*args, obj=obj, **kwargs)
@@ -73,6 +95,8 @@ class ExamForm(BaseForm):
             "pass_score": self.pass_score.data, "review_policy": ReviewPolicy(self.review_policy.data),
             "multiple_rule": MultipleRule(self.multiple_rule.data), "partial_fraction": self.partial_fraction.data,
             "grace_seconds": self.grace_seconds.data,
+            "allowed_networks": "\n".join(rules.lines(self.allowed_networks.data)),
+            "seb_config_keys": "\n".join(key.lower() for key in rules.lines(self.seb_config_keys.data)),
         }
 
 

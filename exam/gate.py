@@ -2,9 +2,11 @@
 clock, integrity events, a challenge, the submission, the receipt, the result) comes through `enter`, which
 loads the attempt once, works out its state for this device now (rules.attempt_state: the only
 place where "deadline + grace" is decided), closes it when its time is over, and says whether the
-action is allowed in that state. Views ask the gate and never repeat a deadline or device rule.
+action is allowed in that state and from this client (the exam's allowed networks and Safe Exam
+Browser). Views ask the gate and never repeat a deadline, device or client rule.
 
-    passage = gate.enter(db.session, public_id=..., user=current_user, device_token=..., action="save")
+    passage = gate.enter(db.session, public_id=..., user=current_user, device_token=..., action="save",
+                         now=..., address=..., url=..., seb_hash=...)
     if passage.refusal: ...   # the reason, in the candidate's words; nothing was written but a close
 
 A close made by the gate is flushed, not committed: the view commits once, refusal or not.
@@ -58,10 +60,16 @@ class Passage:
         return self.state is AttemptState.TAKEN_OVER
 
 
-def enter(session: Session, *, public_id: str, user: User, device_token: str, action: str,
-          now: datetime) -> Passage:
-    """Load the candidate's attempt, close it if its time is over, and decide `action`. Raises
-    NotFound for an unknown attempt and NotAllowed for someone else's."""
+# Where the exam's integrity settings apply (services.client_refusal: allowed networks, Safe Exam
+# Browser): everything that answers. A receipt or a result may be read from anywhere.
+CLIENT_CHECKED = frozenset({"page", "save", "events", "challenge", "submit"})
+
+
+def enter(session: Session, *, public_id: str, user: User, device_token: str, action: str, now: datetime,
+          address: str = "", url: str = "", seb_hash: str | None = None) -> Passage:
+    """Load the candidate's attempt, close it if its time is over, and decide `action` for this
+    client (`address`, the request's `url` and its Safe Exam Browser header). Raises NotFound for
+    an unknown attempt and NotAllowed for someone else's."""
     attempt = session.scalar(select(Attempt).filter_by(public_id=public_id).options(joinedload(Attempt.exam)))
     if attempt is None:
         raise NotFound(_l("This exam attempt does not exist."))
@@ -71,5 +79,7 @@ def enter(session: Session, *, public_id: str, user: User, device_token: str, ac
     if state is AttemptState.OVERDUE:
         services.submit(session, attempt=attempt, now=now, by="timer")
         state = AttemptState.CLOSED
-    allowed = state in ALLOWS[action]
-    return Passage(attempt, state, action, now, None if allowed else services.refusal(attempt, state))
+    refused = None if state in ALLOWS[action] else services.refusal(attempt, state)
+    if refused is None and action in CLIENT_CHECKED:
+        refused = services.client_refusal(attempt.exam, address=address, url=url, seb_hash=seb_hash)
+    return Passage(attempt, state, action, now, refused)

@@ -82,6 +82,10 @@ class Exam(PublicIdMixin, TimestampMixin, db.Model):
                                                         default=MultipleRule.ALL_OR_NOTHING)
     partial_fraction: Mapped[Decimal] = mapped_column(Numeric(4, 3), nullable=False, default=Decimal("0.5"))
     grace_seconds: Mapped[int] = mapped_column(nullable=False, default=15)
+    # Where the exam may be answered from: client networks (CIDR, one a line; empty: anywhere) and
+    # Safe Exam Browser Config Keys (64 hex digits, one a line; empty: any browser).
+    allowed_networks: Mapped[str] = mapped_column(Text, nullable=False, default="", server_default="")
+    seb_config_keys: Mapped[str] = mapped_column(Text, nullable=False, default="", server_default="")
     status: Mapped[ExamStatus] = mapped_column(enum_type(ExamStatus), nullable=False, default=ExamStatus.DRAFT)
     published_at: Mapped[datetime | None] = mapped_column(nullable=True)
     # The question versions the papers are drawn from, frozen at publication, so a late paper is

@@ -4,6 +4,7 @@ hash chain of answer events. No Flask, no database: plain data in, frozen datacl
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import random
 from collections.abc import Sequence
@@ -150,6 +151,26 @@ def attempt_state(*, in_progress: bool, deadline: datetime, grace_seconds: int, 
     if now > deadline:
         return AttemptState.GRACE
     return AttemptState.OPEN
+
+
+def lines(text: str) -> list[str]:
+    """The non-empty lines of a setting kept one entry a line (networks, keys)."""
+    return [line.strip() for line in (text or "").replace(",", "\n").splitlines() if line.strip()]
+
+
+SEB_KEY_LENGTH = 64  # a Config Key is a SHA-256, in Base16
+
+
+def seb_request_ok(*, url: str, header: str | None, config_keys: Sequence[str]) -> bool:
+    """Whether a request comes from Safe Exam Browser with one of the exam's Config Keys. SEB sends
+    X-SafeExamBrowser-ConfigKeyHash = SHA-256 (Base16) of the absolute request URL without its
+    fragment, followed by the Config Key (safeexambrowser.org/developer/seb-config-key.html)."""
+    if not header:
+        return False
+    url = url.split("#", 1)[0]
+    header = header.strip().lower()
+    return any(hmac.compare_digest(hashlib.sha256((url + key.lower()).encode()).hexdigest(), header)
+               for key in config_keys)
 
 
 # --- grading -----------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from accounts.models import User
-from core import audit, throttle
+from core import addresses, audit, throttle
 from core.errors import Conflict, DomainError, NotAllowed, Throttled
 from core.extensions import scheduler
 from exam import rules
@@ -196,8 +196,12 @@ def compute_deadline(exam: Exam, entry: ExamCandidate, started_at: datetime) -> 
 
 
 def start_attempt(session: Session, *, exam: Exam, user: User, now: datetime, access_code: str,
-                  device_token: str, address: str = "", user_agent: str = "") -> Attempt:
+                  device_token: str, address: str = "", user_agent: str = "", url: str = "",
+                  seb_hash: str | None = None) -> Attempt:
     """Start the candidate's attempt, or resume it on this device (taking it over from another)."""
+    refused = client_refusal(exam, address=address, url=url, seb_hash=seb_hash)
+    if refused:
+        raise refused
     entry = roster_entry(session, exam, user, lock=True)
     if entry is None or exam.status is ExamStatus.DRAFT:
         raise NotAllowed(_l("You are not admitted to this exam."))
@@ -249,6 +253,19 @@ def enforce_deadline(session: Session, attempt: Attempt, *, now: datetime) -> bo
         submit(session, attempt=attempt, now=now, by="timer")
         return True
     return False
+
+
+def client_refusal(exam: Exam, *, address: str, url: str, seb_hash: str | None) -> DomainError | None:
+    """Why this client may not answer `exam` (outside the allowed networks, not in Safe Exam Browser
+    with the exam's configuration), or None. Names nothing secret."""
+    networks = rules.lines(exam.allowed_networks)
+    if networks and not addresses.in_networks(address, networks):
+        return NotAllowed(_l("This exam can be taken only from the exam hall's network. Ask the invigilator."))
+    keys = rules.lines(exam.seb_config_keys)
+    if keys and not rules.seb_request_ok(url=url, header=seb_hash, config_keys=keys):
+        return NotAllowed(_l("This exam must be taken in Safe Exam Browser with the exam's configuration. Open "
+                             "the exam's SEB file, or ask the invigilator."))
+    return None
 
 
 def refusal(attempt: Attempt, state: rules.AttemptState) -> DomainError:

@@ -69,6 +69,15 @@ def _client() -> dict:
     return {"address": request.remote_addr or "", "user_agent": request.user_agent.string or ""}
 
 
+SEB_HEADER = "X-SafeExamBrowser-ConfigKeyHash"
+
+
+def _where() -> dict:
+    """What the exam's integrity settings look at: the client's address, the URL it asked for (as
+    it asked, behind the trusted proxies) and its Safe Exam Browser header."""
+    return {"address": request.remote_addr or "", "url": request.url, "seb_hash": request.headers.get(SEB_HEADER)}
+
+
 # --- candidates --------------------------------------------------------------------------------
 
 
@@ -101,7 +110,7 @@ def start(public_id: str):
     try:
         attempt = services.start_attempt(db.session, exam=exam, user=current_user, now=clock.now(),
                                          access_code=form.access_code.data or "", device_token=_device_token(),
-                                         **_client())
+                                         user_agent=request.user_agent.string or "", **_where())
     except DomainError as exc:
         # A close by the timer, or a counted wrong access code, is kept; anything else is undone.
         keep = isinstance(exc, services.TimeUp | services.WrongAccessCode)
@@ -115,7 +124,7 @@ def start(public_id: str):
 def _enter(public_id: str, action: str) -> gate.Passage:
     """Every candidate request about an attempt passes the gate (exam/gate.py) first."""
     return gate.enter(db.session, public_id=public_id, user=current_user, device_token=_device_token(),
-                      action=action, now=clock.now())
+                      action=action, now=clock.now(), **_where())
 
 
 def _clock(attempt: Attempt, now) -> dict:
@@ -161,7 +170,9 @@ def attempt(public_id: str):
             flash(_("This exam is open on another computer. Start it again here to continue on this one."),
                   "warning")
             return redirect(url_for("exam.my_exams"))
-        return redirect(url_for("exam.receipt", public_id=attempt.public_id))
+        if passage.closed:
+            return redirect(url_for("exam.receipt", public_id=attempt.public_id))
+        return error_response(passage.refusal.status_code, passage.refusal.message)  # not from this client
     answers = {a.item_id: {"response": a.response, "flagged": a.flagged, "seq": a.seq} for a in attempt.answers}
     items = services.paper_items(db.session, attempt)
     config = {
@@ -250,6 +261,9 @@ def submit(public_id: str):
         db.session.commit()
         flash(_("This exam is open on another computer; submit it there."), "danger")
         return redirect(url_for("exam.my_exams"))
+    if passage.refusal and not passage.closed:  # not from this client
+        db.session.commit()
+        return error_response(passage.refusal.status_code, passage.refusal.message)
     if not passage.refusal:
         services.submit(db.session, attempt=attempt, now=passage.now, by="candidate", actor=current_user)
     db.session.commit()  # the candidate's close, or the gate's (time was up), or nothing (closed already)
