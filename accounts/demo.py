@@ -1,4 +1,4 @@
-"""Demo accounts: an administrator, a centre with staff, referees and candidates."""
+"""Demo accounts: an administrator, a centre with staff, referees, an invigilator and candidates."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ DEMO_USERS = [
     ("centre", "王培训", Role.CENTRE_STAFF),
     ("referee", "李裁判", Role.REFEREE),
     ("chief", "张裁判长", Role.CHIEF_REFEREE),
+    ("invig", "周监考", Role.INVIGILATOR),
     ("cand01", "赵一鸣", Role.CANDIDATE),
     ("cand02", "钱二丽", Role.CANDIDATE),
     ("cand03", "孙三强", Role.CANDIDATE),

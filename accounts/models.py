@@ -16,6 +16,7 @@ class Role(LabelledEnum):
     CENTRE_STAFF = "centre_staff"
     REFEREE = "referee"
     CHIEF_REFEREE = "chief_referee"
+    INVIGILATOR = "invigilator"
     ADMIN = "admin"
 
     @classmethod
@@ -25,6 +26,7 @@ class Role(LabelledEnum):
             cls.CENTRE_STAFF: _l("Training centre staff"),
             cls.REFEREE: _l("Referee"),
             cls.CHIEF_REFEREE: _l("Chief referee"),
+            cls.INVIGILATOR: _l("Invigilator"),
             cls.ADMIN: _l("Administrator"),
         }
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from accounts.models import Role, User
 from core import clock
-from exam import admin, services
+from exam import admin, halls, services
 from exam.models import Exam, MultipleRule, ReviewPolicy
 from question_bank.models import Level, QuestionType
 
@@ -34,7 +34,15 @@ def load(session: Session) -> list[str]:
     for title, qtype, count, points in SECTIONS:
         admin.add_section(session, exam=exam, type=qtype, title=title, points=Decimal(points),
                           quotas=[{"count": count}], actor=None)
-    candidates = session.scalars(select(User.username).where(User.role == Role.CANDIDATE)).all()
+    candidates = sorted(session.scalars(select(User.username).where(User.role == Role.CANDIDATE)).all())
     admin.add_to_roster(session, exam=exam, usernames=list(candidates), actor=None)
+    # Two halls, the demo invigilator in the first: cand01 and cand02 sit there, the rest next door.
+    first = halls.add_hall(session, exam=exam, name="第一考场", room="实训楼 A101", seats=40, actor=None)
+    second = halls.add_hall(session, exam=exam, name="第二考场", room="实训楼 A102", seats=40, actor=None)
+    halls.seat(session, hall=first, usernames=candidates[:2], actor=None)
+    halls.seat(session, hall=second, usernames=candidates[2:], actor=None)
+    invigilator = session.scalar(select(User).where(User.role == Role.INVIGILATOR).order_by(User.id))
+    if invigilator is not None:
+        halls.assign_invigilator(session, hall=first, user=invigilator, actor=None)
     papers = services.publish(session, exam=exam, actor=None, now=now)
-    return [f"demo exam published with {papers} papers, open until {exam.closes_at:%Y-%m-%d}"]
+    return [f"demo exam published with {papers} papers, open until {exam.closes_at:%Y-%m-%d}, in 2 halls"]

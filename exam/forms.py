@@ -178,3 +178,22 @@ class ChallengeDecisionForm(BaseForm):
     new_key = StringField(_l("Corrected key"), validators=[Optional(), Length(max=200)],
                           description=_l("As in the Excel template: B, ACD, 对/错, or a | b; c for blanks."))
     reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
+
+
+class HallForm(BaseForm):
+    name = StringField(_l("Hall"), validators=[DataRequired(), Length(max=80)])
+    room = StringField(_l("Room"), validators=[Optional(), Length(max=120)])
+    seats = IntegerField(_l("Seats"), default=60, validators=[DataRequired(), NumberRange(min=1, max=2000)])
+
+
+class InvigilatorForm(BaseForm):
+    username = StringField(_l("Invigilator's username"), validators=[DataRequired(), Length(max=40)])
+
+
+class SeatForm(RosterForm):
+    """Roster members to seat in a hall, by username."""
+
+
+class PauseForm(BaseForm):
+    reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
+

@@ -32,7 +32,7 @@ _ANSWERING = frozenset({AttemptState.OPEN, AttemptState.GRACE})
 # What each action may do in each state. The clock answers in every state: it is how a page
 # learns that its attempt closed or moved to another device.
 ALLOWS: dict[str, frozenset[AttemptState]] = {
-    "page": _ANSWERING,
+    "page": _ANSWERING | {AttemptState.PAUSED},  # the page shows the pause and waits for the resume
     "save": _ANSWERING,
     "clock": frozenset(AttemptState),
     "events": _ANSWERING,
@@ -59,6 +59,10 @@ class Passage:
     def taken_over(self) -> bool:
         return self.state is AttemptState.TAKEN_OVER
 
+    @property
+    def paused(self) -> bool:
+        return self.state is AttemptState.PAUSED
+
 
 # Where the exam's integrity settings apply (services.client_refusal: allowed networks, Safe Exam
 # Browser): everything that answers. A receipt or a result may be read from anywhere.
@@ -70,7 +74,8 @@ def enter(session: Session, *, public_id: str, user: User, device_token: str, ac
     """Load the candidate's attempt, close it if its time is over, and decide `action` for this
     client (`address`, the request's `url` and its Safe Exam Browser header). Raises NotFound for
     an unknown attempt and NotAllowed for someone else's."""
-    attempt = session.scalar(select(Attempt).filter_by(public_id=public_id).options(joinedload(Attempt.exam)))
+    attempt = session.scalar(select(Attempt).filter_by(public_id=public_id)
+                           .options(joinedload(Attempt.exam), joinedload(Attempt.hall)))
     if attempt is None:
         raise NotFound(_l("This exam attempt does not exist."))
     if attempt.user_id != user.id:

@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, ForeignKey, Index, Numeric, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core import clock
@@ -96,6 +96,8 @@ class Exam(PublicIdMixin, TimestampMixin, db.Model):
     sections: Mapped[list[ExamSection]] = relationship(
         back_populates="exam", order_by="ExamSection.position", cascade="all, delete-orphan")
     roster: Mapped[list[ExamCandidate]] = relationship(back_populates="exam", cascade="all, delete-orphan")
+    halls: Mapped[list[ExamHall]] = relationship(back_populates="exam", order_by="ExamHall.name",
+                                                 cascade="all, delete-orphan")
 
     def __str__(self) -> str:
         return self.title
@@ -139,8 +141,40 @@ class ExamQuota(db.Model):
     section: Mapped[ExamSection] = relationship(back_populates="quotas")
 
 
+hall_invigilators = Table(
+    "hall_invigilators", db.metadata,
+    Column("hall_id", ForeignKey("exam_halls.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class ExamHall(PublicIdMixin, db.Model):
+    """A room where an exam is sat (考场): made from one of the event's sessions and sites, or by
+    hand. Its invigilators see and act on it alone; its clock can be paused for everyone in it."""
+
+    __tablename__ = "exam_halls"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    exam_id: Mapped[int] = mapped_column(ForeignKey("exams.id", ondelete="CASCADE"), nullable=False, index=True)
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("event_sessions.id"), nullable=True)
+    name: Mapped[str] = mapped_column(String(80), nullable=False)
+    room: Mapped[str] = mapped_column(String(120), nullable=False, default="")
+    seats: Mapped[int] = mapped_column(nullable=False, default=60)
+    # While paused: since when. Resuming moves every open deadline in the hall by the paused span.
+    paused_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    paused_seconds: Mapped[int] = mapped_column(nullable=False, default=0)
+
+    exam: Mapped[Exam] = relationship(back_populates="halls")
+    invigilators = relationship("User", secondary=hall_invigilators, order_by="User.username")
+
+    __table_args__ = (UniqueConstraint("exam_id", "session_id"),)
+
+    def __str__(self) -> str:
+        return f"{self.name} · {self.room}" if self.room else self.name
+
+
 class ExamCandidate(db.Model):
-    """A candidate admitted to an exam, with any extra time granted to them."""
+    """A candidate admitted to an exam, with their hall and seat and any extra time granted."""
 
     __tablename__ = "exam_candidates"
 
@@ -148,9 +182,13 @@ class ExamCandidate(db.Model):
     exam_id: Mapped[int] = mapped_column(ForeignKey("exams.id", ondelete="CASCADE"), nullable=False)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
     extra_minutes: Mapped[int] = mapped_column(nullable=False, default=0)
+    hall_id: Mapped[int | None] = mapped_column(ForeignKey("exam_halls.id", ondelete="SET NULL"), nullable=True,
+                                                index=True)
+    seat: Mapped[int | None] = mapped_column(nullable=True)
 
     exam: Mapped[Exam] = relationship(back_populates="roster")
     user = relationship("User")
+    hall: Mapped[ExamHall | None] = relationship()
 
     __table_args__ = (UniqueConstraint("exam_id", "user_id"),)
 
@@ -199,6 +237,9 @@ class Attempt(PublicIdMixin, db.Model):
     exam_id: Mapped[int] = mapped_column(ForeignKey("exams.id"), nullable=False)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
     paper_id: Mapped[int] = mapped_column(ForeignKey("papers.id"), nullable=False, unique=True)
+    # The hall the candidate sits in (from the roster at start): its pause holds this attempt too.
+    hall_id: Mapped[int | None] = mapped_column(ForeignKey("exam_halls.id", ondelete="SET NULL"), nullable=True,
+                                                index=True)
     status: Mapped[AttemptStatus] = mapped_column(enum_type(AttemptStatus), nullable=False, index=True)
     started_at: Mapped[datetime] = mapped_column(nullable=False)
     deadline: Mapped[datetime] = mapped_column(nullable=False, index=True)
@@ -219,6 +260,7 @@ class Attempt(PublicIdMixin, db.Model):
     event_count: Mapped[int] = mapped_column(nullable=False, default=0, server_default="0")
 
     exam: Mapped[Exam] = relationship()
+    hall: Mapped[ExamHall | None] = relationship()
     paper: Mapped[Paper] = relationship()
     user = relationship("User")
     answers: Mapped[list[Answer]] = relationship(back_populates="attempt", cascade="all, delete-orphan")

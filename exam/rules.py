@@ -134,23 +134,34 @@ class AttemptState(StrEnum):
 
     OPEN = "open"  # answering
     GRACE = "grace"  # past the deadline, within the grace for the last saves in flight
+    PAUSED = "paused"  # the hall's clock is stopped by its invigilator: nothing is taken, nothing runs out
     OVERDUE = "overdue"  # past deadline + grace but not closed yet: the gate closes it
     CLOSED = "closed"  # submitted, by the candidate, the timer or a proctor
     TAKEN_OVER = "taken_over"  # open, but held by another device
 
 
 def attempt_state(*, in_progress: bool, deadline: datetime, grace_seconds: int, now: datetime,
-                  same_device: bool = True) -> AttemptState:
-    """The attempt's state now. The one place where "deadline + grace" is worked out."""
+                  same_device: bool = True, paused_at: datetime | None = None) -> AttemptState:
+    """The attempt's state now. The one place where "deadline + grace" is worked out. While its hall
+    is paused the attempt's clock stands at the moment of the pause (the deadline moves by the
+    paused span on resume)."""
     if not in_progress:
         return AttemptState.CLOSED
-    if now > deadline + timedelta(seconds=grace_seconds):
+    moment = paused_at or now
+    if moment > deadline + timedelta(seconds=grace_seconds):
         return AttemptState.OVERDUE
     if not same_device:
         return AttemptState.TAKEN_OVER
-    if now > deadline:
+    if paused_at is not None:
+        return AttemptState.PAUSED
+    if moment > deadline:
         return AttemptState.GRACE
     return AttemptState.OPEN
+
+
+def remaining_seconds(*, deadline: datetime, now: datetime, paused_at: datetime | None = None) -> int:
+    """What the candidate's clock shows: it stands still while the hall is paused."""
+    return max(0, int((deadline - (paused_at or now)).total_seconds()))
 
 
 def lines(text: str) -> list[str]:

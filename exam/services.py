@@ -52,6 +52,12 @@ class TakenOver(Conflict):
     """Another device has taken the attempt over."""
 
 
+class Paused(DomainError):
+    """The hall's clock is paused: the page keeps the answer and sends it again after the resume."""
+
+    status_code = 423
+
+
 class WrongAccessCode(DomainError):
     """A wrong access code: the guess is counted (the caller commits the count, not the refusal)."""
 
@@ -227,9 +233,11 @@ def start_attempt(session: Session, *, exam: Exam, user: User, now: datetime, ac
     paper = session.scalar(select(Paper).filter_by(exam_id=exam.id, user_id=user.id))
     if paper is None:  # enrolled after publication: the fallback
         paper = generate_paper(session, exam=exam, user=user)
+    if entry.hall is not None and entry.hall.paused_at is not None:
+        raise DomainError(_l("Your hall is paused by the invigilator. Start when the exam goes on."))
     attempt = Attempt(exam=exam, user_id=user.id, paper=paper, status=AttemptStatus.IN_PROGRESS,
                       started_at=now, deadline=compute_deadline(exam, entry, now), device_token=device_token,
-                      chain_head=rules.GENESIS, last_seen_at=now)
+                      chain_head=rules.GENESIS, last_seen_at=now, hall_id=entry.hall_id)
     session.add(attempt)
     session.flush()
     audit.record(session, "exam.start", target=attempt, actor=user, after={"deadline": attempt.deadline})
@@ -240,7 +248,13 @@ def attempt_state(attempt: Attempt, now: datetime, device_token: str | None = No
     """The attempt's state now, for the device holding `device_token` (None: whichever device)."""
     return rules.attempt_state(in_progress=attempt.open, deadline=attempt.deadline,
                                grace_seconds=attempt.exam.grace_seconds, now=now,
-                               same_device=device_token is None or device_token == attempt.device_token)
+                               same_device=device_token is None or device_token == attempt.device_token,
+                               paused_at=paused_at(attempt))
+
+
+def paused_at(attempt: Attempt) -> datetime | None:
+    """Since when the attempt's hall is paused, or None."""
+    return attempt.hall.paused_at if attempt.hall_id is not None and attempt.hall is not None else None
 
 
 def is_overdue(attempt: Attempt, now: datetime) -> bool:
@@ -278,6 +292,9 @@ def refusal(attempt: Attempt, state: rules.AttemptState) -> DomainError:
                          time=format_datetime(attempt.deadline, "HH:mm:ss")))
     if state is rules.AttemptState.CLOSED:
         return TimeUp(_l("This exam has been submitted; answers can no longer be changed."))
+    if state is rules.AttemptState.PAUSED:
+        return Paused(_l("Paused by the invigilator. The clock has stopped and nothing is lost: your answers "
+                         "are saved as soon as the exam goes on."))
     return Conflict(_l("This exam takes no answers at the moment."))
 
 
@@ -569,7 +586,7 @@ def close_overdue(session: Session, *, now: datetime) -> int:
     """Submit every attempt whose time (and grace) is over, even if the candidate never returns."""
     overdue = session.scalars(
         select(Attempt).where(Attempt.status == AttemptStatus.IN_PROGRESS, Attempt.deadline < now)
-        .options(joinedload(Attempt.exam)).with_for_update(skip_locked=True, of=Attempt)
+        .options(joinedload(Attempt.exam), joinedload(Attempt.hall)).with_for_update(skip_locked=True, of=Attempt)
     ).all()
     closed = 0
     for attempt in overdue:

@@ -20,17 +20,21 @@ from core.errors import DomainError
 from core.extensions import db
 from core.http import error_response, json_object
 from core.web import commit_service
-from exam import admin, gate, services
+from exam import admin, gate, halls, rules, services
 from exam import practice as practice_rules
 from exam.forms import (
     ChallengeDecisionForm,
     CompensateForm,
     ExamForm,
     ExtraTimeForm,
+    HallForm,
+    InvigilatorForm,
+    PauseForm,
     PracticeForm,
     ProctorActionForm,
     ReopenForm,
     RosterForm,
+    SeatForm,
     SectionForm,
     StartForm,
 )
@@ -54,6 +58,7 @@ bp = Blueprint("exam", __name__, url_prefix="/exam")
 nav.add("exam.my_exams", _l("My exams"), order=10)
 nav.add("exam.practice", _l("Practice"), order=11)
 nav.add("exam.admin_index", _l("Exams"), order=31)
+nav.add("exam.halls_index", _l("Exam halls"), order=32)
 
 DEVICE_KEY = "exam_device"
 
@@ -128,11 +133,13 @@ def _enter(public_id: str, action: str) -> gate.Passage:
 
 
 def _clock(attempt: Attempt, now) -> dict:
+    paused_at = services.paused_at(attempt)
     return {
         "server_time": now.isoformat(),
         "deadline": attempt.deadline.isoformat(),
-        "remaining": max(0, int((attempt.deadline - now).total_seconds())),
+        "remaining": rules.remaining_seconds(deadline=attempt.deadline, now=now, paused_at=paused_at),
         "status": attempt.status.value,
+        "paused": paused_at is not None,
     }
 
 
@@ -362,7 +369,8 @@ def admin_exam(public_id: str):
     shortfalls = [services.describe_shortfall(exam, s) for s in services.shortfalls(db.session, exam)]
     return render_template("exam/admin_exam.html", exam=exam, shortfalls=shortfalls, section_form=SectionForm(),
                            roster_form=RosterForm(), action_form=ProctorActionForm(), module_label=module_label,
-                           editable=exam.status is ExamStatus.DRAFT)
+                           editable=exam.status is ExamStatus.DRAFT, hall_form=HallForm(),
+                           invigilator_form=InvigilatorForm(), seat_form=SeatForm())
 
 
 @bp.route("/admin/<public_id>/sections", methods=["POST"])
@@ -573,4 +581,114 @@ def admin_reopen(public_id: str, attempt_id: str):
     else:
         flash(_("Give the minutes (1-120) and a reason."), "danger")
     return redirect(url_for("exam.monitor", public_id=exam.public_id))
+
+
+# --- halls and invigilators --------------------------------------------------------------------
+
+
+@bp.route("/admin/<public_id>/halls", methods=["POST"])
+@roles(Role.ADMIN)
+def admin_add_hall(public_id: str):
+    exam = _exam(public_id)
+    form = HallForm()
+    if form.validate_on_submit():
+        ok, hall = commit_service(form, halls.add_hall, exam=exam, name=form.name.data, room=form.room.data or "",
+                                  seats=form.seats.data, actor=current_user)
+        if ok:
+            flash(_("Hall %(name)s added.", name=str(hall)), "success")
+    else:
+        flash(_("Give the hall a name and its number of seats (1-2000)."), "danger")
+    return redirect(url_for("exam.admin_exam", public_id=exam.public_id))
+
+
+@bp.route("/admin/<public_id>/halls/from-event", methods=["POST"])
+@roles(Role.ADMIN)
+def admin_halls_from_event(public_id: str):
+    exam = _exam(public_id)
+    form = ProctorActionForm()
+    if form.validate_on_submit():
+        ok, seated = commit_service(form, halls.halls_from_event, exam=exam, actor=current_user)
+        if ok:
+            flash(_("Halls made from the event's sessions; %(n)d candidate(s) seated by their tickets.", n=seated),
+                  "success")
+    return redirect(url_for("exam.admin_exam", public_id=exam.public_id))
+
+
+def _admin_hall(hall_id: str):
+    return halls.hall_for(db.session, public_id=hall_id, user=current_user)
+
+
+@bp.route("/admin/halls/<hall_id>/invigilators", methods=["POST"])
+@roles(Role.ADMIN)
+def admin_hall_invigilator(hall_id: str):
+    hall = _admin_hall(hall_id)
+    form = InvigilatorForm()
+    if form.validate_on_submit():
+        user = db.session.scalar(select(User).filter_by(username=form.username.data.strip().lower()))
+        if user is None:
+            flash(_("There is no user %(name)s.", name=form.username.data), "danger")
+        else:
+            ok, _r = commit_service(form, halls.assign_invigilator, hall=hall, user=user, actor=current_user)
+            if ok:
+                flash(_("%(name)s invigilates %(hall)s.", name=user.full_name, hall=str(hall)), "success")
+    return redirect(url_for("exam.admin_exam", public_id=hall.exam.public_id))
+
+
+@bp.route("/admin/halls/<hall_id>/seats", methods=["POST"])
+@roles(Role.ADMIN)
+def admin_hall_seats(hall_id: str):
+    hall = _admin_hall(hall_id)
+    form = SeatForm()
+    if form.validate_on_submit():
+        ok, n = commit_service(form, halls.seat, hall=hall, usernames=form.usernames(), actor=current_user)
+        if ok:
+            flash(_("%(n)d candidate(s) seated in %(hall)s.", n=n, hall=str(hall)), "success")
+    return redirect(url_for("exam.admin_exam", public_id=hall.exam.public_id))
+
+
+@bp.route("/halls/")
+@roles(Role.INVIGILATOR, Role.ADMIN)
+def halls_index():
+    return render_template("exam/halls.html", halls=halls.halls_of(db.session, current_user))
+
+
+@bp.route("/halls/<hall_id>")
+@roles(Role.INVIGILATOR, Role.ADMIN)
+def hall(hall_id: str):
+    hall = halls.hall_for(db.session, public_id=hall_id, user=current_user)
+    now = clock.now()
+    seats = halls.seat_map(db.session, hall=hall, now=now)
+    if request.args.get("format") == "json":
+        return jsonify({"server_time": format_datetime(now, "HH:mm:ss"), "paused": hall.paused_at is not None,
+                        "seats": [seat.__dict__ for seat in seats]})
+    items = sum(s.count for s in hall.exam.sections)
+    return render_template("exam/hall.html", hall=hall, exam=hall.exam, seats=seats, items=items,
+                           pause_form=PauseForm(), action_form=ProctorActionForm())
+
+
+@bp.route("/halls/<hall_id>/pause", methods=["POST"])
+@roles(Role.INVIGILATOR, Role.ADMIN)
+def hall_pause(hall_id: str):
+    hall = halls.hall_for(db.session, public_id=hall_id, user=current_user)
+    form = PauseForm()
+    if form.validate_on_submit():
+        ok, _r = commit_service(form, halls.pause, hall=hall, reason=form.reason.data, actor=current_user,
+                                now=clock.now())
+        if ok:
+            flash(_("The hall is paused: its clock has stopped and its pages take no answers."), "warning")
+    else:
+        flash(_("Give a reason."), "danger")
+    return redirect(url_for("exam.hall", hall_id=hall.public_id))
+
+
+@bp.route("/halls/<hall_id>/resume", methods=["POST"])
+@roles(Role.INVIGILATOR, Role.ADMIN)
+def hall_resume(hall_id: str):
+    hall = halls.hall_for(db.session, public_id=hall_id, user=current_user)
+    form = ProctorActionForm()
+    if form.validate_on_submit():
+        ok, moved = commit_service(form, halls.resume, hall=hall, actor=current_user, now=clock.now())
+        if ok:
+            flash(_("The exam goes on: %(n)d deadline(s) moved by the pause.", n=moved), "success")
+    return redirect(url_for("exam.hall", hall_id=hall.public_id))
 

@@ -22,6 +22,8 @@
     if (!acked[k] || pending[k].seq > acked[k].seq) { lastSeq[k] = pending[k].seq; } else { delete pending[k]; }
   });
   var stopped = false;  // taken over or closed: never save again from this page
+  var paused = false, pausedLeft = 0;  // the hall's clock is stopped by the invigilator
+  var pausedEl = document.getElementById("exam-paused");
 
   function loadPending() {
     try { return JSON.parse(localStorage.getItem(storeKey) || "{}"); } catch (e) { return {}; }
@@ -148,6 +150,7 @@
       return response.json().catch(function () { return {}; }).then(function (body) {
         if (response.ok) { return body; }
         if (response.status === 409) { stop(body); throw {stop: true}; }
+        if (response.status === 423) { resync(); }  // paused: the answer waits in the queue
         throw {status: response.status};
       });
     });
@@ -176,6 +179,11 @@
     offset = Date.parse(body.server_time) - Date.now();
     deadline = Date.parse(body.deadline);
     if (body.status && body.status !== "in_progress") { stop({closed: true}); }
+    var was = paused;
+    paused = !!body.paused;
+    pausedLeft = body.remaining || 0;
+    if (pausedEl) { pausedEl.hidden = !paused; }
+    if (was && !paused && typeof schedule === "function") { schedule(100); }  // resumed: send what waited
   }
   sync(config);
 
@@ -185,10 +193,11 @@
   }
 
   function tick() {
-    var left = Math.max(0, Math.floor((deadline - (Date.now() + offset)) / 1000));
+    var left = paused ? pausedLeft : Math.max(0, Math.floor((deadline - (Date.now() + offset)) / 1000));
     var h = Math.floor(left / 3600), m = Math.floor(left % 3600 / 60), s = left % 60;
     clockEl.textContent = (h ? h + ":" : "") + (m < 10 && h ? "0" : "") + m + ":" + (s < 10 ? "0" : "") + s;
     clockEl.classList.toggle("text-danger", left <= 300);
+    if (paused) { return; }  // no warnings and no time-up while the clock stands still
     if (left <= 300 && left > 60 && !warned.five) { warned.five = true; showAlert(msg.five); }
     if (left <= 60 && left > 0 && !warned.one) { warned.one = true; showAlert(msg.one); }
     if (left === 0 && !warned.end && !stopped) {
@@ -213,6 +222,7 @@
       }).catch(function () { /* offline: the local clock keeps counting */ });
   }
   setInterval(resync, 60000);
+  setInterval(function () { if (paused) { resync(); } }, 5000);  // learn of the resume within seconds
 
   function showAlert(text, sticky) {
     alertEl.textContent = text;

@@ -39,6 +39,7 @@ from certificates import services as certificates
 from certificates.models import Objection, Publication, ResultStatus
 from core import clock, uploads
 from core.access import PUBLIC, policy_of, roles_admitted
+from exam import halls
 from exam.models import Attempt
 from registration import services as registration
 from scoring import services as scoring
@@ -85,6 +86,7 @@ URL_OBJECTS = {
     ("exam", "attempts", "attempt_id"): "attempt",
     ("exam", "attempts", "public_id"): "attempt",
     ("exam", "sections", "section_id"): "section",
+    ("exam", "halls", "hall_id"): "hall",
     ("question_bank", "question-bank", "public_id"): "question",
     ("question_bank", "import", "token"): "import_token",
     ("question_bank", "versions", "number"): "version_number",
@@ -244,6 +246,9 @@ def world(app, db, panel, final_results, make_exam, create_question, create_user
 
     paper_exam = make_exam([candidate])
     draft_exam = make_exam([], publish=False)
+    hall = halls.add_hall(db.session, exam=paper_exam, name="第一考场", room="A101", seats=30, actor=admin)
+    halls.seat(db.session, hall=hall, usernames=[candidate.username], actor=admin)
+    db.session.commit()
 
     clients = {}
     for role, user in (("admin", admin), ("referee", r1), ("chief_referee", chief), ("centre_staff", staff),
@@ -287,7 +292,7 @@ def world(app, db, panel, final_results, make_exam, create_question, create_user
         "task": task1.id, "station": station(db, task1, people[0]),
         "task6": task6.id, "station6": station(db, task6, people[0]),
         "complete_task": task5.id, "locked_task": task4.id, "stage": "supervisor",
-        "flag": flag.id, "video": item.public_id,
+        "flag": flag.id, "video": item.public_id, "hall": hall.public_id,
     }
     return {"clients": clients, "objects": objects}
 

@@ -1,0 +1,195 @@
+"""Exam halls (考场) and their invigilators (监考员): halls made from the event's sessions and sites,
+candidates seated by their admission ticket, invigilators assigned to halls, the hall's seat map,
+and the hall's clock: a pause stops it for everyone in the hall, and the resume moves every open
+deadline there by the paused span. Services flush and audit; they never commit."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from accounts.models import Role, User
+from core import audit
+from core.errors import DomainError, NotFound
+from exam import rules
+from exam.models import Attempt, AttemptStatus, Exam, ExamCandidate, ExamHall
+from registration.models import EventSession, Registration, State
+
+OFFLINE_AFTER = timedelta(seconds=60)  # a seat not heard from for this long shows as offline
+
+
+def hall_for(session: Session, *, public_id: str, user: User) -> ExamHall:
+    """The hall, if `user` may see it: its invigilators, and administrators. Anyone else gets
+    NotFound, so that a hall's existence is not confirmed to the invigilator of another."""
+    hall = session.scalar(select(ExamHall).filter_by(public_id=public_id).options(joinedload(ExamHall.exam)))
+    if hall is None or not (user.role is Role.ADMIN or user in hall.invigilators):
+        raise NotFound(_l("There is no such hall among yours."))
+    return hall
+
+
+def halls_of(session: Session, user: User) -> list[ExamHall]:
+    """The halls an invigilator watches (every hall, for an administrator), newest exams first."""
+    query = select(ExamHall).join(Exam).options(joinedload(ExamHall.exam)).order_by(Exam.opens_at.desc(),
+                                                                                   ExamHall.name)
+    if user.role is not Role.ADMIN:
+        query = query.where(ExamHall.invigilators.any(User.id == user.id))
+    return list(session.scalars(query).unique())
+
+
+def add_hall(session: Session, *, exam: Exam, name: str, room: str, seats: int, actor: User) -> ExamHall:
+    if not name.strip():
+        raise DomainError(_l("Give the hall a name."), field="name")
+    hall = ExamHall(exam=exam, name=name.strip()[:80], room=room.strip()[:120], seats=seats)
+    session.add(hall)
+    session.flush()
+    audit.record(session, "exam.hall_add", target=exam, actor=actor, after={"hall": str(hall)})
+    return hall
+
+
+def halls_from_event(session: Session, *, exam: Exam, actor: User) -> int:
+    """Make a hall of each of the event's sessions (its site is the room) and admit the event's
+    enrolled candidates, each in the hall of their session at their ticket's seat. Running it again
+    adds what is new and moves nobody twice. Returns the candidates seated."""
+    if exam.event_id is None:
+        raise DomainError(_l("This exam belongs to no event: add its halls by hand."))
+    halls = {h.session_id: h for h in exam.halls if h.session_id is not None}
+    for event_session in session.scalars(select(EventSession).where(EventSession.event_id == exam.event_id)):
+        if event_session.id not in halls:
+            hall = ExamHall(exam=exam, session_id=event_session.id, name=event_session.name[:80],
+                            room=event_session.site[:120], seats=event_session.seats)
+            session.add(hall)
+            halls[event_session.id] = hall
+    session.flush()
+    roster = {e.user_id: e for e in exam.roster}
+    seated = 0
+    enrolled = session.scalars(select(Registration).where(
+        Registration.event_id == exam.event_id, Registration.state == State.ENROLLED,
+        Registration.user_id.is_not(None)))
+    for registration in enrolled:
+        entry = roster.get(registration.user_id)
+        if entry is None:
+            entry = ExamCandidate(user_id=registration.user_id)
+            exam.roster.append(entry)
+            roster[registration.user_id] = entry
+        hall = halls.get(registration.session_id)
+        if hall is not None and (entry.hall_id, entry.seat) != (hall.id, registration.seat):
+            entry.hall, entry.seat = hall, registration.seat
+            seated += 1
+    session.flush()
+    audit.record(session, "exam.halls_from_event", target=exam, actor=actor,
+                 after={"halls": len(halls), "seated": seated})
+    return seated
+
+
+def assign_invigilator(session: Session, *, hall: ExamHall, user: User, actor: User) -> None:
+    if user.role is not Role.INVIGILATOR:
+        raise DomainError(_l("%(name)s is not an invigilator.", name=user.username), field="username")
+    if user not in hall.invigilators:
+        hall.invigilators.append(user)
+        session.flush()
+        audit.record(session, "exam.hall_invigilator", target=hall.exam, actor=actor,
+                     after={"hall": str(hall), "invigilator": user.username})
+
+
+def seat(session: Session, *, hall: ExamHall, usernames: list[str], actor: User) -> int:
+    """Seat roster members in `hall`, in the order given, from its first free seat."""
+    entries = {e.user.username: e for e in hall.exam.roster}
+    unknown = [n for n in usernames if n not in entries]
+    if unknown:
+        raise DomainError(_l("Not on this exam's roster: %(names)s.", names=", ".join(unknown[:10])),
+                          field="usernames")
+    taken = {e.seat for e in hall.exam.roster if e.hall_id == hall.id and e.seat}
+    free = (n for n in range(1, 10_000) if n not in taken)
+    for name in usernames:
+        entry = entries[name]
+        if entry.hall_id != hall.id:
+            entry.hall, entry.seat = hall, next(free)
+    session.flush()
+    audit.record(session, "exam.hall_seat", target=hall.exam, actor=actor,
+                 after={"hall": str(hall), "seated": len(usernames)})
+    return len(usernames)
+
+
+def pause(session: Session, *, hall: ExamHall, reason: str, actor: User, now: datetime) -> None:
+    """Stop the hall's clock: its candidates' pages say so and take no answers until the resume."""
+    if not reason.strip():
+        raise DomainError(_l("Give a reason."), field="reason")
+    if hall.paused_at is not None:
+        raise DomainError(_l("The hall is paused already."))
+    hall.paused_at = now
+    session.flush()
+    audit.record(session, "exam.hall_pause", target=hall.exam, actor=actor, comment=reason,
+                 after={"hall": str(hall)})
+
+
+def resume(session: Session, *, hall: ExamHall, actor: User, now: datetime) -> int:
+    """Start the hall's clock again: every open deadline in the hall moves by the paused span.
+    Returns how many attempts it moved."""
+    if hall.paused_at is None:
+        raise DomainError(_l("The hall is not paused."))
+    span = timedelta(seconds=math.ceil((now - hall.paused_at).total_seconds()))
+    moved = 0
+    for attempt in session.scalars(select(Attempt).where(Attempt.hall_id == hall.id,
+                                                         Attempt.status == AttemptStatus.IN_PROGRESS)):
+        attempt.deadline = attempt.deadline + span
+        moved += 1
+    hall.paused_seconds += int(span.total_seconds())
+    hall.paused_at = None
+    session.flush()
+    audit.record(session, "exam.hall_resume", target=hall.exam, actor=actor,
+                 after={"hall": str(hall), "paused_seconds": int(span.total_seconds()), "attempts": moved})
+    return moved
+
+
+class SeatState:
+    ABSENT = "absent"
+    ANSWERING = "answering"
+    OFFLINE = "offline"
+    PAUSED = "paused"
+    SUBMITTED = "submitted"
+
+
+@dataclass(frozen=True)
+class Seat:
+    seat: int | None
+    name: str
+    username: str
+    state: str
+    answered: int
+    remaining: int | None
+    focus_losses: int
+    attempt: str | None
+
+
+def seat_map(session: Session, *, hall: ExamHall, now: datetime) -> list[Seat]:
+    """Every seat of the hall, in seat order: who sits there and how their exam stands. Two queries
+    whatever the hall's size."""
+    entries = session.scalars(select(ExamCandidate).where(ExamCandidate.hall_id == hall.id)
+                              .options(joinedload(ExamCandidate.user))).all()
+    attempts = {a.user_id: a for a in session.scalars(
+        select(Attempt).where(Attempt.exam_id == hall.exam_id, Attempt.user_id.in_([e.user_id for e in entries])))}
+    seats = []
+    for entry in sorted(entries, key=lambda e: (e.seat is None, e.seat or 0, e.user.username)):
+        attempt = attempts.get(entry.user_id)
+        remaining = None
+        if attempt is None:
+            state = SeatState.ABSENT
+        elif not attempt.open:
+            state = SeatState.SUBMITTED
+        else:
+            remaining = rules.remaining_seconds(deadline=attempt.deadline, now=now, paused_at=hall.paused_at)
+            if hall.paused_at is not None:
+                state = SeatState.PAUSED
+            elif attempt.last_seen_at and now - attempt.last_seen_at > OFFLINE_AFTER:
+                state = SeatState.OFFLINE
+            else:
+                state = SeatState.ANSWERING
+        seats.append(Seat(entry.seat, entry.user.full_name, entry.user.username, state,
+                          attempt.answered_count if attempt else 0, remaining,
+                          attempt.focus_losses if attempt else 0, attempt.public_id if attempt else None))
+    return seats

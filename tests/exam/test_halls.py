@@ -1,0 +1,124 @@
+"""Halls and invigilators (issue 13, part 2): an invigilator sees and acts on their own halls only;
+pausing a hall stops its candidates' clocks and takes no answers, the resume moves every deadline
+there by the paused span, and the hall next door is untouched. Halls come from the event's
+sessions, with the enrolled candidates seated by their tickets."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from core import clock
+from exam import halls, services
+from exam.models import Attempt, ExamCandidate
+from tests.conftest import PASSWORD
+from tests.exam.test_views import config_of
+from tests.registration.conftest import event  # noqa: F401 (fixture)
+from tests.scoring.conftest import panel  # noqa: F401 (fixture)
+
+
+def _browser(app, user):
+    client = app.test_client()
+    assert client.submit("/login", {"username": user.username, "password": PASSWORD}).status_code == 302
+    return client
+
+
+@pytest.fixture
+def two_halls(app, db, create_user, make_exam, frozen_clock):
+    a_cand, b_cand = create_user("candidate"), create_user("candidate")
+    exam = make_exam([a_cand, b_cand])
+    admin = create_user("admin")
+    hall_a = halls.add_hall(db.session, exam=exam, name="第一考场", room="A101", seats=30, actor=admin)
+    hall_b = halls.add_hall(db.session, exam=exam, name="第二考场", room="A102", seats=30, actor=admin)
+    halls.seat(db.session, hall=hall_a, usernames=[a_cand.username], actor=admin)
+    halls.seat(db.session, hall=hall_b, usernames=[b_cand.username], actor=admin)
+    inv_a, inv_b = create_user("invigilator"), create_user("invigilator")
+    halls.assign_invigilator(db.session, hall=hall_a, user=inv_a, actor=admin)
+    halls.assign_invigilator(db.session, hall=hall_b, user=inv_b, actor=admin)
+    db.session.commit()
+    pages = {}
+    for name, cand in (("a", a_cand), ("b", b_cand)):
+        client = _browser(app, cand)
+        response = client.submit(f"/exam/{exam.public_id}/start", {})
+        assert response.status_code == 302
+        pages[name] = (client, config_of(client.get(response.headers["Location"]).get_data(as_text=True)))
+    return {"exam": exam, "a": hall_a, "b": hall_b, "inv_a": _browser(app, inv_a), "inv_b": _browser(app, inv_b),
+            "pages": pages, "cands": {"a": a_cand, "b": b_cand}}
+
+
+def _save(page, db, seq):
+    client, config = page
+    attempt = db.session.scalar(select(Attempt).filter_by(public_id=config["attempt"]))
+    item = next(i.id for i in attempt.paper.items if i.version.type.value == "true_false")
+    return client.post(config["save_url"], json={"saves": [{"item": item, "response": True, "seq": seq}]},
+                       headers={"X-CSRFToken": client.csrf_token()})
+
+
+def test_an_invigilator_sees_and_acts_on_their_own_halls_only(two_halls):
+    inv_b, hall_a = two_halls["inv_b"], two_halls["a"]
+    listing = inv_b.get("/exam/halls/").get_data(as_text=True)
+    assert "第二考场" in listing and "第一考场" not in listing
+    assert inv_b.get(f"/exam/halls/{hall_a.public_id}").status_code == 404
+    assert inv_b.get(f"/exam/halls/{hall_a.public_id}?format=json").status_code == 404
+    assert inv_b.submit(f"/exam/halls/{hall_a.public_id}/pause", {"reason": "x"}).status_code == 404
+    assert inv_b.submit(f"/exam/halls/{hall_a.public_id}/resume", {}).status_code == 404
+    assert hall_a.paused_at is None
+    page = two_halls["inv_a"].get(f"/exam/halls/{hall_a.public_id}").get_data(as_text=True)
+    assert two_halls["cands"]["a"].username in page and two_halls["cands"]["b"].username not in page
+
+
+def test_a_pause_stops_one_hall_and_its_resume_gives_the_time_back(two_halls, db, frozen_clock):
+    hall_a, inv_a = two_halls["a"], two_halls["inv_a"]
+    page_a, page_b = two_halls["pages"]["a"], two_halls["pages"]["b"]
+    deadlines = {a.hall_id: a.deadline for a in db.session.scalars(select(Attempt))}
+    assert inv_a.submit(f"/exam/halls/{hall_a.public_id}/pause", {"reason": "停电"}).status_code == 302
+    refused = _save(page_a, db, 1)
+    assert refused.status_code == 423 and "监考员" in refused.get_json()["message"]
+    assert _save(page_b, db, 1).status_code == 200  # the hall next door answers on
+    clock_a = page_a[0].get(page_a[1]["clock_url"]).get_json()
+    assert clock_a["paused"] is True
+    frozen_clock.advance(minutes=2)
+    assert page_a[0].get(page_a[1]["clock_url"]).get_json()["remaining"] == clock_a["remaining"]  # stood still
+    html = page_a[0].get(f"/exam/attempts/{page_a[1]['attempt']}").get_data(as_text=True)
+    assert 'data-testid="exam-paused"' in html and 'data-testid="exam-paused" hidden' not in html
+    seats = inv_a.get(f"/exam/halls/{hall_a.public_id}?format=json").get_json()["seats"]
+    assert seats[0]["state"] == "paused"
+    assert inv_a.submit(f"/exam/halls/{hall_a.public_id}/resume", {}).status_code == 302
+    db.session.expire_all()
+    after = {a.hall_id: a.deadline for a in db.session.scalars(select(Attempt))}
+    assert after[hall_a.id] == deadlines[hall_a.id] + timedelta(minutes=2)
+    assert after[two_halls["b"].id] == deadlines[two_halls["b"].id]
+    assert _save(page_a, db, 2).status_code == 200
+    assert db.session.get(type(hall_a), hall_a.id).paused_seconds == 120
+
+
+def test_a_deadline_that_passes_during_a_pause_does_not_close_the_attempt(two_halls, db, frozen_clock, app):
+    hall_a = two_halls["a"]
+    attempt = db.session.scalar(select(Attempt).where(Attempt.hall_id == hall_a.id))
+    frozen_clock.now = attempt.deadline - timedelta(minutes=1)
+    frozen_clock.advance(seconds=0)
+    halls.pause(db.session, hall=hall_a, reason="火警", actor=None, now=clock.now())
+    db.session.commit()
+    frozen_clock.advance(minutes=10)  # well past the deadline
+    assert services.close_overdue(db.session, now=clock.now()) == 1  # hall B's attempt, not hall A's
+    db.session.commit()
+    page_a = two_halls["pages"]["a"]
+    assert page_a[0].get(page_a[1]["clock_url"]).get_json()["status"] == "in_progress"
+    halls.resume(db.session, hall=hall_a, actor=None, now=clock.now())
+    db.session.commit()
+    body = page_a[0].get(page_a[1]["clock_url"]).get_json()
+    assert body["status"] == "in_progress" and 55 <= body["remaining"] <= 60  # the minute that was left
+
+
+def test_halls_come_from_the_events_sessions_with_ticket_seats(db, panel, make_exam, frozen_clock):  # noqa: F811
+    exam = make_exam([], event_id=panel["people"][0].event_id)
+    seated = halls.halls_from_event(db.session, exam=exam, actor=panel["admin"])
+    db.session.commit()
+    assert [h.name for h in exam.halls] == ["第一场"] and exam.halls[0].room == "广州实训基地"
+    entries = {e.user_id: e for e in db.session.scalars(select(ExamCandidate).filter_by(exam_id=exam.id))}
+    assert len(entries) == 3  # every enrolled candidate is on the roster
+    with_seat = {r.user_id: r.seat for r in panel["people"] if r.seat}
+    assert seated == len(with_seat) == 2
+    for user_id, seat in with_seat.items():
+        assert entries[user_id].hall_id == exam.halls[0].id and entries[user_id].seat == seat
+    assert halls.halls_from_event(db.session, exam=exam, actor=panel["admin"]) == 0  # again: nothing moves
