@@ -197,3 +197,7 @@ class SeatForm(RosterForm):
 class PauseForm(BaseForm):
     reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
 
+
+class TakeoverForm(BaseForm):
+    code = StringField(_l("Code from the invigilator"), validators=[DataRequired(), Length(max=12)])
+

@@ -32,7 +32,8 @@ _ANSWERING = frozenset({AttemptState.OPEN, AttemptState.GRACE})
 # What each action may do in each state. The clock answers in every state: it is how a page
 # learns that its attempt closed or moved to another device.
 ALLOWS: dict[str, frozenset[AttemptState]] = {
-    "page": _ANSWERING | {AttemptState.PAUSED},  # the page shows the pause and waits for the resume
+    "page": _ANSWERING | {AttemptState.PAUSED, AttemptState.WAITING},  # the pause, or the waiting room
+    "takeover": frozenset({AttemptState.WAITING}),
     "save": _ANSWERING,
     "clock": frozenset(AttemptState),
     "events": _ANSWERING,
@@ -60,13 +61,17 @@ class Passage:
         return self.state is AttemptState.TAKEN_OVER
 
     @property
+    def waiting(self) -> bool:
+        return self.state is AttemptState.WAITING
+
+    @property
     def paused(self) -> bool:
         return self.state is AttemptState.PAUSED
 
 
 # Where the exam's integrity settings apply (services.client_refusal: allowed networks, Safe Exam
 # Browser): everything that answers. A receipt or a result may be read from anywhere.
-CLIENT_CHECKED = frozenset({"page", "save", "events", "challenge", "submit"})
+CLIENT_CHECKED = frozenset({"page", "save", "events", "challenge", "submit", "takeover"})
 
 
 def enter(session: Session, *, public_id: str, user: User, device_token: str, action: str, now: datetime,

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, joinedload
 from accounts.models import Role, User
 from core import audit
 from core.errors import DomainError, NotFound
-from exam import rules
+from exam import rules, services
 from exam.models import Attempt, AttemptStatus, Exam, ExamCandidate, ExamHall
 from registration.models import EventSession, Registration, State
 
@@ -164,6 +164,8 @@ class Seat:
     remaining: int | None
     focus_losses: int
     attempt: str | None
+    takeover_from: str = ""  # another computer's address, while it waits to take the exam over
+    takeover_code: str | None = None  # what the invigilator reads out to let it
 
 
 def seat_map(session: Session, *, hall: ExamHall, now: datetime) -> list[Seat]:
@@ -189,7 +191,10 @@ def seat_map(session: Session, *, hall: ExamHall, now: datetime) -> list[Seat]:
                 state = SeatState.OFFLINE
             else:
                 state = SeatState.ANSWERING
+        waiting = attempt is not None and attempt.open and attempt.pending_device_token is not None
         seats.append(Seat(entry.seat, entry.user.full_name, entry.user.username, state,
                           attempt.answered_count if attempt else 0, remaining,
-                          attempt.focus_losses if attempt else 0, attempt.public_id if attempt else None))
+                          attempt.focus_losses if attempt else 0, attempt.public_id if attempt else None,
+                          (attempt.pending_address or "?") if waiting else "",
+                          services.takeover_code(attempt) if waiting else None))
     return seats

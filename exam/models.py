@@ -245,8 +245,13 @@ class Attempt(PublicIdMixin, db.Model):
     deadline: Mapped[datetime] = mapped_column(nullable=False, index=True)
     submitted_at: Mapped[datetime | None] = mapped_column(nullable=True)
     submitted_by: Mapped[str] = mapped_column(String(20), nullable=False, default="")
-    # The device (browser session) that may answer; a new start from elsewhere takes it over.
+    # The device (browser session) that may answer, and its address. In a hall, a start from
+    # another device asks first: it waits (pending_*) until the invigilator approves it.
     device_token: Mapped[str] = mapped_column(String(40), nullable=False)
+    device_address: Mapped[str] = mapped_column(String(64), nullable=False, default="", server_default="")
+    pending_device_token: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    pending_address: Mapped[str] = mapped_column(String(64), nullable=False, default="", server_default="")
+    pending_at: Mapped[datetime | None] = mapped_column(nullable=True)
     chain_head: Mapped[str] = mapped_column(String(64), nullable=False)
     score: Mapped[Decimal | None] = mapped_column(Points, nullable=True)
     section_scores: Mapped[dict | None] = mapped_column(JSON, nullable=True)

@@ -138,10 +138,12 @@ class AttemptState(StrEnum):
     OVERDUE = "overdue"  # past deadline + grace but not closed yet: the gate closes it
     CLOSED = "closed"  # submitted, by the candidate, the timer or a proctor
     TAKEN_OVER = "taken_over"  # open, but held by another device
+    WAITING = "waiting"  # this device asked to take the attempt over and waits for the invigilator
 
 
 def attempt_state(*, in_progress: bool, deadline: datetime, grace_seconds: int, now: datetime,
-                  same_device: bool = True, paused_at: datetime | None = None) -> AttemptState:
+                  same_device: bool = True, paused_at: datetime | None = None,
+                  waiting: bool = False) -> AttemptState:
     """The attempt's state now. The one place where "deadline + grace" is worked out. While its hall
     is paused the attempt's clock stands at the moment of the pause (the deadline moves by the
     paused span on resume)."""
@@ -151,7 +153,7 @@ def attempt_state(*, in_progress: bool, deadline: datetime, grace_seconds: int, 
     if moment > deadline + timedelta(seconds=grace_seconds):
         return AttemptState.OVERDUE
     if not same_device:
-        return AttemptState.TAKEN_OVER
+        return AttemptState.WAITING if waiting else AttemptState.TAKEN_OVER
     if paused_at is not None:
         return AttemptState.PAUSED
     if moment > deadline:

@@ -58,6 +58,12 @@ class Paused(DomainError):
     status_code = 423
 
 
+class Waiting(DomainError):
+    """This device waits for the invigilator to let it take the attempt over."""
+
+    status_code = 423
+
+
 class WrongAccessCode(DomainError):
     """A wrong access code: the guess is counted (the caller commits the count, not the refusal)."""
 
@@ -217,9 +223,16 @@ def start_attempt(session: Session, *, exam: Exam, user: User, now: datetime, ac
         if not attempt.open:
             raise TimeUp(_l("You have already submitted this exam."))
         if attempt.device_token != device_token:
-            session.add(IntegrityEvent(attempt_id=attempt.id, kind="takeover", at=now, address=address,
-                                       user_agent=user_agent[:200]))
-            attempt.device_token = device_token
+            if attempt.hall_id is None:  # no invigilator to ask (an ad-hoc exam): taken over at once
+                _take_over(session, attempt=attempt, device_token=device_token, address=address,
+                           user_agent=user_agent, now=now, how="direct")
+            elif attempt.pending_device_token != device_token:
+                attempt.pending_device_token, attempt.pending_address, attempt.pending_at = \
+                    device_token, address[:64], now
+                session.add(IntegrityEvent(attempt_id=attempt.id, kind="takeover_asked", at=now,
+                                           address=address[:64], user_agent=user_agent[:200],
+                                           detail=f"held by {attempt.device_address or '?'}"))
+            return attempt
         attempt.last_seen_at = now
         return attempt
     if exam.status is not ExamStatus.PUBLISHED or exam.results_released_at is not None:
@@ -237,7 +250,8 @@ def start_attempt(session: Session, *, exam: Exam, user: User, now: datetime, ac
         raise DomainError(_l("Your hall is paused by the invigilator. Start when the exam goes on."))
     attempt = Attempt(exam=exam, user_id=user.id, paper=paper, status=AttemptStatus.IN_PROGRESS,
                       started_at=now, deadline=compute_deadline(exam, entry, now), device_token=device_token,
-                      chain_head=rules.GENESIS, last_seen_at=now, hall_id=entry.hall_id)
+                      chain_head=rules.GENESIS, last_seen_at=now, hall_id=entry.hall_id,
+                      device_address=address[:64])
     session.add(attempt)
     session.flush()
     audit.record(session, "exam.start", target=attempt, actor=user, after={"deadline": attempt.deadline})
@@ -249,12 +263,65 @@ def attempt_state(attempt: Attempt, now: datetime, device_token: str | None = No
     return rules.attempt_state(in_progress=attempt.open, deadline=attempt.deadline,
                                grace_seconds=attempt.exam.grace_seconds, now=now,
                                same_device=device_token is None or device_token == attempt.device_token,
-                               paused_at=paused_at(attempt))
+                               paused_at=paused_at(attempt),
+                               waiting=device_token is not None and device_token == attempt.pending_device_token)
 
 
 def paused_at(attempt: Attempt) -> datetime | None:
     """Since when the attempt's hall is paused, or None."""
     return attempt.hall.paused_at if attempt.hall_id is not None and attempt.hall is not None else None
+
+
+def _take_over(session: Session, *, attempt: Attempt, device_token: str, address: str, user_agent: str,
+               now: datetime, how: str, actor: User | None = None) -> None:
+    """Hand the attempt to another device; the old one is told at its next request and stops.
+    An integrity event records both devices' addresses and how it was allowed."""
+    by = f", approved by {actor.username}" if actor is not None else ""
+    session.add(IntegrityEvent(attempt_id=attempt.id, kind="takeover", at=now, address=address[:64],
+                               user_agent=user_agent[:200],
+                               detail=f"{attempt.device_address or '?'} -> {address or '?'} ({how}{by})"[:500]))
+    attempt.device_token, attempt.device_address = device_token, address[:64]
+    attempt.pending_device_token, attempt.pending_address, attempt.pending_at = None, "", None
+    attempt.last_seen_at = now
+
+
+def takeover_code(attempt: Attempt) -> str | None:
+    """The one-time code the invigilator reads out to let a waiting device take the attempt over:
+    derived from this request (attempt, device, time) with the secret key, so nothing is stored
+    and a new request gets a new code."""
+    if attempt.pending_device_token is None:
+        return None
+    message = f"{attempt.public_id}:{attempt.pending_device_token}:{attempt.pending_at.isoformat()}"
+    digest = hmac.new(current_app.config["SECRET_KEY"].encode(), message.encode(), "sha256").digest()
+    return f"{int.from_bytes(digest[:8], 'big') % 10**6:06d}"
+
+
+def approve_takeover(session: Session, *, attempt: Attempt, actor: User, now: datetime) -> None:
+    """The invigilator lets the waiting device take the attempt over."""
+    if attempt.pending_device_token is None or not attempt.open:
+        raise DomainError(_l("No computer is waiting to take this exam over."))
+    _take_over(session, attempt=attempt, device_token=attempt.pending_device_token,
+               address=attempt.pending_address, user_agent="", now=now, how="invigilator", actor=actor)
+    audit.record(session, "exam.takeover_approved", target=attempt, actor=actor)
+
+
+def take_over_with_code(session: Session, *, attempt: Attempt, device_token: str, code: str, address: str,
+                        user_agent: str, now: datetime) -> None:
+    """The waiting device types the code the invigilator read out. Wrong codes back off."""
+    key, policy = f"takeover-code:{attempt.id}", _access_code_policy()
+    wait = throttle.check(session, key, policy, now=now)
+    expected = takeover_code(attempt) if attempt.pending_device_token == device_token else None
+    if not wait and expected and hmac.compare_digest(expected, (code or "").strip()):
+        _take_over(session, attempt=attempt, device_token=device_token, address=address, user_agent=user_agent,
+                   now=now, how="code")
+        return
+    if not wait:
+        wait = throttle.hit(session, key, policy, now=now)
+        if not wait:
+            raise WrongAccessCode(_l("That is not the code. Ask the invigilator to read it out again."),
+                                  field="code")
+    raise Throttled(_l("Too many wrong codes. Try again in %(n)d seconds, or ask the invigilator to approve "
+                       "this computer.", n=wait), retry_after=wait)
 
 
 def is_overdue(attempt: Attempt, now: datetime) -> bool:
@@ -292,6 +359,8 @@ def refusal(attempt: Attempt, state: rules.AttemptState) -> DomainError:
                          time=format_datetime(attempt.deadline, "HH:mm:ss")))
     if state is rules.AttemptState.CLOSED:
         return TimeUp(_l("This exam has been submitted; answers can no longer be changed."))
+    if state is rules.AttemptState.WAITING:
+        return Waiting(_l("This exam is open on another computer. The invigilator must approve this one first."))
     if state is rules.AttemptState.PAUSED:
         return Paused(_l("Paused by the invigilator. The clock has stopped and nothing is lost: your answers "
                          "are saved as soon as the exam goes on."))

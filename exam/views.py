@@ -37,6 +37,7 @@ from exam.forms import (
     SeatForm,
     SectionForm,
     StartForm,
+    TakeoverForm,
 )
 from exam.models import (
     AnswerEvent,
@@ -171,6 +172,9 @@ def _json_error(attempt: Attempt, exc: DomainError):
 def attempt(public_id: str):
     passage = _enter(public_id, "page")
     attempt = passage.attempt
+    if passage.waiting:
+        db.session.commit()
+        return render_template("exam/waiting.html", attempt=attempt, exam=attempt.exam, form=TakeoverForm())
     if passage.refusal:
         db.session.commit()
         if passage.taken_over:
@@ -194,6 +198,28 @@ def attempt(public_id: str):
     }
     return render_template("exam/attempt.html", attempt=attempt, exam=attempt.exam, items=items,
                            config=config, answers=answers)
+
+
+@bp.route("/attempts/<public_id>/takeover", methods=["POST"])
+@roles(Role.CANDIDATE)
+def takeover(public_id: str):
+    """The waiting device types the one-time code the invigilator read out."""
+    passage = _enter(public_id, "takeover")
+    attempt = passage.attempt
+    form = TakeoverForm()
+    if passage.refusal or not form.validate_on_submit():
+        db.session.commit()
+        return redirect(url_for("exam.attempt", public_id=attempt.public_id))
+    try:
+        services.take_over_with_code(db.session, attempt=attempt, device_token=_device_token(), code=form.code.data,
+                                     address=request.remote_addr or "", user_agent=request.user_agent.string or "",
+                                     now=passage.now)
+    except DomainError as exc:
+        db.session.commit() if isinstance(exc, services.WrongAccessCode) else db.session.rollback()
+        flash(str(exc.message), "danger")
+        return redirect(url_for("exam.attempt", public_id=attempt.public_id))
+    db.session.commit()
+    return redirect(url_for("exam.attempt", public_id=attempt.public_id))
 
 
 @bp.route("/attempts/<public_id>/answers", methods=["POST"])
@@ -678,6 +704,20 @@ def hall_pause(hall_id: str):
             flash(_("The hall is paused: its clock has stopped and its pages take no answers."), "warning")
     else:
         flash(_("Give a reason."), "danger")
+    return redirect(url_for("exam.hall", hall_id=hall.public_id))
+
+
+@bp.route("/halls/<hall_id>/takeovers/<attempt_id>", methods=["POST"])
+@roles(Role.INVIGILATOR, Role.ADMIN)
+def hall_approve_takeover(hall_id: str, attempt_id: str):
+    hall = halls.hall_for(db.session, public_id=hall_id, user=current_user)
+    attempt = db.first_or_404(select(Attempt).filter_by(public_id=attempt_id, hall_id=hall.id))
+    form = ProctorActionForm()
+    if form.validate_on_submit():
+        ok, _r = commit_service(form, services.approve_takeover, attempt=attempt, actor=current_user,
+                                now=clock.now())
+        if ok:
+            flash(_("The new computer holds the exam now; the old one stops saving."), "success")
     return redirect(url_for("exam.hall", hall_id=hall.public_id))
 
 

@@ -1,5 +1,6 @@
 """The attempt gate (exam/gate.py): every candidate endpoint about an attempt, in every state the
-gate knows, answers as it should, and a refused request writes nothing (issue 13, part 1). Today
+gate knows (open, in grace, paused by the hall, closed, overdue, taken over, waiting for approval),
+answers as it should, and a refused request writes nothing (issue 13, part 1). Today
 the events and challenge endpoints took writes after the deadline until the sweep closed the
 attempt; and no endpoint repeats the deadline rule."""
 
@@ -8,7 +9,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from exam import rules
+from core import clock
+from exam import halls, rules, services
 from exam.models import Answer, AnswerEvent, Attempt, AttemptStatus, IntegrityEvent, ItemChallenge
 from tests.exam.test_views import config_of, start_page
 
@@ -24,13 +26,31 @@ def world(app, client, login_as, make_exam, db, frozen_clock):
     """A candidate's attempt, its page config, and a way to put it in each state."""
     user = login_as("candidate")
     exam = make_exam([user])
+    hall = halls.add_hall(db.session, exam=exam, name="第一考场", room="A101", seats=30, actor=None)
+    halls.seat(db.session, hall=hall, usernames=[user.username], actor=None)
+    db.session.commit()
     url = start_page(client, exam)
     config = config_of(client.get(url).get_data(as_text=True))
     attempt = db.session.scalar(select(Attempt))
     item = next(i.id for i in attempt.paper.items if i.version.type.value == "true_false")
 
     def put(state):
-        if state == "grace":
+        """Put the attempt in `state`; returns the browser whose requests are in that state."""
+        if state in ("taken_over", "waiting"):
+            other = app.test_client()
+            from tests.conftest import PASSWORD
+
+            other.submit("/login", {"username": user.username, "password": PASSWORD})
+            assert other.submit(f"/exam/{exam.public_id}/start", {}).status_code == 302
+            if state == "waiting":
+                return other
+            services.approve_takeover(db.session, attempt=db.session.get(Attempt, attempt.id), actor=None,
+                                      now=clock.now())
+            db.session.commit()
+        elif state == "paused":
+            halls.pause(db.session, hall=hall, reason="停电", actor=None, now=clock.now())
+            db.session.commit()
+        elif state == "grace":
             frozen_clock.now = attempt.deadline + timedelta(seconds=5)
             frozen_clock.advance(seconds=0)
         elif state == "overdue":
@@ -38,12 +58,7 @@ def world(app, client, login_as, make_exam, db, frozen_clock):
             frozen_clock.advance(seconds=0)
         elif state == "closed":
             assert client.submit(f"{url}/submit").status_code == 302
-        elif state == "taken_over":
-            other = app.test_client()
-            from tests.conftest import PASSWORD
-
-            other.submit("/login", {"username": user.username, "password": PASSWORD})
-            assert other.submit(f"/exam/{exam.public_id}/start", {}).status_code == 302
+        return client
 
     return {"url": url, "config": config, "item": item, "put": put, "exam": exam}
 
@@ -75,31 +90,39 @@ def _send(client, world, endpoint):
 # endpoint → state → (status, what the answer must hold)
 EXPECT = {
     "page": {"open": (200, "exam-config"), "grace": (200, "exam-config"), "closed": (302, "/receipt"),
-             "overdue": (302, "/receipt"), "taken_over": (302, "/exam/")},
+             "overdue": (302, "/receipt"), "taken_over": (302, "/exam/"),
+        "paused": (200, "exam-paused"), "waiting": (200, "takeover-waiting")},
     "save": {"open": (200, "acks"), "grace": (200, "acks"), "closed": (409, "closed"),
-             "overdue": (409, "closed"), "taken_over": (409, "taken_over")},
+             "overdue": (409, "closed"), "taken_over": (409, "taken_over"),
+        "paused": (423, '"error":423'), "waiting": (423, '"error":423')},
     "clock": {"open": (200, "in_progress"), "grace": (200, "in_progress"), "closed": (200, "submitted"),
-              "overdue": (200, "auto_submitted"), "taken_over": (200, '"taken_over":true')},
+              "overdue": (200, "auto_submitted"), "taken_over": (200, '"taken_over":true'),
+        "paused": (200, '"paused":true'), "waiting": (200, "in_progress")},
     "events": {"open": (200, "ok"), "grace": (200, "ok"), "closed": (409, "closed"), "overdue": (409, "closed"),
-               "taken_over": (409, "taken_over")},
+               "taken_over": (409, "taken_over"),
+        "paused": (423, '"error":423'), "waiting": (423, '"error":423')},
     "challenge": {"open": (200, "ok"), "grace": (200, "ok"), "closed": (409, "closed"),
-                  "overdue": (409, "closed"), "taken_over": (409, "taken_over")},
+                  "overdue": (409, "closed"), "taken_over": (409, "taken_over"),
+        "paused": (423, '"error":423'), "waiting": (423, '"error":423')},
     "submit": {"open": (302, "/receipt"), "grace": (302, "/receipt"), "closed": (302, "/receipt"),
-               "overdue": (302, "/receipt"), "taken_over": (302, "/exam/")},
+               "overdue": (302, "/receipt"), "taken_over": (302, "/exam/"),
+        "paused": (423, "监考员"), "waiting": (423, "批准")},
     "receipt": {"open": (302, "/attempts/"), "grace": (302, "/attempts/"), "closed": (200, "data-testid=\"receipt\""),
-                "overdue": (200, "data-testid=\"receipt\""), "taken_over": (302, "/attempts/")},
+                "overdue": (200, "data-testid=\"receipt\""), "taken_over": (302, "/attempts/"),
+        "paused": (302, "/attempts/"), "waiting": (302, "/attempts/")},
     "result": {"open": (404, ""), "grace": (404, ""), "closed": (404, ""), "overdue": (404, ""),
-               "taken_over": (404, "")},
+               "taken_over": (404, ""),
+        "paused": (404, ""), "waiting": (404, "")},
 }
 WRITING = {"save", "events", "challenge"}
 
 
-@pytest.mark.parametrize("state", ["open", "grace", "closed", "overdue", "taken_over"])
+@pytest.mark.parametrize("state", ["open", "grace", "paused", "closed", "overdue", "taken_over", "waiting"])
 @pytest.mark.parametrize("endpoint", list(EXPECT))
 def test_every_endpoint_in_every_state(client, db, world, state, endpoint):
-    world["put"](state)
+    browser = world["put"](state)
     before = _counts(db)
-    response = _send(client, world, endpoint)
+    response = _send(browser, world, endpoint)
     status, holds = EXPECT[endpoint][state]
     body = response.get_data(as_text=True).replace(" ", "")
     where = response.headers.get("Location", "")
@@ -113,7 +136,7 @@ def test_every_endpoint_in_every_state(client, db, world, state, endpoint):
     attempt = db.session.scalar(select(Attempt))
     if state == "overdue":  # whatever was asked, the gate closed the attempt at its deadline
         assert attempt.status is AttemptStatus.AUTO_SUBMITTED and attempt.submitted_at == attempt.deadline
-    if state == "taken_over":
+    if state in ("taken_over", "waiting", "paused"):
         assert attempt.status is AttemptStatus.IN_PROGRESS  # refused, not closed
 
 

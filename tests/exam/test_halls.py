@@ -122,3 +122,60 @@ def test_halls_come_from_the_events_sessions_with_ticket_seats(db, panel, make_e
     for user_id, seat in with_seat.items():
         assert entries[user_id].hall_id == exam.halls[0].id and entries[user_id].seat == seat
     assert halls.halls_from_event(db.session, exam=exam, actor=panel["admin"]) == 0  # again: nothing moves
+
+
+def _second_device(app, user, exam):
+    client = _browser(app, user)
+    response = client.submit(f"/exam/{exam.public_id}/start", {})
+    assert response.status_code == 302
+    return client, response.headers["Location"]
+
+
+def test_a_takeover_in_a_hall_waits_for_the_invigilator(app, two_halls, db, frozen_clock):
+    """Issue 13: anyone with a candidate's password could take the attempt over from outside the
+    hall. Now the new device waits until the hall's invigilator approves it on the seat map."""
+    from exam.models import IntegrityEvent
+
+    exam, hall_a, inv_a = two_halls["exam"], two_halls["a"], two_halls["inv_a"]
+    first = two_halls["pages"]["a"]
+    second, url = _second_device(app, two_halls["cands"]["a"], exam)
+    waiting = second.get(url).get_data(as_text=True)
+    assert 'data-testid="takeover-waiting"' in waiting and "exam-config" not in waiting  # no paper yet
+    token = second.csrf_token()
+    assert second.post(f"{url}/answers", json={"saves": []}, headers={"X-CSRFToken": token}).status_code == 423
+    assert _save(first, db, 1).status_code == 200  # the hall's own computer answers on
+    seat_map = inv_a.get(f"/exam/halls/{hall_a.public_id}").get_data(as_text=True)
+    assert 'data-testid="takeover-request"' in seat_map
+    attempt = db.session.scalar(select(Attempt).filter_by(public_id=first[1]["attempt"]))
+    assert two_halls["inv_b"].submit(f"/exam/halls/{hall_a.public_id}/takeovers/{attempt.public_id}").status_code \
+        == 404  # not their hall
+    assert inv_a.submit(f"/exam/halls/{hall_a.public_id}/takeovers/{attempt.public_id}").status_code == 302
+    assert "exam-config" in second.get(url).get_data(as_text=True)
+    stopped = _save(first, db, 2)
+    assert stopped.status_code == 409 and stopped.get_json()["taken_over"] is True
+    record = db.session.scalar(select(IntegrityEvent).filter_by(kind="takeover"))
+    assert "->" in record.detail and "approved by" in record.detail  # both addresses, and who let it
+
+
+def test_the_invigilators_code_lets_the_new_computer_go_on(app, two_halls, db, frozen_clock):
+    exam = two_halls["exam"]
+    second, url = _second_device(app, two_halls["cands"]["a"], exam)
+    attempt = db.session.scalar(select(Attempt).filter_by(public_id=two_halls["pages"]["a"][1]["attempt"]))
+    code = services.takeover_code(attempt)
+    assert code and len(code) == 6
+    wrong = "000000" if code != "000000" else "111111"
+    page = second.submit(f"{url}/takeover", {"code": wrong}, follow_redirects=True).get_data(as_text=True)
+    assert 'data-testid="takeover-waiting"' in page
+    assert "exam-config" in second.submit(f"{url}/takeover", {"code": code}, follow_redirects=True).get_data(
+        as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Attempt, attempt.id).pending_device_token is None
+
+
+def test_without_a_hall_a_takeover_happens_at_once(app, client, login_as, make_exam, db, frozen_clock):
+    """An ad-hoc exam has no invigilator to ask: as before, the new device takes over at once."""
+    user = login_as("candidate")
+    exam = make_exam([user])
+    assert client.submit(f"/exam/{exam.public_id}/start", {}).status_code == 302
+    second, url = _second_device(app, user, exam)
+    assert "exam-config" in second.get(url).get_data(as_text=True)

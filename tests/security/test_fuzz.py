@@ -87,6 +87,7 @@ URL_OBJECTS = {
     ("exam", "attempts", "public_id"): "attempt",
     ("exam", "sections", "section_id"): "section",
     ("exam", "halls", "hall_id"): "hall",
+    ("exam", "takeovers", "attempt_id"): "attempt",
     ("question_bank", "question-bank", "public_id"): "question",
     ("question_bank", "import", "token"): "import_token",
     ("question_bank", "versions", "number"): "version_number",
