@@ -133,12 +133,19 @@ def unlock_sign_in(session: Session, *, user: User, actor: User) -> int:
     return removed
 
 
+def throttled_usernames(session: Session, *, usernames, now: datetime) -> set[str]:
+    """Which of `usernames` have recent failed sign-ins held against them (one query, for a page
+    that lists many accounts: an invigilator's seat map)."""
+    wanted = set(usernames)
+    recent = timedelta(seconds=current_app.config["LOGIN_THROTTLE_WINDOW"])
+    prefixes = [p for name in wanted for p in (f"login:pair:{name}|", f"login:acct:{name}")]
+    return {key.split(":", 2)[2].split("|", 1)[0]
+            for key in throttle.held(session, prefixes=prefixes, now=now, older_than=recent)} & wanted
+
+
 def is_sign_in_throttled(session: Session, *, user: User, now: datetime) -> bool:
-    """Whether any of the account's sign-in buckets holds failures now (for the admin's user page)."""
-    return bool(throttle.held(session, prefix=f"login:pair:{user.username}|", now=now,
-                              older_than=timedelta(seconds=current_app.config["LOGIN_THROTTLE_WINDOW"]))
-                or throttle.held(session, prefix=f"login:acct:{user.username}", now=now,
-                                 older_than=timedelta(seconds=current_app.config["LOGIN_THROTTLE_WINDOW"])))
+    """Whether the account has recent failed sign-ins held against it (the admin's user page)."""
+    return user.username in throttled_usernames(session, usernames=[user.username], now=now)
 
 
 @scheduler.job("accounts.purge_login_attempts", trigger="interval", hours=1)

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import String, delete, select, update
+from sqlalchemy import String, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -136,21 +136,26 @@ def clear(session: Session, *keys: str, prefix: str | None = None) -> int:
             .execution_options(synchronize_session=False)
         ).rowcount
     if prefix:
-        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         removed += session.execute(
-            delete(ThrottleBucket).where(ThrottleBucket.key.like(escaped + "%", escape="\\"))
-            .execution_options(synchronize_session=False)
+            delete(ThrottleBucket).where(_like(prefix)).execution_options(synchronize_session=False)
         ).rowcount
     return removed
 
 
-def held(session: Session, *, prefix: str, now: datetime, older_than: timedelta = timedelta(days=1)):
-    """Buckets under `prefix` touched within `older_than`, newest first (for staff pages)."""
-    return session.execute(
-        select(ThrottleBucket.key, ThrottleBucket.count, ThrottleBucket.last_at)
-        .where(ThrottleBucket.key.like(prefix + "%"), ThrottleBucket.last_at > now - older_than)
-        .order_by(ThrottleBucket.last_at.desc())
-    ).all()
+def _like(prefix: str):
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return ThrottleBucket.key.like(escaped + "%", escape="\\")
+
+
+def held(session: Session, *, prefixes, now: datetime, older_than: timedelta = timedelta(days=1)) -> list[str]:
+    """The keys of buckets under any of `prefixes` touched within `older_than` (for staff pages):
+    one query however many prefixes."""
+    prefixes = list(prefixes)
+    if not prefixes:
+        return []
+    return list(session.scalars(
+        select(ThrottleBucket.key).where(or_(*(_like(p) for p in prefixes)),
+                                         ThrottleBucket.last_at > now - older_than)))
 
 
 @scheduler.job("core.purge_throttle_buckets", trigger="interval", hours=1)

@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from accounts import services as accounts
 from accounts.models import Role, User
 from core import audit
 from core.errors import DomainError, NotFound
@@ -115,6 +116,17 @@ def seat(session: Session, *, hall: ExamHall, usernames: list[str], actor: User)
     return len(usernames)
 
 
+def unlock_sign_in(session: Session, *, hall: ExamHall, username: str, actor: User) -> User:
+    """The invigilator clears the sign-in throttle of a candidate seated in their hall (typos
+    behind the hall's one address, or someone outside holding the account back)."""
+    entry = session.scalar(select(ExamCandidate).join(User, User.id == ExamCandidate.user_id)
+                           .where(ExamCandidate.hall_id == hall.id, User.username == username))
+    if entry is None:
+        raise NotFound(_l("Nobody of that name sits in this hall."))
+    accounts.unlock_sign_in(session, user=entry.user, actor=actor)
+    return entry.user
+
+
 def pause(session: Session, *, hall: ExamHall, reason: str, actor: User, now: datetime) -> None:
     """Stop the hall's clock: its candidates' pages say so and take no answers until the resume."""
     if not reason.strip():
@@ -166,6 +178,7 @@ class Seat:
     attempt: str | None
     takeover_from: str = ""  # another computer's address, while it waits to take the exam over
     takeover_code: str | None = None  # what the invigilator reads out to let it
+    sign_in_held: bool = False  # failed sign-ins slow this candidate down: the invigilator may unlock
 
 
 def seat_map(session: Session, *, hall: ExamHall, now: datetime) -> list[Seat]:
@@ -175,6 +188,7 @@ def seat_map(session: Session, *, hall: ExamHall, now: datetime) -> list[Seat]:
                               .options(joinedload(ExamCandidate.user))).all()
     attempts = {a.user_id: a for a in session.scalars(
         select(Attempt).where(Attempt.exam_id == hall.exam_id, Attempt.user_id.in_([e.user_id for e in entries])))}
+    held = accounts.throttled_usernames(session, usernames=[e.user.username for e in entries], now=now)
     seats = []
     for entry in sorted(entries, key=lambda e: (e.seat is None, e.seat or 0, e.user.username)):
         attempt = attempts.get(entry.user_id)
@@ -196,5 +210,5 @@ def seat_map(session: Session, *, hall: ExamHall, now: datetime) -> list[Seat]:
                           attempt.answered_count if attempt else 0, remaining,
                           attempt.focus_losses if attempt else 0, attempt.public_id if attempt else None,
                           (attempt.pending_address or "?") if waiting else "",
-                          services.takeover_code(attempt) if waiting else None))
+                          services.takeover_code(attempt) if waiting else None, entry.user.username in held))
     return seats

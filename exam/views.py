@@ -721,6 +721,19 @@ def hall_approve_takeover(hall_id: str, attempt_id: str):
     return redirect(url_for("exam.hall", hall_id=hall.public_id))
 
 
+@bp.route("/halls/<hall_id>/unlock/<username>", methods=["POST"])
+@roles(Role.INVIGILATOR, Role.ADMIN)
+def hall_unlock_sign_in(hall_id: str, username: str):
+    hall = halls.hall_for(db.session, public_id=hall_id, user=current_user)
+    form = ProctorActionForm()
+    if form.validate_on_submit():
+        ok, user = commit_service(form, halls.unlock_sign_in, hall=hall, username=username, actor=current_user)
+        if ok:
+            flash(_("Sign-in of %(name)s is unlocked: failed attempts are forgotten.", name=user.username),
+                  "success")
+    return redirect(url_for("exam.hall", hall_id=hall.public_id))
+
+
 @bp.route("/halls/<hall_id>/resume", methods=["POST"])
 @roles(Role.INVIGILATOR, Role.ADMIN)
 def hall_resume(hall_id: str):

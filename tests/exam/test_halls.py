@@ -179,3 +179,20 @@ def test_without_a_hall_a_takeover_happens_at_once(app, client, login_as, make_e
     assert client.submit(f"/exam/{exam.public_id}/start", {}).status_code == 302
     second, url = _second_device(app, user, exam)
     assert "exam-config" in second.get(url).get_data(as_text=True)
+
+
+def test_the_invigilator_unlocks_sign_in_for_their_hall_only(app, two_halls, db, frozen_clock):
+    """Issue 12 M7: an unlock by the invigilator, for a candidate in their own hall."""
+    a_cand, b_cand = two_halls["cands"]["a"], two_halls["cands"]["b"]
+    for user in (a_cand, b_cand):
+        locked = app.test_client()
+        for _ in range(5):
+            locked.submit("/login", {"username": user.username, "password": "wrong-password-1"})
+        assert locked.submit("/login", {"username": user.username, "password": PASSWORD}).status_code == 429
+    inv_a, hall_a = two_halls["inv_a"], two_halls["a"]
+    page = inv_a.get(f"/exam/halls/{hall_a.public_id}").get_data(as_text=True)
+    assert page.count('data-testid="unlock-sign-in"') == 1  # only the seat in this hall
+    assert inv_a.submit(f"/exam/halls/{hall_a.public_id}/unlock/{b_cand.username}").status_code == 302
+    assert inv_a.submit(f"/exam/halls/{hall_a.public_id}/unlock/{a_cand.username}").status_code == 302
+    assert app.test_client().submit("/login", {"username": a_cand.username, "password": PASSWORD}).status_code == 302
+    assert app.test_client().submit("/login", {"username": b_cand.username, "password": PASSWORD}).status_code == 429

@@ -88,6 +88,7 @@ URL_OBJECTS = {
     ("exam", "sections", "section_id"): "section",
     ("exam", "halls", "hall_id"): "hall",
     ("exam", "takeovers", "attempt_id"): "attempt",
+    ("exam", "unlock", "username"): "candidate_username",
     ("question_bank", "question-bank", "public_id"): "question",
     ("question_bank", "import", "token"): "import_token",
     ("question_bank", "versions", "number"): "version_number",
@@ -294,6 +295,7 @@ def world(app, db, panel, final_results, make_exam, create_question, create_user
         "task6": task6.id, "station6": station(db, task6, people[0]),
         "complete_task": task5.id, "locked_task": task4.id, "stage": "supervisor",
         "flag": flag.id, "video": item.public_id, "hall": hall.public_id,
+        "candidate_username": candidate.username,
     }
     return {"clients": clients, "objects": objects}
 
