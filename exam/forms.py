@@ -201,3 +201,8 @@ class PauseForm(BaseForm):
 class TakeoverForm(BaseForm):
     code = StringField(_l("Code from the invigilator"), validators=[DataRequired(), Length(max=12)])
 
+
+class IncidentForm(BaseForm):
+    seat = IntegerField(_l("Seat"), validators=[Optional(), NumberRange(min=1, max=10_000)])
+    text = StringField(_l("What happened"), validators=[DataRequired(), Length(max=1000)])
+

@@ -127,6 +127,32 @@ def unlock_sign_in(session: Session, *, hall: ExamHall, username: str, actor: Us
     return entry.user
 
 
+def attempt_in(session: Session, *, hall: ExamHall, public_id: str) -> Attempt:
+    """An attempt of a candidate in `hall` (NotFound for any other: an invigilator acts on their hall only)."""
+    attempt = session.scalar(select(Attempt).filter_by(public_id=public_id, hall_id=hall.id))
+    if attempt is None:
+        raise NotFound(_l("There is no such exam in this hall."))
+    return attempt
+
+
+def log_incident(session: Session, *, hall: ExamHall, seat: int | None, text: str, actor: User, now: datetime) -> None:
+    """An incident in the hall (time, seat, what happened): it lands in the audit log, and on the
+    hall's page and report."""
+    if not text.strip():
+        raise DomainError(_l("Say what happened."), field="text")
+    audit.record(session, "exam.hall_incident", target=hall.exam, actor=actor, comment=text.strip()[:1000],
+                 after={"hall": hall.public_id, "seat": seat})
+
+
+def incidents(session: Session, *, hall: ExamHall) -> list[audit.AuditLog]:
+    """The hall's incidents, pauses and resumes, oldest first."""
+    rows = session.scalars(select(audit.AuditLog).where(
+        audit.AuditLog.object_type == "exams", audit.AuditLog.object_id == hall.exam.public_id,
+        audit.AuditLog.action.in_(["exam.hall_incident", "exam.hall_pause", "exam.hall_resume"]))
+        .order_by(audit.AuditLog.id)).all()
+    return [r for r in rows if (r.after or {}).get("hall") == hall.public_id]
+
+
 def pause(session: Session, *, hall: ExamHall, reason: str, actor: User, now: datetime) -> None:
     """Stop the hall's clock: its candidates' pages say so and take no answers until the resume."""
     if not reason.strip():
@@ -136,7 +162,7 @@ def pause(session: Session, *, hall: ExamHall, reason: str, actor: User, now: da
     hall.paused_at = now
     session.flush()
     audit.record(session, "exam.hall_pause", target=hall.exam, actor=actor, comment=reason,
-                 after={"hall": str(hall)})
+                 after={"hall": hall.public_id, "name": str(hall)})
 
 
 def resume(session: Session, *, hall: ExamHall, actor: User, now: datetime) -> int:
@@ -154,7 +180,8 @@ def resume(session: Session, *, hall: ExamHall, actor: User, now: datetime) -> i
     hall.paused_at = None
     session.flush()
     audit.record(session, "exam.hall_resume", target=hall.exam, actor=actor,
-                 after={"hall": str(hall), "paused_seconds": int(span.total_seconds()), "attempts": moved})
+                 after={"hall": hall.public_id, "name": str(hall), "paused_seconds": int(span.total_seconds()),
+                        "attempts": moved})
     return moved
 
 

@@ -699,18 +699,21 @@ def grant_extra_time(session: Session, *, exam: Exam, user: User, minutes: int, 
     return entry
 
 
-def compensate(session: Session, *, exam: Exam, minutes: int, reason: str, actor: User, now: datetime) -> int:
+def compensate(session: Session, *, exam: Exam, minutes: int, reason: str, actor: User, now: datetime,
+               hall_id: int | None = None) -> int:
     """Give every candidate still answering `minutes` more after an incident (network or power
-    loss). Compensation repays lost time, so it may run past the window's close."""
+    loss), in the whole exam or in one hall. Compensation repays lost time, so it may run past the
+    window's close."""
     if not reason.strip():
         raise DomainError(_l("Give a reason."), field="reason")
-    attempts = session.scalars(select(Attempt).where(Attempt.exam_id == exam.id,
-                                                     Attempt.status == AttemptStatus.IN_PROGRESS)
-                               .with_for_update()).all()
+    query = select(Attempt).where(Attempt.exam_id == exam.id, Attempt.status == AttemptStatus.IN_PROGRESS)
+    if hall_id is not None:
+        query = query.where(Attempt.hall_id == hall_id)
+    attempts = session.scalars(query.with_for_update()).all()
     for attempt in attempts:
         attempt.deadline = attempt.deadline + timedelta(minutes=minutes)
     audit.record(session, "exam.compensate", target=exam, actor=actor, comment=reason,
-                 after={"minutes": minutes, "attempts": len(attempts)})
+                 after={"minutes": minutes, "attempts": len(attempts), "hall": hall_id})
     return len(attempts)
 
 

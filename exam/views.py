@@ -28,6 +28,7 @@ from exam.forms import (
     ExamForm,
     ExtraTimeForm,
     HallForm,
+    IncidentForm,
     InvigilatorForm,
     PauseForm,
     PracticeForm,
@@ -689,7 +690,9 @@ def hall(hall_id: str):
                         "seats": [seat.__dict__ for seat in seats]})
     items = sum(s.count for s in hall.exam.sections)
     return render_template("exam/hall.html", hall=hall, exam=hall.exam, seats=seats, items=items,
-                           pause_form=PauseForm(), action_form=ProctorActionForm())
+                           pause_form=PauseForm(), action_form=ProctorActionForm(), compensate_form=CompensateForm(),
+                           incident_form=IncidentForm(), reopen_form=ReopenForm(),
+                           log=halls.incidents(db.session, hall=hall))
 
 
 @bp.route("/halls/<hall_id>/pause", methods=["POST"])
@@ -731,6 +734,67 @@ def hall_unlock_sign_in(hall_id: str, username: str):
         if ok:
             flash(_("Sign-in of %(name)s is unlocked: failed attempts are forgotten.", name=user.username),
                   "success")
+    return redirect(url_for("exam.hall", hall_id=hall.public_id))
+
+
+@bp.route("/halls/<hall_id>/incidents", methods=["POST"])
+@roles(Role.INVIGILATOR, Role.ADMIN)
+def hall_incident(hall_id: str):
+    hall = halls.hall_for(db.session, public_id=hall_id, user=current_user)
+    form = IncidentForm()
+    if form.validate_on_submit():
+        ok, _r = commit_service(form, halls.log_incident, hall=hall, seat=form.seat.data, text=form.text.data,
+                                actor=current_user, now=clock.now())
+        if ok:
+            flash(_("Incident recorded."), "success")
+    else:
+        flash(_("Say what happened (a seat number is optional)."), "danger")
+    return redirect(url_for("exam.hall", hall_id=hall.public_id))
+
+
+@bp.route("/halls/<hall_id>/compensate", methods=["POST"])
+@roles(Role.INVIGILATOR, Role.ADMIN)
+def hall_compensate(hall_id: str):
+    hall = halls.hall_for(db.session, public_id=hall_id, user=current_user)
+    form = CompensateForm()
+    if form.validate_on_submit():
+        ok, n = commit_service(form, services.compensate, exam=hall.exam, minutes=form.minutes.data,
+                               reason=form.reason.data, actor=current_user, now=clock.now(), hall_id=hall.id)
+        if ok:
+            flash(_("%(n)d candidate(s) still answering got %(m)d more minute(s).", n=n, m=form.minutes.data),
+                  "success")
+    else:
+        flash(_("Give the minutes (1-120) and a reason."), "danger")
+    return redirect(url_for("exam.hall", hall_id=hall.public_id))
+
+
+@bp.route("/halls/<hall_id>/attempts/<attempt_id>/force-submit", methods=["POST"])
+@roles(Role.INVIGILATOR, Role.ADMIN)
+def hall_force_submit(hall_id: str, attempt_id: str):
+    hall = halls.hall_for(db.session, public_id=hall_id, user=current_user)
+    attempt = halls.attempt_in(db.session, hall=hall, public_id=attempt_id)
+    form = ProctorActionForm()
+    if form.validate_on_submit():
+        ok, _r = commit_service(form, services.force_submit, attempt=attempt, reason=form.reason.data or "",
+                                actor=current_user, now=clock.now())
+        if ok:
+            flash(_("Submitted."), "success")
+    return redirect(url_for("exam.hall", hall_id=hall.public_id))
+
+
+@bp.route("/halls/<hall_id>/attempts/<attempt_id>/reopen", methods=["POST"])
+@roles(Role.INVIGILATOR, Role.ADMIN)
+def hall_reopen(hall_id: str, attempt_id: str):
+    hall = halls.hall_for(db.session, public_id=hall_id, user=current_user)
+    attempt = halls.attempt_in(db.session, hall=hall, public_id=attempt_id)
+    form = ReopenForm()
+    if form.validate_on_submit():
+        ok, _r = commit_service(form, services.reopen, attempt=attempt, minutes=form.minutes.data,
+                                reason=form.reason.data, actor=current_user, now=clock.now())
+        if ok:
+            flash(_("Reopened."), "success")
+    else:
+        flash(_("Give the minutes (1-120) and a reason."), "danger")
     return redirect(url_for("exam.hall", hall_id=hall.public_id))
 
 

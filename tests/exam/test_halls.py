@@ -196,3 +196,38 @@ def test_the_invigilator_unlocks_sign_in_for_their_hall_only(app, two_halls, db,
     assert inv_a.submit(f"/exam/halls/{hall_a.public_id}/unlock/{a_cand.username}").status_code == 302
     assert app.test_client().submit("/login", {"username": a_cand.username, "password": PASSWORD}).status_code == 302
     assert app.test_client().submit("/login", {"username": b_cand.username, "password": PASSWORD}).status_code == 429
+
+
+def test_the_invigilator_acts_on_seats_of_their_hall_only(two_halls, db, frozen_clock):
+    """Compensation for one hall, force-submit and reopen on a seat, and the incident log, all
+    scoped to the invigilator's hall."""
+    from core.audit import AuditLog
+
+    hall_a, inv_a, inv_b = two_halls["a"], two_halls["inv_a"], two_halls["inv_b"]
+    attempts = {a.hall_id: a for a in db.session.scalars(select(Attempt))}
+    a_attempt, b_attempt = attempts[hall_a.id], attempts[two_halls["b"].id]
+    before = {a.id: a.deadline for a in attempts.values()}
+    assert inv_a.submit(f"/exam/halls/{hall_a.public_id}/compensate",
+                        {"minutes": "5", "reason": "网络中断"}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Attempt, a_attempt.id).deadline == before[a_attempt.id] + timedelta(minutes=5)
+    assert db.session.get(Attempt, b_attempt.id).deadline == before[b_attempt.id]  # the other hall: untouched
+    url_b = f"/exam/halls/{hall_a.public_id}/attempts/{b_attempt.public_id}/force-submit"
+    assert inv_a.submit(url_b, {"reason": "x"}).status_code == 404  # an attempt of another hall
+    assert inv_b.submit(f"/exam/halls/{hall_a.public_id}/attempts/{a_attempt.public_id}/force-submit",
+                        {"reason": "x"}).status_code == 404  # someone else's hall
+    assert inv_a.submit(f"/exam/halls/{hall_a.public_id}/attempts/{a_attempt.public_id}/force-submit",
+                        {"reason": "作弊"}).status_code == 302
+    db.session.expire_all()
+    assert not db.session.get(Attempt, a_attempt.id).open
+    assert inv_a.submit(f"/exam/halls/{hall_a.public_id}/attempts/{a_attempt.public_id}/reopen",
+                        {"minutes": "10", "reason": "误操作"}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Attempt, a_attempt.id).open
+    incident = {"seat": "1", "text": "考生身体不适"}
+    assert inv_a.submit(f"/exam/halls/{hall_a.public_id}/incidents", incident).status_code == 302
+    assert inv_b.submit(f"/exam/halls/{hall_a.public_id}/incidents", {"text": "x"}).status_code == 404
+    page = inv_a.get(f"/exam/halls/{hall_a.public_id}").get_data(as_text=True)
+    assert "考生身体不适" in page
+    assert db.session.scalar(select(AuditLog).where(AuditLog.action == "exam.hall_incident")).comment == "考生身体不适"
+    assert "考生身体不适" not in inv_b.get(f"/exam/halls/{two_halls['b'].public_id}").get_data(as_text=True)

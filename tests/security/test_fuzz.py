@@ -122,7 +122,7 @@ ENDPOINT_OBJECTS = {
 # Routes that end the state other routes need (an open attempt, an unlocked task, a draft form):
 # sent to last, in this order.
 LAST = ("registration.act", "scoring.lock", "exam.admin_publish", "exam.admin_release",
-        "exam.admin_force_submit", "exam.submit")
+        "exam.admin_force_submit", "exam.hall_force_submit", "exam.submit")
 
 # A valid body for each JSON endpoint; every place in it is then replaced by each hostile value.
 JSON_BODIES = {
