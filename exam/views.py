@@ -560,20 +560,48 @@ def admin_extra_time(public_id: str):
     return redirect(url_for("exam.monitor", public_id=exam.public_id))
 
 
-@bp.route("/admin/<public_id>/compensate", methods=["POST"])
-@roles(Role.ADMIN)
-def admin_compensate(public_id: str):
-    exam = _exam(public_id)
+def _compensate(exam: Exam, back: str, *, hall_id: int | None = None):
+    """Compensation for everyone still answering, in the exam or in one hall (the proctor's and
+    the invigilator's pages share it)."""
     form = CompensateForm()
     if form.validate_on_submit():
         ok, n = commit_service(form, services.compensate, exam=exam, minutes=form.minutes.data,
-                               reason=form.reason.data, actor=current_user, now=clock.now())
+                               reason=form.reason.data, actor=current_user, now=clock.now(), hall_id=hall_id)
         if ok:
             flash(_("%(n)d candidate(s) still answering got %(m)d more minute(s).", n=n, m=form.minutes.data),
                   "success")
     else:
         flash(_("Give the minutes (1-120) and a reason."), "danger")
-    return redirect(url_for("exam.monitor", public_id=exam.public_id))
+    return redirect(back)
+
+
+def _force_submit(attempt: Attempt, back: str):
+    form = ProctorActionForm()
+    if form.validate_on_submit():
+        ok, _r = commit_service(form, services.force_submit, attempt=attempt, reason=form.reason.data or "",
+                                actor=current_user, now=clock.now())
+        if ok:
+            flash(_("Submitted."), "success")
+    return redirect(back)
+
+
+def _reopen(attempt: Attempt, back: str):
+    form = ReopenForm()
+    if form.validate_on_submit():
+        ok, _r = commit_service(form, services.reopen, attempt=attempt, minutes=form.minutes.data,
+                                reason=form.reason.data, actor=current_user, now=clock.now())
+        if ok:
+            flash(_("Reopened."), "success")
+    else:
+        flash(_("Give the minutes (1-120) and a reason."), "danger")
+    return redirect(back)
+
+
+@bp.route("/admin/<public_id>/compensate", methods=["POST"])
+@roles(Role.ADMIN)
+def admin_compensate(public_id: str):
+    exam = _exam(public_id)
+    return _compensate(exam, url_for("exam.monitor", public_id=exam.public_id))
 
 
 def _attempt_of_exam(exam: Exam, attempt_id: str) -> Attempt:
@@ -584,30 +612,14 @@ def _attempt_of_exam(exam: Exam, attempt_id: str) -> Attempt:
 @roles(Role.ADMIN)
 def admin_force_submit(public_id: str, attempt_id: str):
     exam = _exam(public_id)
-    attempt = _attempt_of_exam(exam, attempt_id)
-    form = ProctorActionForm()
-    if form.validate_on_submit():
-        ok, _r = commit_service(form, services.force_submit, attempt=attempt, reason=form.reason.data or "",
-                                actor=current_user, now=clock.now())
-        if ok:
-            flash(_("Submitted."), "success")
-    return redirect(url_for("exam.monitor", public_id=exam.public_id))
+    return _force_submit(_attempt_of_exam(exam, attempt_id), url_for("exam.monitor", public_id=exam.public_id))
 
 
 @bp.route("/admin/<public_id>/attempts/<attempt_id>/reopen", methods=["POST"])
 @roles(Role.ADMIN)
 def admin_reopen(public_id: str, attempt_id: str):
     exam = _exam(public_id)
-    attempt = _attempt_of_exam(exam, attempt_id)
-    form = ReopenForm()
-    if form.validate_on_submit():
-        ok, _r = commit_service(form, services.reopen, attempt=attempt, minutes=form.minutes.data,
-                                reason=form.reason.data, actor=current_user, now=clock.now())
-        if ok:
-            flash(_("Reopened."), "success")
-    else:
-        flash(_("Give the minutes (1-120) and a reason."), "danger")
-    return redirect(url_for("exam.monitor", public_id=exam.public_id))
+    return _reopen(_attempt_of_exam(exam, attempt_id), url_for("exam.monitor", public_id=exam.public_id))
 
 
 # --- halls and invigilators --------------------------------------------------------------------
@@ -756,16 +768,7 @@ def hall_incident(hall_id: str):
 @roles(Role.INVIGILATOR, Role.ADMIN)
 def hall_compensate(hall_id: str):
     hall = halls.hall_for(db.session, public_id=hall_id, user=current_user)
-    form = CompensateForm()
-    if form.validate_on_submit():
-        ok, n = commit_service(form, services.compensate, exam=hall.exam, minutes=form.minutes.data,
-                               reason=form.reason.data, actor=current_user, now=clock.now(), hall_id=hall.id)
-        if ok:
-            flash(_("%(n)d candidate(s) still answering got %(m)d more minute(s).", n=n, m=form.minutes.data),
-                  "success")
-    else:
-        flash(_("Give the minutes (1-120) and a reason."), "danger")
-    return redirect(url_for("exam.hall", hall_id=hall.public_id))
+    return _compensate(hall.exam, url_for("exam.hall", hall_id=hall.public_id), hall_id=hall.id)
 
 
 @bp.route("/halls/<hall_id>/attempts/<attempt_id>/force-submit", methods=["POST"])
@@ -773,13 +776,7 @@ def hall_compensate(hall_id: str):
 def hall_force_submit(hall_id: str, attempt_id: str):
     hall = halls.hall_for(db.session, public_id=hall_id, user=current_user)
     attempt = halls.attempt_in(db.session, hall=hall, public_id=attempt_id)
-    form = ProctorActionForm()
-    if form.validate_on_submit():
-        ok, _r = commit_service(form, services.force_submit, attempt=attempt, reason=form.reason.data or "",
-                                actor=current_user, now=clock.now())
-        if ok:
-            flash(_("Submitted."), "success")
-    return redirect(url_for("exam.hall", hall_id=hall.public_id))
+    return _force_submit(attempt, url_for("exam.hall", hall_id=hall.public_id))
 
 
 @bp.route("/halls/<hall_id>/attempts/<attempt_id>/reopen", methods=["POST"])
@@ -787,15 +784,7 @@ def hall_force_submit(hall_id: str, attempt_id: str):
 def hall_reopen(hall_id: str, attempt_id: str):
     hall = halls.hall_for(db.session, public_id=hall_id, user=current_user)
     attempt = halls.attempt_in(db.session, hall=hall, public_id=attempt_id)
-    form = ReopenForm()
-    if form.validate_on_submit():
-        ok, _r = commit_service(form, services.reopen, attempt=attempt, minutes=form.minutes.data,
-                                reason=form.reason.data, actor=current_user, now=clock.now())
-        if ok:
-            flash(_("Reopened."), "success")
-    else:
-        flash(_("Give the minutes (1-120) and a reason."), "danger")
-    return redirect(url_for("exam.hall", hall_id=hall.public_id))
+    return _reopen(attempt, url_for("exam.hall", hall_id=hall.public_id))
 
 
 @bp.route("/halls/<hall_id>/resume", methods=["POST"])
