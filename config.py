@@ -65,6 +65,8 @@ class Config:
     # events (focus, visibility, network). Far above any real exam; they stop a flood.
     MAX_ANSWER_EVENTS = 20_000
     MAX_INTEGRITY_EVENTS = 2_000
+    # A hall with a synchronized start opens its waiting room this many minutes before the start.
+    EXAM_WAITING_ROOM_MINUTES = 30
     # Staff passwords (every role but candidate) are at least this long.
     PASSWORD_MIN_LENGTH_STAFF = 12
     # Remembered sign-ins ("keep me signed in") last this long; candidates are never remembered.

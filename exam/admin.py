@@ -16,7 +16,8 @@ from question_bank.models import Level, QuestionType
 
 SETTINGS = ["title", "event", "event_id", "level", "duration_minutes", "opens_at", "closes_at", "allow_overrun",
             "access_code", "shuffle_questions", "shuffle_options", "pass_score", "review_policy",
-            "multiple_rule", "partial_fraction", "grace_seconds", "allowed_networks", "seb_config_keys"]
+            "multiple_rule", "partial_fraction", "grace_seconds", "allowed_networks", "seb_config_keys",
+            "focus_warn_at", "focus_alert_at", "focus_submit_at"]
 
 
 def _editable(exam: Exam) -> None:

@@ -15,7 +15,6 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
-from core import addresses
 from core.forms import BaseForm, choices
 from core.i18n import local_to_utc, utc_to_local
 from exam import rules
@@ -29,7 +28,35 @@ class StartForm(BaseForm):
     access_code = StringField(_l("Access code"), validators=[Optional(), Length(max=20)])
 
 
-class ExamForm(BaseForm):
+class IntegrityFields:
+    """Where an exam (or one of its halls) may be answered from."""
+
+    allowed_networks = TextAreaField(
+        _l("Allowed client networks"), validators=[Optional(), Length(max=2000)],
+        description=_l("The exam halls' networks in CIDR notation, one a line (e.g. 10.20.0.0/16). Empty: "
+                       "anywhere. Behind a proxy, set TRUSTED_PROXIES so that clients' own addresses are seen."))
+    seb_config_keys = TextAreaField(
+        _l("Safe Exam Browser Config Keys"), validators=[Optional(), Length(max=2000)],
+        description=_l("One a line, 64 hexadecimal characters each, as SEB's configuration tool shows them, with "
+                       "\"Use Browser & Config Keys\" on. Empty: any browser."))
+
+    def validate_allowed_networks(self, field) -> None:
+        bad = rules.bad_networks(field.data)
+        if bad:
+            raise ValidationError(_l("Not a network: %(entries)s.", entries=", ".join(bad[:3])))
+
+    def integrity(self) -> dict:
+        return {"allowed_networks": "\n".join(rules.lines(self.allowed_networks.data)),
+                "seb_config_keys": "\n".join(key.lower() for key in rules.lines(self.seb_config_keys.data))}
+
+    def validate_seb_config_keys(self, field) -> None:
+        bad = rules.bad_config_keys(field.data)
+        if bad:
+            raise ValidationError(_l("A Config Key is 64 hexadecimal characters; this is not: %(entries)s.",
+                                     entries=", ".join(b[:16] for b in bad[:3])))
+
+
+class ExamForm(IntegrityFields, BaseForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=120)])
     event = StringField(_l("Event"), validators=[Optional(), Length(max=120)])
     event_id = SelectField(_l("Registration event"), choices=[], default="",
@@ -52,27 +79,15 @@ class ExamForm(BaseForm):
                                     validators=[DataRequired(), NumberRange(min=0, max=1)])
     grace_seconds = IntegerField(_l("Grace for saves in flight (seconds)"), default=15,
                                  validators=[DataRequired(), NumberRange(min=0, max=120)])
-    allowed_networks = TextAreaField(
-        _l("Allowed client networks"), validators=[Optional(), Length(max=2000)],
-        description=_l("The exam halls' networks in CIDR notation, one a line (e.g. 10.20.0.0/16). Empty: "
-                       "anywhere. Behind a proxy, set TRUSTED_PROXIES so that clients' own addresses are seen."))
-    seb_config_keys = TextAreaField(
-        _l("Safe Exam Browser Config Keys"), validators=[Optional(), Length(max=2000)],
-        description=_l("One a line, 64 hexadecimal characters each, as SEB's configuration tool shows them, with "
-                       "\"Use Browser & Config Keys\" on. Empty: any browser."))
-
-    def validate_allowed_networks(self, field) -> None:
-        bad = [line for line in rules.lines(field.data) if not addresses.valid_network(line)]
-        if bad:
-            raise ValidationError(_l("Not a network: %(entries)s.", entries=", ".join(bad[:3])))
-
-    def validate_seb_config_keys(self, field) -> None:
-        bad = [line for line in rules.lines(field.data)
-               if len(line) != rules.SEB_KEY_LENGTH or any(c not in "0123456789abcdefABCDEF" for c in line)]
-        if bad:
-            raise ValidationError(_l("A Config Key is 64 hexadecimal characters; this is not: %(entries)s.",
-                                     entries=", ".join(b[:16] for b in bad[:3])))
-
+    focus_warn_at = IntegerField(_l("Warn the candidate at this many focus losses"), default=3,
+                                 validators=[Optional(), NumberRange(min=0, max=1000)],
+                                 description=_l("Leaving the exam page (another window or tab). 0: never."))
+    focus_alert_at = IntegerField(_l("Alert the invigilator at this many"), default=5,
+                                  validators=[Optional(), NumberRange(min=0, max=1000)],
+                                  description=_l("The seat is marked on the hall's seat map. 0: never."))
+    focus_submit_at = IntegerField(_l("Submit the exam at this many"), default=0,
+                                   validators=[Optional(), NumberRange(min=0, max=1000)],
+                                   description=_l("0: never (the usual choice: the invigilator decides)."))
     def __init__(self, *args, obj=None, events=(), **kwargs):
         super().__init__(*args, obj=obj, **kwargs)
         self.event_id.choices = choices(((str(e.id), e.name) for e in events), blank="—")
@@ -95,9 +110,31 @@ class ExamForm(BaseForm):
             "pass_score": self.pass_score.data, "review_policy": ReviewPolicy(self.review_policy.data),
             "multiple_rule": MultipleRule(self.multiple_rule.data), "partial_fraction": self.partial_fraction.data,
             "grace_seconds": self.grace_seconds.data,
-            "allowed_networks": "\n".join(rules.lines(self.allowed_networks.data)),
-            "seb_config_keys": "\n".join(key.lower() for key in rules.lines(self.seb_config_keys.data)),
+            "focus_warn_at": self.focus_warn_at.data or 0, "focus_alert_at": self.focus_alert_at.data or 0,
+            "focus_submit_at": self.focus_submit_at.data or 0,
+            **self.integrity(),
         }
+
+
+class HallSettingsForm(IntegrityFields, BaseForm):
+    """A hall's synchronized start and its own integrity settings."""
+
+    starts_at = DateTimeLocalField(_l("Synchronized start"), validators=[Optional()],
+                                   description=_l("Everyone in the hall starts at this time, from a waiting room "
+                                                  "that opens beforehand. Empty: each candidate starts when "
+                                                  "they press Start."))
+    own_integrity = BooleanField(_l("This hall has its own network and browser settings"))
+
+    def __init__(self, *args, obj=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if obj is not None and not self.is_submitted():
+            self.starts_at.data = utc_to_local(obj.starts_at) if obj.starts_at else None
+            self.own_integrity.data = obj.allowed_networks is not None or obj.seb_config_keys is not None
+            self.allowed_networks.data = obj.networks
+            self.seb_config_keys.data = obj.config_keys
+
+    def start(self):
+        return local_to_utc(self.starts_at.data) if self.starts_at.data else None
 
 
 class SectionForm(BaseForm):

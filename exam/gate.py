@@ -32,7 +32,8 @@ _ANSWERING = frozenset({AttemptState.OPEN, AttemptState.GRACE})
 # What each action may do in each state. The clock answers in every state: it is how a page
 # learns that its attempt closed or moved to another device.
 ALLOWS: dict[str, frozenset[AttemptState]] = {
-    "page": _ANSWERING | {AttemptState.PAUSED, AttemptState.WAITING},  # the pause, or the waiting room
+    # The pause, the takeover's waiting page, or the waiting room before the hall's start.
+    "page": _ANSWERING | {AttemptState.PAUSED, AttemptState.WAITING, AttemptState.READY},
     "takeover": frozenset({AttemptState.WAITING}),
     "save": _ANSWERING,
     "clock": frozenset(AttemptState),
@@ -68,6 +69,10 @@ class Passage:
     def paused(self) -> bool:
         return self.state is AttemptState.PAUSED
 
+    @property
+    def ready(self) -> bool:
+        return self.state is AttemptState.READY
+
 
 # Where the exam's integrity settings apply (services.client_refusal: allowed networks, Safe Exam
 # Browser): everything that answers. A receipt or a result may be read from anywhere.
@@ -91,5 +96,5 @@ def enter(session: Session, *, public_id: str, user: User, device_token: str, ac
         state = AttemptState.CLOSED
     refused = None if state in ALLOWS[action] else services.refusal(attempt, state)
     if refused is None and action in CLIENT_CHECKED:
-        refused = services.client_refusal(attempt.exam, address=address, url=url, seb_hash=seb_hash)
+        refused = services.client_refusal(attempt.exam, attempt.hall, address=address, url=url, seb_hash=seb_hash)
     return Passage(attempt, state, action, now, refused)

@@ -6,6 +6,8 @@ deadline there by the paused span. Services flush and audit; they never commit."
 from __future__ import annotations
 
 import math
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -17,8 +19,9 @@ from accounts import services as accounts
 from accounts.models import Role, User
 from core import audit
 from core.errors import DomainError, NotFound
-from exam import rules, services
+from exam import rules, seal, services
 from exam.models import Attempt, AttemptStatus, Exam, ExamCandidate, ExamHall
+from registration import services as registration
 from registration.models import EventSession, Registration, State
 
 OFFLINE_AFTER = timedelta(seconds=60)  # a seat not heard from for this long shows as offline
@@ -159,6 +162,8 @@ def pause(session: Session, *, hall: ExamHall, reason: str, actor: User, now: da
         raise DomainError(_l("Give a reason."), field="reason")
     if hall.paused_at is not None:
         raise DomainError(_l("The hall is paused already."))
+    if hall.starts_at is not None and now < hall.starts_at:
+        raise DomainError(_l("The hall has not started yet: move its start instead."))
     hall.paused_at = now
     session.flush()
     audit.record(session, "exam.hall_pause", target=hall.exam, actor=actor, comment=reason,
@@ -185,8 +190,77 @@ def resume(session: Session, *, hall: ExamHall, actor: User, now: datetime) -> i
     return moved
 
 
+def set_start(session: Session, *, hall: ExamHall, starts_at: datetime | None, actor: User, now: datetime) -> int:
+    """Give the hall a synchronized start (None: each candidate starts when they press Start). The
+    waiting room opens EXAM_WAITING_ROOM_MINUTES before; attempts already waiting move with the
+    start. Refused once the hall has started. Returns the attempts moved."""
+    exam = hall.exam
+    if hall.starts_at is not None and now >= hall.starts_at:
+        raise DomainError(_l("The hall has started: its start can no longer be moved."))
+    if starts_at is not None:
+        if starts_at <= now:
+            raise DomainError(_l("The start must be in the future."), field="starts_at")
+        if not exam.opens_at <= starts_at < exam.closes_at:
+            raise DomainError(_l("The start must lie within the exam's window."), field="starts_at")
+    if not hall.paper_key:
+        hall.paper_key = seal.new_key()
+    hall.starts_at = starts_at
+    moved = 0
+    waiting = session.scalars(select(Attempt).where(Attempt.hall_id == hall.id,
+                                                    Attempt.status == AttemptStatus.IN_PROGRESS)
+                              .options(joinedload(Attempt.exam))).all()
+    entries = {e.user_id: e for e in session.scalars(select(ExamCandidate).where(ExamCandidate.hall_id == hall.id))}
+    for attempt in waiting:
+        entry = entries.get(attempt.user_id)
+        if entry is None:
+            continue
+        attempt.started_at = starts_at if starts_at is not None else now
+        attempt.deadline = services.compute_deadline(exam, entry, attempt.started_at)
+        moved += 1
+    session.flush()
+    _KEYS.pop(hall.public_id, None)
+    audit.record(session, "exam.hall_start", target=exam, actor=actor,
+                 after={"hall": hall.public_id, "name": str(hall), "starts_at": starts_at, "attempts": moved})
+    return moved
+
+
+def set_integrity(session: Session, *, hall: ExamHall, networks: str | None, config_keys: str | None,
+                  actor: User) -> None:
+    """The hall's own allowed networks and Safe Exam Browser keys (None: the exam's)."""
+    bad = rules.bad_networks(networks or "") + rules.bad_config_keys(config_keys or "")
+    if bad:
+        raise DomainError(_l("Not a network or a Config Key: %(entries)s.", entries=", ".join(b[:20] for b in bad[:3])))
+    before = {"networks": hall.allowed_networks, "seb": bool(hall.seb_config_keys)}
+    hall.allowed_networks, hall.seb_config_keys = networks, config_keys
+    session.flush()
+    audit.record(session, "exam.hall_integrity", target=hall.exam, actor=actor, before=before,
+                 after={"hall": hall.public_id, "networks": networks, "seb": bool(config_keys)})
+
+
+# --- the start key: one tiny answer per candidate at the start, no session, no write -----------
+
+KEY_CACHE_SECONDS = 1.0
+_KEYS: dict[str, tuple[float, datetime | None, str]] = {}
+_KEYS_LOCK = threading.Lock()
+
+
+def start_key(session: Session, *, public_id: str) -> tuple[datetime | None, str] | None:
+    """The hall's start and paper key, read at most once a second per hall and process (None: no
+    such hall). The caller hands the key out only from the start."""
+    hit = _KEYS.get(public_id)
+    if hit is not None and hit[0] > time.monotonic():
+        return hit[1], hit[2]
+    row = session.execute(select(ExamHall.starts_at, ExamHall.paper_key).where(ExamHall.public_id == public_id)).first()
+    if row is None:
+        return None
+    with _KEYS_LOCK:
+        _KEYS[public_id] = (time.monotonic() + KEY_CACHE_SECONDS, row.starts_at, row.paper_key)
+    return row.starts_at, row.paper_key
+
+
 class SeatState:
     ABSENT = "absent"
+    WAITING = "waiting"  # in the waiting room before the hall's start
     ANSWERING = "answering"
     OFFLINE = "offline"
     PAUSED = "paused"
@@ -206,6 +280,12 @@ class Seat:
     takeover_from: str = ""  # another computer's address, while it waits to take the exam over
     takeover_code: str | None = None  # what the invigilator reads out to let it
     sign_in_held: bool = False  # failed sign-ins slow this candidate down: the invigilator may unlock
+    candidate_number: str = ""
+    photo: bool = False  # the enrolment has a photo (served by the hall's photo route)
+    focus_alert: bool = False  # focus losses reached the exam's alert count
+    started_at: datetime | None = None
+    submitted_at: datetime | None = None
+    submitted_by: str = ""
 
 
 def seat_map(session: Session, *, hall: ExamHall, now: datetime) -> list[Seat]:
@@ -216,6 +296,8 @@ def seat_map(session: Session, *, hall: ExamHall, now: datetime) -> list[Seat]:
     attempts = {a.user_id: a for a in session.scalars(
         select(Attempt).where(Attempt.exam_id == hall.exam_id, Attempt.user_id.in_([e.user_id for e in entries])))}
     held = accounts.throttled_usernames(session, usernames=[e.user.username for e in entries], now=now)
+    cards = registration.seat_cards(session, event_id=hall.exam.event_id, user_ids=[e.user_id for e in entries])
+    alert_at = hall.exam.focus_alert_at
     seats = []
     for entry in sorted(entries, key=lambda e: (e.seat is None, e.seat or 0, e.user.username)):
         attempt = attempts.get(entry.user_id)
@@ -225,8 +307,10 @@ def seat_map(session: Session, *, hall: ExamHall, now: datetime) -> list[Seat]:
         elif not attempt.open:
             state = SeatState.SUBMITTED
         else:
-            remaining = rules.remaining_seconds(deadline=attempt.deadline, now=now, paused_at=hall.paused_at)
-            if hall.paused_at is not None:
+            remaining = services.remaining_seconds(attempt, now)
+            if now < attempt.started_at:
+                state = SeatState.WAITING
+            elif hall.paused_at is not None:
                 state = SeatState.PAUSED
             elif attempt.last_seen_at and now - attempt.last_seen_at > OFFLINE_AFTER:
                 state = SeatState.OFFLINE
@@ -237,5 +321,20 @@ def seat_map(session: Session, *, hall: ExamHall, now: datetime) -> list[Seat]:
                           attempt.answered_count if attempt else 0, remaining,
                           attempt.focus_losses if attempt else 0, attempt.public_id if attempt else None,
                           (attempt.pending_address or "?") if waiting else "",
-                          services.takeover_code(attempt) if waiting else None, entry.user.username in held))
+                          services.takeover_code(attempt) if waiting else None, entry.user.username in held,
+                          card.candidate_number if (card := cards.get(entry.user_id)) else "",
+                          bool(card and card.photo),
+                          bool(attempt and alert_at and attempt.focus_losses >= alert_at),
+                          attempt.started_at if attempt else None, attempt.submitted_at if attempt else None,
+                          attempt.submitted_by if attempt else ""))
     return seats
+
+
+def photo_of(session: Session, *, hall: ExamHall, username: str) -> str | None:
+    """The file name of the enrolment photo of a candidate seated in `hall` (NotFound otherwise)."""
+    entry = session.scalar(select(ExamCandidate).join(User, User.id == ExamCandidate.user_id)
+                           .where(ExamCandidate.hall_id == hall.id, User.username == username))
+    if entry is None:
+        raise NotFound(_l("Nobody of that name sits in this hall."))
+    card = registration.seat_cards(session, event_id=hall.exam.event_id, user_ids=[entry.user_id]).get(entry.user_id)
+    return card.photo if card else None

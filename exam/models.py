@@ -86,6 +86,11 @@ class Exam(PublicIdMixin, TimestampMixin, db.Model):
     # Safe Exam Browser Config Keys (64 hex digits, one a line; empty: any browser).
     allowed_networks: Mapped[str] = mapped_column(Text, nullable=False, default="", server_default="")
     seb_config_keys: Mapped[str] = mapped_column(Text, nullable=False, default="", server_default="")
+    # Focus-loss policy: the candidate is warned at the Nth loss, the hall's invigilator alerted at the
+    # Mth (0: never); the attempt is submitted at the Kth only when the exam says so (0: never).
+    focus_warn_at: Mapped[int] = mapped_column(nullable=False, default=3, server_default="3")
+    focus_alert_at: Mapped[int] = mapped_column(nullable=False, default=5, server_default="5")
+    focus_submit_at: Mapped[int] = mapped_column(nullable=False, default=0, server_default="0")
     status: Mapped[ExamStatus] = mapped_column(enum_type(ExamStatus), nullable=False, default=ExamStatus.DRAFT)
     published_at: Mapped[datetime | None] = mapped_column(nullable=True)
     # The question versions the papers are drawn from, frozen at publication, so a late paper is
@@ -163,6 +168,14 @@ class ExamHall(PublicIdMixin, db.Model):
     # While paused: since when. Resuming moves every open deadline in the hall by the paused span.
     paused_at: Mapped[datetime | None] = mapped_column(nullable=True)
     paused_seconds: Mapped[int] = mapped_column(nullable=False, default=0)
+    # A synchronized start: every candidate of the hall starts at this moment (None: each when they
+    # press Start). The waiting room holds the paper sealed with `paper_key` (AES-256-GCM, random,
+    # base64url), which is handed out from this moment and never before.
+    starts_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    paper_key: Mapped[str] = mapped_column(String(44), nullable=False, default="", server_default="")
+    # Per-hall overrides of the exam's integrity settings (None: the exam's).
+    allowed_networks: Mapped[str | None] = mapped_column(Text, nullable=True)
+    seb_config_keys: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     exam: Mapped[Exam] = relationship(back_populates="halls")
     invigilators = relationship("User", secondary=hall_invigilators, order_by="User.username")
@@ -171,6 +184,16 @@ class ExamHall(PublicIdMixin, db.Model):
 
     def __str__(self) -> str:
         return f"{self.name} · {self.room}" if self.room else self.name
+
+    @property
+    def networks(self) -> str:
+        """The client networks this hall answers from: its own list, or the exam's."""
+        return self.exam.allowed_networks if self.allowed_networks is None else self.allowed_networks
+
+    @property
+    def config_keys(self) -> str:
+        """The Safe Exam Browser Config Keys this hall requires: its own, or the exam's."""
+        return self.exam.seb_config_keys if self.seb_config_keys is None else self.seb_config_keys
 
 
 class ExamCandidate(db.Model):

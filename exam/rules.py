@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
+from core import addresses
 from question_bank import rules as qrules
 
 CHOICE_TYPES = {"single", "multiple"}
@@ -139,14 +140,23 @@ class AttemptState(StrEnum):
     CLOSED = "closed"  # submitted, by the candidate, the timer or a proctor
     TAKEN_OVER = "taken_over"  # open, but held by another device
     WAITING = "waiting"  # this device asked to take the attempt over and waits for the invigilator
+    READY = "ready"  # in the waiting room: the hall's synchronized start has not come yet
+
+
+def waiting_room(*, starts_at: datetime, now: datetime, opens_minutes: int) -> str:
+    """Where a candidate stands before a hall's synchronized start: "early" (the waiting room is not
+    open yet), "ready" (open: the attempt is made, the paper sealed) or "started"."""
+    if now >= starts_at:
+        return "started"
+    return "ready" if now >= starts_at - timedelta(minutes=opens_minutes) else "early"
 
 
 def attempt_state(*, in_progress: bool, deadline: datetime, grace_seconds: int, now: datetime,
                   same_device: bool = True, paused_at: datetime | None = None,
-                  waiting: bool = False) -> AttemptState:
+                  waiting: bool = False, starts_at: datetime | None = None) -> AttemptState:
     """The attempt's state now. The one place where "deadline + grace" is worked out. While its hall
     is paused the attempt's clock stands at the moment of the pause (the deadline moves by the
-    paused span on resume)."""
+    paused span on resume). Before `starts_at` (a hall's synchronized start) it waits, ready."""
     if not in_progress:
         return AttemptState.CLOSED
     moment = paused_at or now
@@ -154,6 +164,8 @@ def attempt_state(*, in_progress: bool, deadline: datetime, grace_seconds: int, 
         return AttemptState.OVERDUE
     if not same_device:
         return AttemptState.WAITING if waiting else AttemptState.TAKEN_OVER
+    if starts_at is not None and now < starts_at:
+        return AttemptState.READY
     if paused_at is not None:
         return AttemptState.PAUSED
     if moment > deadline:
@@ -161,9 +173,27 @@ def attempt_state(*, in_progress: bool, deadline: datetime, grace_seconds: int, 
     return AttemptState.OPEN
 
 
-def remaining_seconds(*, deadline: datetime, now: datetime, paused_at: datetime | None = None) -> int:
-    """What the candidate's clock shows: it stands still while the hall is paused."""
-    return max(0, int((deadline - (paused_at or now)).total_seconds()))
+def remaining_seconds(*, deadline: datetime, now: datetime, paused_at: datetime | None = None,
+                      starts_at: datetime | None = None) -> int:
+    """What the candidate's clock shows: it stands still while the hall is paused, and before a
+    synchronized start it shows the whole time."""
+    moment = paused_at or now
+    if starts_at is not None and moment < starts_at:
+        moment = starts_at
+    return max(0, int((deadline - moment).total_seconds()))
+
+
+def focus_response(losses: int, *, warn_at: int, alert_at: int, submit_at: int) -> str:
+    """What a focus loss count calls for under the exam's policy (0 turns a step off): "submit"
+    (only when the exam says so), "alert" (the invigilator is told; the candidate warned),
+    "warn" (the candidate is warned) or "" (recorded only)."""
+    if submit_at and losses >= submit_at:
+        return "submit"
+    if alert_at and losses >= alert_at:
+        return "alert"
+    if warn_at and losses >= warn_at:
+        return "warn"
+    return ""
 
 
 def lines(text: str) -> list[str]:
@@ -172,6 +202,17 @@ def lines(text: str) -> list[str]:
 
 
 SEB_KEY_LENGTH = 64  # a Config Key is a SHA-256, in Base16
+
+
+def bad_networks(text: str) -> list[str]:
+    """The entries of an allowed-networks setting that are not networks (CIDR) or addresses."""
+    return [line for line in lines(text) if not addresses.valid_network(line)]
+
+
+def bad_config_keys(text: str) -> list[str]:
+    """The entries of a Config Keys setting that are not 64 hexadecimal digits."""
+    return [line for line in lines(text)
+            if len(line) != SEB_KEY_LENGTH or any(c not in "0123456789abcdefABCDEF" for c in line)]
 
 
 def seb_request_ok(*, url: str, header: str | None, config_keys: Sequence[str]) -> bool:

@@ -33,6 +33,7 @@ from exam.models import (
     ExamStatus,
     IntegrityEvent,
     ItemChallenge,
+    ExamHall,
     KeyOverride,
     Paper,
     PaperItem,
@@ -62,6 +63,12 @@ class Waiting(DomainError):
     """This device waits for the invigilator to let it take the attempt over."""
 
     status_code = 423
+
+
+class NotStarted(DomainError):
+    """The hall's synchronized start has not come: the waiting room takes nothing yet."""
+
+    status_code = 425
 
 
 class WrongAccessCode(DomainError):
@@ -202,21 +209,32 @@ def attempt_of(session: Session, exam: Exam, user: User) -> Attempt | None:
 
 
 def compute_deadline(exam: Exam, entry: ExamCandidate, started_at: datetime) -> datetime:
+    """Start + duration + the candidate's extra time. In a hall with a synchronized start the start
+    is the hall's, moved by the pauses so far, whenever the candidate arrives."""
+    hall = entry.hall
+    if hall is not None and hall.starts_at is not None:
+        started_at = hall.starts_at + timedelta(seconds=hall.paused_seconds)
     return rules.deadline(started_at=started_at, duration_minutes=exam.duration_minutes,
                           extra_minutes=entry.extra_minutes, closes_at=exam.closes_at,
                           allow_overrun=exam.allow_overrun)
 
 
+def waiting_room_minutes() -> int:
+    return current_app.config["EXAM_WAITING_ROOM_MINUTES"]
+
+
 def start_attempt(session: Session, *, exam: Exam, user: User, now: datetime, access_code: str,
                   device_token: str, address: str = "", user_agent: str = "", url: str = "",
                   seb_hash: str | None = None) -> Attempt:
-    """Start the candidate's attempt, or resume it on this device (taking it over from another)."""
-    refused = client_refusal(exam, address=address, url=url, seb_hash=seb_hash)
-    if refused:
-        raise refused
+    """Start the candidate's attempt, or resume it on this device (taking it over from another).
+    In a hall with a synchronized start, the attempt is made when the candidate enters the waiting
+    room, and its clock starts with the hall's."""
     entry = roster_entry(session, exam, user, lock=True)
     if entry is None or exam.status is ExamStatus.DRAFT:
         raise NotAllowed(_l("You are not admitted to this exam."))
+    refused = client_refusal(exam, entry.hall, address=address, url=url, seb_hash=seb_hash)
+    if refused:
+        raise refused
     attempt = attempt_of(session, exam, user)
     if attempt is not None:
         enforce_deadline(session, attempt, now=now)
@@ -237,7 +255,14 @@ def start_attempt(session: Session, *, exam: Exam, user: User, now: datetime, ac
         return attempt
     if exam.status is not ExamStatus.PUBLISHED or exam.results_released_at is not None:
         raise DomainError(_l("This exam is closed."))
-    if now < exam.opens_at:
+    hall = entry.hall
+    starts_at = hall.starts_at if hall is not None else None
+    if starts_at is not None:
+        if rules.waiting_room(starts_at=starts_at, now=now, opens_minutes=waiting_room_minutes()) == "early":
+            opens = starts_at - timedelta(minutes=waiting_room_minutes())
+            raise DomainError(_l("The waiting room opens at %(time)s; the exam starts at %(start)s.",
+                                 time=format_datetime(opens, "HH:mm"), start=format_datetime(starts_at, "HH:mm")))
+    elif now < exam.opens_at:
         raise DomainError(_l("The exam opens at %(time)s.", time=format_datetime(exam.opens_at, "HH:mm")))
     if now >= exam.closes_at:
         raise DomainError(_l("The exam window has closed."))
@@ -248,8 +273,9 @@ def start_attempt(session: Session, *, exam: Exam, user: User, now: datetime, ac
         paper = generate_paper(session, exam=exam, user=user)
     if entry.hall is not None and entry.hall.paused_at is not None:
         raise DomainError(_l("Your hall is paused by the invigilator. Start when the exam goes on."))
+    started_at = max(now, starts_at) if starts_at is not None else now
     attempt = Attempt(exam=exam, user_id=user.id, paper=paper, status=AttemptStatus.IN_PROGRESS,
-                      started_at=now, deadline=compute_deadline(exam, entry, now), device_token=device_token,
+                      started_at=started_at, deadline=compute_deadline(exam, entry, now), device_token=device_token,
                       chain_head=rules.GENESIS, last_seen_at=now, hall_id=entry.hall_id,
                       device_address=address[:64])
     session.add(attempt)
@@ -263,8 +289,14 @@ def attempt_state(attempt: Attempt, now: datetime, device_token: str | None = No
     return rules.attempt_state(in_progress=attempt.open, deadline=attempt.deadline,
                                grace_seconds=attempt.exam.grace_seconds, now=now,
                                same_device=device_token is None or device_token == attempt.device_token,
-                               paused_at=paused_at(attempt),
+                               paused_at=paused_at(attempt), starts_at=attempt.started_at,
                                waiting=device_token is not None and device_token == attempt.pending_device_token)
+
+
+def remaining_seconds(attempt: Attempt, now: datetime) -> int:
+    """What the attempt's clock shows now (standing while paused, full before the start)."""
+    return rules.remaining_seconds(deadline=attempt.deadline, now=now, paused_at=paused_at(attempt),
+                                   starts_at=attempt.started_at)
 
 
 def paused_at(attempt: Attempt) -> datetime | None:
@@ -336,13 +368,15 @@ def enforce_deadline(session: Session, attempt: Attempt, *, now: datetime) -> bo
     return False
 
 
-def client_refusal(exam: Exam, *, address: str, url: str, seb_hash: str | None) -> DomainError | None:
-    """Why this client may not answer `exam` (outside the allowed networks, not in Safe Exam Browser
-    with the exam's configuration), or None. Names nothing secret."""
-    networks = rules.lines(exam.allowed_networks)
+def client_refusal(exam: Exam, hall: ExamHall | None, *, address: str, url: str,
+                   seb_hash: str | None) -> DomainError | None:
+    """Why this client may not answer `exam` in `hall` (outside the allowed networks, not in Safe
+    Exam Browser with the configuration), or None. A hall's own settings override the exam's.
+    Names nothing secret."""
+    networks = rules.lines(hall.networks if hall is not None else exam.allowed_networks)
     if networks and not addresses.in_networks(address, networks):
         return NotAllowed(_l("This exam can be taken only from the exam hall's network. Ask the invigilator."))
-    keys = rules.lines(exam.seb_config_keys)
+    keys = rules.lines(hall.config_keys if hall is not None else exam.seb_config_keys)
     if keys and not rules.seb_request_ok(url=url, header=seb_hash, config_keys=keys):
         return NotAllowed(_l("This exam must be taken in Safe Exam Browser with the exam's configuration. Open "
                              "the exam's SEB file, or ask the invigilator."))
@@ -361,6 +395,9 @@ def refusal(attempt: Attempt, state: rules.AttemptState) -> DomainError:
         return TimeUp(_l("This exam has been submitted; answers can no longer be changed."))
     if state is rules.AttemptState.WAITING:
         return Waiting(_l("This exam is open on another computer. The invigilator must approve this one first."))
+    if state is rules.AttemptState.READY:
+        return NotStarted(_l("The exam has not started yet: it starts at %(time)s.",
+                             time=format_datetime(attempt.started_at, "HH:mm:ss")))
     if state is rules.AttemptState.PAUSED:
         return Paused(_l("Paused by the invigilator. The clock has stopped and nothing is lost: your answers "
                          "are saved as soon as the exam goes on."))
@@ -476,7 +513,9 @@ def save_answers(session: Session, *, attempt: Attempt, device_token: str, saves
 
 
 def record_events(session: Session, *, attempt: Attempt, kinds: list[str], now: datetime, address: str = "",
-                  user_agent: str = "") -> None:
+                  user_agent: str = "") -> str:
+    """Record the page's integrity events and apply the exam's focus-loss policy: returns what the
+    count now calls for (rules.focus_response: "", "warn", "alert" or "submit", done here)."""
     # Rows are bounded per attempt (the counter of focus losses goes on counting).
     room = current_app.config["MAX_INTEGRITY_EVENTS"] - session.scalar(
         select(func.count(IntegrityEvent.id)).where(IntegrityEvent.attempt_id == attempt.id))
@@ -491,6 +530,13 @@ def record_events(session: Session, *, attempt: Attempt, kinds: list[str], now: 
             attempt.focus_losses += 1
     attempt.last_seen_at = now
     session.flush()
+    exam = attempt.exam
+    response = rules.focus_response(attempt.focus_losses, warn_at=exam.focus_warn_at, alert_at=exam.focus_alert_at,
+                                    submit_at=exam.focus_submit_at)
+    if response == "submit":
+        submit(session, attempt=attempt, now=now, by="focus")
+        audit.record(session, "exam.focus_submit", target=attempt, after={"focus_losses": attempt.focus_losses})
+    return response
 
 
 # --- submission and grading --------------------------------------------------------------------
@@ -692,8 +738,11 @@ def grant_extra_time(session: Session, *, exam: Exam, user: User, minutes: int, 
         raise DomainError(_l("The candidate is not on this exam's roster."))
     entry.extra_minutes += minutes
     attempt = attempt_of(session, exam, user)
-    if attempt is not None and attempt.open:
-        attempt.deadline = compute_deadline(exam, entry, attempt.started_at)
+    if attempt is not None and attempt.open:  # added to the deadline as it stands (pauses, compensation)
+        later = attempt.deadline + timedelta(minutes=minutes)
+        if not exam.allow_overrun:
+            later = min(later, max(exam.closes_at, attempt.deadline))
+        attempt.deadline = later
     audit.record(session, "exam.extra_time", target=exam, actor=actor, comment=reason,
                  after={"user": user.username, "minutes": minutes, "total_extra": entry.extra_minutes})
     return entry

@@ -6,7 +6,20 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    session,
+    url_for,
+)
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -15,12 +28,12 @@ from sqlalchemy import select
 
 from accounts.models import Role, User
 from core import clock, nav
-from core.access import roles
+from core.access import public, roles
 from core.errors import DomainError
 from core.extensions import db
 from core.http import error_response, json_object
 from core.web import commit_service
-from exam import admin, gate, halls, rules, services
+from exam import admin, documents, gate, halls, seal, services
 from exam import practice as practice_rules
 from exam.forms import (
     ChallengeDecisionForm,
@@ -28,6 +41,7 @@ from exam.forms import (
     ExamForm,
     ExtraTimeForm,
     HallForm,
+    HallSettingsForm,
     IncidentForm,
     InvigilatorForm,
     PauseForm,
@@ -53,6 +67,7 @@ from exam.models import (
 )
 from question_bank.models import QuestionType, QuestionVersion, module_label
 from question_bank.transfer import parse_key
+from registration import services as registration
 from registration.models import Event
 
 bp = Blueprint("exam", __name__, url_prefix="/exam")
@@ -139,9 +154,10 @@ def _clock(attempt: Attempt, now) -> dict:
     return {
         "server_time": now.isoformat(),
         "deadline": attempt.deadline.isoformat(),
-        "remaining": rules.remaining_seconds(deadline=attempt.deadline, now=now, paused_at=paused_at),
+        "remaining": services.remaining_seconds(attempt, now),
         "status": attempt.status.value,
         "paused": paused_at is not None,
+        "starts_at": attempt.started_at.isoformat(),
     }
 
 
@@ -187,6 +203,9 @@ def attempt(public_id: str):
         return error_response(passage.refusal.status_code, passage.refusal.message)  # not from this client
     answers = {a.item_id: {"response": a.response, "flagged": a.flagged, "seq": a.seq} for a in attempt.answers}
     items = services.paper_items(db.session, attempt)
+    waiting_room = {}
+    if passage.ready:  # before the hall's start: the paper sealed, the key handed out at the start
+        waiting_room = _waiting_room(attempt, items)
     config = {
         "attempt": attempt.public_id,
         "save_url": url_for("exam.save", public_id=attempt.public_id),
@@ -196,9 +215,46 @@ def attempt(public_id: str):
         "receipt_url": url_for("exam.receipt", public_id=attempt.public_id),
         "answers": {str(k): v for k, v in answers.items()},
         **_clock(attempt, passage.now),
+        **waiting_room.pop("config", {}),
     }
     return render_template("exam/attempt.html", attempt=attempt, exam=attempt.exam, items=items,
-                           config=config, answers=answers)
+                           item_count=len(items), config=config, answers=answers, **waiting_room)
+
+
+def _waiting_room(attempt: Attempt, items) -> dict:
+    """What the waiting room adds to the answering page: the paper sealed with the hall's key
+    (bound to this attempt), where to ask for the key, and the candidate's photo and seat."""
+    hall = attempt.hall
+    paper = render_template("exam/_paper.html", items=items, attempt=attempt)
+    entry = services.roster_entry(db.session, attempt.exam, current_user)
+    card = registration.seat_cards(db.session, event_id=attempt.exam.event_id, user_ids=[current_user.id]).get(
+        current_user.id)
+    token = seal.key_token(current_app.config["SECRET_KEY"], hall.public_id)
+    return {
+        "sealed": seal.seal(paper, hall.paper_key, bound_to=attempt.public_id),
+        "seat": entry.seat if entry else None,
+        "candidate_number": card.candidate_number if card else "",
+        "photo_url": url_for("registration.photo", public_id=card.registration) if card and card.photo else None,
+        "config": {"key_url": url_for("exam.hall_key", hall_id=hall.public_id, t=token)},
+    }
+
+
+@bp.route("/halls/<hall_id>/key")
+@public
+def hall_key(hall_id: str):
+    """The hall's paper key, from its start on (425 before, with how long to wait). One small
+    answer with no session and no database write: the start of a hall of thousands costs this."""
+    expected = seal.key_token(current_app.config["SECRET_KEY"], hall_id)
+    found = halls.start_key(db.session, public_id=hall_id) if secrets.compare_digest(
+        expected, request.args.get("t", "")) else None
+    if found is None or found[0] is None:
+        return jsonify({"error": 404}), 404
+    starts_at, key = found
+    now = clock.now()
+    if now < starts_at:
+        wait = int((starts_at - now).total_seconds() * 1000) + 1
+        return jsonify({"error": 425, "starts_in_ms": wait}), 425
+    return jsonify({"key": key, "server_time": now.isoformat()})
 
 
 @bp.route("/attempts/<public_id>/takeover", methods=["POST"])
@@ -262,10 +318,14 @@ def events(public_id: str):
     kinds = payload.get("events") if payload is not None else None
     if not isinstance(kinds, list):
         return error_response(400, _("The request could not be read."))
-    services.record_events(db.session, attempt=passage.attempt, kinds=[k for k in kinds if isinstance(k, str)],
-                           now=passage.now, **_client())
+    attempt = passage.attempt
+    focus = services.record_events(db.session, attempt=attempt, kinds=[k for k in kinds if isinstance(k, str)],
+                                   now=passage.now, **_client())
+    body = {"ok": True, "focus": focus, "focus_losses": attempt.focus_losses}
+    if focus == "submit":
+        body.update(closed=True, receipt_url=url_for("exam.receipt", public_id=attempt.public_id))
     db.session.commit()
-    return jsonify({"ok": True})
+    return jsonify(body)
 
 
 @bp.route("/attempts/<public_id>/challenges", methods=["POST"])
@@ -673,6 +733,31 @@ def admin_hall_invigilator(hall_id: str):
     return redirect(url_for("exam.admin_exam", public_id=hall.exam.public_id))
 
 
+@bp.route("/admin/halls/<hall_id>/settings", methods=["GET", "POST"])
+@roles(Role.ADMIN)
+def admin_hall_settings(hall_id: str):
+    """The hall's synchronized start and its own network and browser settings."""
+    hall = _admin_hall(hall_id)
+    form = HallSettingsForm(obj=hall)
+    if form.validate_on_submit():
+        now = clock.now()
+        try:
+            if form.start() != hall.starts_at:
+                halls.set_start(db.session, hall=hall, starts_at=form.start(), actor=current_user, now=now)
+            own = form.integrity() if form.own_integrity.data else {}
+            halls.set_integrity(db.session, hall=hall, networks=own.get("allowed_networks"),
+                                config_keys=own.get("seb_config_keys"), actor=current_user)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(str(exc.message), "danger")
+        else:
+            db.session.commit()
+            flash(_("Settings of %(hall)s saved.", hall=str(hall)), "success")
+            return redirect(url_for("exam.admin_exam", public_id=hall.exam.public_id))
+    return render_template("exam/hall_settings.html", hall=hall, exam=hall.exam, form=form,
+                           waiting_minutes=services.waiting_room_minutes())
+
+
 @bp.route("/admin/halls/<hall_id>/seats", methods=["POST"])
 @roles(Role.ADMIN)
 def admin_hall_seats(hall_id: str):
@@ -705,6 +790,29 @@ def hall(hall_id: str):
                            pause_form=PauseForm(), action_form=ProctorActionForm(), compensate_form=CompensateForm(),
                            incident_form=IncidentForm(), reopen_form=ReopenForm(),
                            log=halls.incidents(db.session, hall=hall))
+
+
+@bp.route("/halls/<hall_id>/photos/<username>")
+@roles(Role.INVIGILATOR, Role.ADMIN)
+def hall_photo(hall_id: str, username: str):
+    """The enrolment photo of a candidate seated in the hall, for the seat map."""
+    hall = halls.hall_for(db.session, public_id=hall_id, user=current_user)
+    name = halls.photo_of(db.session, hall=hall, username=username)
+    if not name:
+        abort(404)
+    return send_from_directory(registration.photo_folder(), name, max_age=3600)
+
+
+@bp.route("/halls/<hall_id>/report.pdf")
+@roles(Role.INVIGILATOR, Role.ADMIN)
+def hall_report(hall_id: str):
+    """The printable hall report: seats and attendance, times, pauses, incidents, signatures."""
+    hall = halls.hall_for(db.session, public_id=hall_id, user=current_user)
+    now = clock.now()
+    pdf = documents.hall_report(hall, seats=halls.seat_map(db.session, hall=hall, now=now),
+                                log=halls.incidents(db.session, hall=hall), now=now)
+    return Response(pdf, mimetype="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="hall-report-{hall.public_id}.pdf"'})
 
 
 @bp.route("/halls/<hall_id>/pause", methods=["POST"])

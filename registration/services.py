@@ -4,6 +4,7 @@ check-in. They flush, audit and queue notifications; they never commit."""
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -490,3 +491,31 @@ def check_in(session: Session, *, registration: Registration, user: User, now: d
 def check_in_url(registration: Registration) -> str:
     base = current_app.config["BASE_URL"].rstrip("/")
     return base + url_for("registration.check_in_candidate", public_id=registration.public_id)
+
+
+# --- for other packages: bulk reads --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SeatCard:
+    """What a hall shows of an enrolled candidate: their number and photo."""
+
+    registration: str  # the registration's public id
+    candidate_number: str
+    photo: str | None
+
+
+def seat_cards(session: Session, *, event_id: int | None, user_ids: list[int]) -> dict[int, SeatCard]:
+    """The enrolled registrations of `event_id` for these accounts, by user id: one query."""
+    if event_id is None or not user_ids:
+        return {}
+    rows = session.execute(select(Registration.user_id, Registration.public_id, Registration.candidate_number,
+                                  Registration.photo).where(Registration.event_id == event_id,
+                                                            Registration.state == State.ENROLLED,
+                                                            Registration.user_id.in_(user_ids)))
+    return {r.user_id: SeatCard(r.public_id, r.candidate_number or "", r.photo) for r in rows}
+
+
+def photo_folder():
+    """Where registration photos are kept (served only after a caller's own access check)."""
+    return uploads.folder(PHOTO_FOLDER)

@@ -306,8 +306,21 @@
     note.timer = setTimeout(function () {
       if (!events.length || stopped) { return; }
       var batch = events.splice(0, events.length);
-      post(config.events_url, {events: batch}).catch(function () { events = batch.concat(events); });
+      post(config.events_url, {events: batch}).then(focusPolicy)
+        .catch(function () { events = batch.concat(events); });
     }, 1000);
+  }
+  // The exam's focus-loss policy, applied by the server: a warning, the invigilator told, or the
+  // exam submitted (only where the exam says so).
+  var focusShown = "";
+  function focusPolicy(body) {
+    if (!body) { return; }
+    if (body.closed) { stop(body); return; }
+    var level = body.focus || "";
+    if ((level === "warn" || level === "alert") && level + body.focus_losses !== focusShown) {
+      focusShown = level + body.focus_losses;
+      showAlert((level === "alert" ? msg.focusalert : msg.focuswarn).replace("{n}", body.focus_losses), true);
+    }
   }
   document.addEventListener("visibilitychange", function () { note(document.hidden ? "hidden" : "visible"); });
   window.addEventListener("blur", function () { note("blur"); });
