@@ -20,7 +20,10 @@ TITLES = {
     403: _l("Access denied"),
     404: _l("Page not found"),
     405: _l("Method not allowed"),
+    409: _l("Not possible now"),
     413: _l("File too large"),
+    423: _l("On hold"),
+    425: _l("Not started yet"),
     429: _l("Too many requests"),
     500: _l("Server error"),
     503: _l("Briefly unavailable"),
@@ -110,7 +113,7 @@ def error_response(code: int, message=None):
     message = str(message or MESSAGES.get(code, MESSAGES[500]))
     if wants_json():
         return jsonify({"error": code, "message": message}), code
-    title = TITLES.get(code, TITLES[500])
+    title = TITLES.get(code, TITLES[400 if code < 500 else 500])
     return render_template("errors/error.html", code=code, title=title, message=message), code
 
 

@@ -1,5 +1,5 @@
 """The attempt gate (exam/gate.py): every candidate endpoint about an attempt, in every state the
-gate knows (open, in grace, paused by the hall, closed, overdue, taken over, waiting for approval),
+gate knows (open, in grace, paused by the hall, waiting for the hall's start, closed, overdue, taken over, waiting for approval),
 answers as it should, and a refused request writes nothing (issue 13, part 1). Today
 the events and challenge endpoints took writes after the deadline until the sweep closed the
 attempt; and no endpoint repeats the deadline rule."""
@@ -47,6 +47,10 @@ def world(app, client, login_as, make_exam, db, frozen_clock):
             services.approve_takeover(db.session, attempt=db.session.get(Attempt, attempt.id), actor=None,
                                       now=clock.now())
             db.session.commit()
+        elif state == "ready":  # the hall's synchronized start moved ahead: the attempt waits for it
+            halls.set_start(db.session, hall=hall, starts_at=clock.now() + timedelta(minutes=5), actor=None,
+                            now=clock.now())
+            db.session.commit()
         elif state == "paused":
             halls.pause(db.session, hall=hall, reason="停电", actor=None, now=clock.now())
             db.session.commit()
@@ -89,35 +93,35 @@ def _send(client, world, endpoint):
 
 # endpoint → state → (status, what the answer must hold)
 EXPECT = {
-    "page": {"open": (200, "exam-config"), "grace": (200, "exam-config"), "closed": (302, "/receipt"),
+    "page": {"ready": (200, "waiting-room"), "open": (200, "exam-config"), "grace": (200, "exam-config"), "closed": (302, "/receipt"),
              "overdue": (302, "/receipt"), "taken_over": (302, "/exam/"),
         "paused": (200, "exam-paused"), "waiting": (200, "takeover-waiting")},
-    "save": {"open": (200, "acks"), "grace": (200, "acks"), "closed": (409, "closed"),
+    "save": {"ready": (425, '"error":425'), "open": (200, "acks"), "grace": (200, "acks"), "closed": (409, "closed"),
              "overdue": (409, "closed"), "taken_over": (409, "taken_over"),
         "paused": (423, '"error":423'), "waiting": (423, '"error":423')},
-    "clock": {"open": (200, "in_progress"), "grace": (200, "in_progress"), "closed": (200, "submitted"),
+    "clock": {"ready": (200, "in_progress"), "open": (200, "in_progress"), "grace": (200, "in_progress"), "closed": (200, "submitted"),
               "overdue": (200, "auto_submitted"), "taken_over": (200, '"taken_over":true'),
         "paused": (200, '"paused":true'), "waiting": (200, "in_progress")},
-    "events": {"open": (200, "ok"), "grace": (200, "ok"), "closed": (409, "closed"), "overdue": (409, "closed"),
+    "events": {"ready": (425, '"error":425'), "open": (200, "ok"), "grace": (200, "ok"), "closed": (409, "closed"), "overdue": (409, "closed"),
                "taken_over": (409, "taken_over"),
         "paused": (423, '"error":423'), "waiting": (423, '"error":423')},
-    "challenge": {"open": (200, "ok"), "grace": (200, "ok"), "closed": (409, "closed"),
+    "challenge": {"ready": (425, '"error":425'), "open": (200, "ok"), "grace": (200, "ok"), "closed": (409, "closed"),
                   "overdue": (409, "closed"), "taken_over": (409, "taken_over"),
         "paused": (423, '"error":423'), "waiting": (423, '"error":423')},
-    "submit": {"open": (302, "/receipt"), "grace": (302, "/receipt"), "closed": (302, "/receipt"),
+    "submit": {"ready": (425, "尚未开始"), "open": (302, "/receipt"), "grace": (302, "/receipt"), "closed": (302, "/receipt"),
                "overdue": (302, "/receipt"), "taken_over": (302, "/exam/"),
         "paused": (423, "监考员"), "waiting": (423, "批准")},
-    "receipt": {"open": (302, "/attempts/"), "grace": (302, "/attempts/"), "closed": (200, "data-testid=\"receipt\""),
+    "receipt": {"ready": (302, "/attempts/"), "open": (302, "/attempts/"), "grace": (302, "/attempts/"), "closed": (200, "data-testid=\"receipt\""),
                 "overdue": (200, "data-testid=\"receipt\""), "taken_over": (302, "/attempts/"),
         "paused": (302, "/attempts/"), "waiting": (302, "/attempts/")},
-    "result": {"open": (404, ""), "grace": (404, ""), "closed": (404, ""), "overdue": (404, ""),
+    "result": {"ready": (404, ""), "open": (404, ""), "grace": (404, ""), "closed": (404, ""), "overdue": (404, ""),
                "taken_over": (404, ""),
         "paused": (404, ""), "waiting": (404, "")},
 }
 WRITING = {"save", "events", "challenge"}
 
 
-@pytest.mark.parametrize("state", ["open", "grace", "paused", "closed", "overdue", "taken_over", "waiting"])
+@pytest.mark.parametrize("state", ["open", "grace", "paused", "ready", "closed", "overdue", "taken_over", "waiting"])
 @pytest.mark.parametrize("endpoint", list(EXPECT))
 def test_every_endpoint_in_every_state(client, db, world, state, endpoint):
     browser = world["put"](state)
@@ -136,7 +140,7 @@ def test_every_endpoint_in_every_state(client, db, world, state, endpoint):
     attempt = db.session.scalar(select(Attempt))
     if state == "overdue":  # whatever was asked, the gate closed the attempt at its deadline
         assert attempt.status is AttemptStatus.AUTO_SUBMITTED and attempt.submitted_at == attempt.deadline
-    if state in ("taken_over", "waiting", "paused"):
+    if state in ("taken_over", "waiting", "paused", "ready"):
         assert attempt.status is AttemptStatus.IN_PROGRESS  # refused, not closed
 
 

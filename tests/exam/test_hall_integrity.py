@@ -87,3 +87,65 @@ def test_the_settings_form_refuses_what_is_not_a_network_or_a_key(client, login_
         form.validate()
         assert "hall-3" in " ".join(map(str, form.allowed_networks.errors))
         assert form.seb_config_keys.errors
+
+
+def test_a_hall_s_own_settings_override_the_exam_s(client, login_as, make_exam, db, frozen_clock):
+    """Per-hall overrides: the exam allows anywhere, hall A only its own network, hall B follows
+    the exam. A hall's Config Keys likewise replace the exam's."""
+    from exam import halls
+
+    user = login_as("candidate")
+    exam = make_exam([user])
+    hall = halls.add_hall(db.session, exam=exam, name="第一考场", room="A101", seats=30, actor=None)
+    halls.seat(db.session, hall=hall, usernames=[user.username], actor=None)
+    halls.set_integrity(db.session, hall=hall, networks="10.20.0.0/16", config_keys=None, actor=None)
+    db.session.commit()
+    assert _start(client, exam, environ_base={"REMOTE_ADDR": "203.0.113.7"}).headers["Location"].endswith("/exam/")
+    assert db.session.scalar(select(func.count()).select_from(Attempt)) == 0
+    response = _start(client, exam, environ_base={"REMOTE_ADDR": "10.20.3.4"})
+    assert "/attempts/" in response.headers["Location"]
+    url = response.headers["Location"]
+    halls.set_integrity(db.session, hall=hall, networks=None, config_keys=CONFIG_KEY, actor=None)
+    db.session.commit()
+    absolute = f"http://localhost{url}"
+    assert client.get(url).status_code == 403  # no SEB header now
+    assert client.get(url, headers=_seb_header(absolute)).status_code == 200
+    halls.set_integrity(db.session, hall=hall, networks=None, config_keys=None, actor=None)
+    db.session.commit()
+    assert client.get(url).status_code == 200  # back to the exam's settings: anywhere, any browser
+
+
+def test_bad_hall_settings_are_refused_and_change_nothing(make_exam, db):
+    import pytest
+
+    from core.errors import DomainError
+    from exam import halls
+
+    exam = make_exam([])
+    hall = halls.add_hall(db.session, exam=exam, name="第一考场", room="", seats=30, actor=None)
+    for networks, keys in (("10.0.0.0/33", None), (None, "abc"), ("10.0.0.0/8\nnot-a-network", None)):
+        with pytest.raises(DomainError):
+            halls.set_integrity(db.session, hall=hall, networks=networks, config_keys=keys, actor=None)
+        assert hall.allowed_networks is None and hall.seb_config_keys is None
+
+
+def test_the_focus_loss_policy_warns_alerts_and_submits_only_when_told(client, login_as, make_exam, db, frozen_clock):
+    from tests.exam.test_views import config_of
+
+    user = login_as("candidate")
+    exam = make_exam([user], focus_warn_at=2, focus_alert_at=3, focus_submit_at=0)
+    config = config_of(client.get(_start(client, exam).headers["Location"]).get_data(as_text=True))
+    token = client.csrf_token()
+
+    def lose():
+        return client.post(config["events_url"], json={"events": ["blur"]}, headers={"X-CSRFToken": token}).get_json()
+
+    assert [lose()["focus"] for _ in range(5)] == ["", "warn", "alert", "alert", "alert"]
+    assert db.session.scalar(select(Attempt)).open  # never submitted: the exam did not say so
+    exam.focus_submit_at = 6
+    db.session.commit()
+    body = lose()
+    assert body["focus"] == "submit" and body["closed"] and body["receipt_url"]
+    attempt = db.session.scalar(select(Attempt))
+    db.session.refresh(attempt)
+    assert not attempt.open and attempt.submitted_by == "focus"

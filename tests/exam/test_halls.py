@@ -231,3 +231,36 @@ def test_the_invigilator_acts_on_seats_of_their_hall_only(two_halls, db, frozen_
     assert "考生身体不适" in page
     assert db.session.scalar(select(AuditLog).where(AuditLog.action == "exam.hall_incident")).comment == "考生身体不适"
     assert "考生身体不适" not in inv_b.get(f"/exam/halls/{two_halls['b'].public_id}").get_data(as_text=True)
+
+
+def test_the_hall_report_is_a_pdf_with_seats_pauses_incidents_and_signatures(two_halls, db, frozen_clock):
+    import io
+
+    from pypdf import PdfReader
+
+    hall_a, inv_a = two_halls["a"], two_halls["inv_a"]
+    assert inv_a.submit(f"/exam/halls/{hall_a.public_id}/pause", {"reason": "停电"}).status_code == 302
+    frozen_clock.advance(minutes=2)
+    assert inv_a.submit(f"/exam/halls/{hall_a.public_id}/resume", {}).status_code == 302
+    assert inv_a.submit(f"/exam/halls/{hall_a.public_id}/incidents", {"seat": 1, "text": "考生举手报告鼠标失灵"}
+                        ).status_code == 302
+    response = inv_a.get(f"/exam/halls/{hall_a.public_id}/report.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.data)).pages)
+    compact = text.replace(" ", "")
+    assert "考场记录" in compact and "第一考场" in compact
+    assert two_halls["cands"]["a"].full_name.replace(" ", "") in compact
+    assert two_halls["cands"]["b"].full_name.replace(" ", "") not in compact  # the hall next door is not here
+    assert "暂停" in compact and "停电" in compact and "2分0秒" in compact and "鼠标失灵" in compact
+    assert "监考员签字" in compact and "应考1人" in compact and "实考1人" in compact
+    assert two_halls["inv_b"].get(f"/exam/halls/{hall_a.public_id}/report.pdf").status_code == 404
+
+
+def test_seat_photos_show_to_the_hall_s_invigilators_only(two_halls, db, tmp_path):
+    hall_a = two_halls["a"]
+    username = two_halls["cands"]["a"].username
+    # No enrolment photo for an ad-hoc roster: nothing to show, and the route says so.
+    assert two_halls["inv_a"].get(f"/exam/halls/{hall_a.public_id}/photos/{username}").status_code == 404
+    assert two_halls["inv_b"].get(f"/exam/halls/{hall_a.public_id}/photos/{username}").status_code == 404
+    other = two_halls["cands"]["b"].username
+    assert two_halls["inv_a"].get(f"/exam/halls/{hall_a.public_id}/photos/{other}").status_code == 404
