@@ -1,5 +1,6 @@
 """A demo exam: the junior theory paper (60 minutes, 100 points), open for 30 days from loading,
-with the demo candidates admitted and papers generated."""
+with the demo candidates admitted and papers generated, in two halls: the first starts when each
+candidate presses Start, the second together, shortly after loading (its waiting room)."""
 
 from __future__ import annotations
 
@@ -45,4 +46,10 @@ def load(session: Session) -> list[str]:
     if invigilator is not None:
         halls.assign_invigilator(session, hall=first, user=invigilator, actor=None)
     papers = services.publish(session, exam=exam, actor=None, now=now)
-    return [f"demo exam published with {papers} papers, open until {exam.closes_at:%Y-%m-%d}, in 2 halls"]
+    # The second hall starts together, 20-25 minutes after loading (on a round five minutes): its
+    # candidates see the waiting room, with their paper sealed until the start.
+    start = (now + timedelta(minutes=25)).replace(second=0, microsecond=0)
+    start -= timedelta(minutes=start.minute % 5)
+    halls.set_start(session, hall=second, starts_at=start, actor=None, now=now)
+    return [f"demo exam published with {papers} papers, open until {exam.closes_at:%Y-%m-%d}, in 2 halls "
+            f"(the second starts together at {start:%H:%M} UTC)"]

@@ -786,7 +786,7 @@ def hall(hall_id: str):
         return jsonify({"server_time": format_datetime(now, "HH:mm:ss"), "paused": hall.paused_at is not None,
                         "seats": [seat.__dict__ for seat in seats]})
     items = sum(s.count for s in hall.exam.sections)
-    return render_template("exam/hall.html", hall=hall, exam=hall.exam, seats=seats, items=items,
+    return render_template("exam/hall.html", hall=hall, exam=hall.exam, seats=seats, items=items, now=now,
                            pause_form=PauseForm(), action_form=ProctorActionForm(), compensate_form=CompensateForm(),
                            incident_form=IncidentForm(), reopen_form=ReopenForm(),
                            log=halls.incidents(db.session, hall=hall))
