@@ -110,7 +110,8 @@ def hall_report(hall: ExamHall, *, seats: list[Seat], log: list[AuditLog], now: 
     for n, label in enumerate(("监考员签字", "监考员签字", "考点负责人签字")):
         x = MARGIN + n * (W - 2 * MARGIN) / 3
         c.drawString(x, y, f"{label}：")
-        c.line(x + 25 * mm, y - 1 * mm, x + 58 * mm, y - 1 * mm)
+        start = x + c.stringWidth(f"{label}：", font, 10) + 1 * mm
+        c.line(start, y - 1 * mm, x + (W - 2 * MARGIN) / 3 - 4 * mm, y - 1 * mm)
     c.drawString(MARGIN, y - 10 * mm, f"日期：{_time(now, 'yyyy-MM-dd')}")
     c.setFont(font, 7)
     c.drawRightString(W - MARGIN, 12 * mm, f"打印于 {_time(now, 'yyyy-MM-dd HH:mm')} · {hall.public_id}")
