@@ -41,6 +41,10 @@ def create_app(config=None) -> Flask:
     if app.config["TRUSTED_PROXIES"]:
         n = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+    from exam.startkey import StartKeyMiddleware
+
+    # Outermost: a synchronized start's key requests never reach Flask's dispatch (exam/startkey.py).
+    app.wsgi_app = StartKeyMiddleware(app, app.wsgi_app)
 
     from core import access, demo, http, sqlite, uploads
     from core.extensions import babel, csrf, db, migrate, scheduler

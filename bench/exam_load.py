@@ -146,17 +146,25 @@ with app.app_context():
     return info
 
 
-def serve(env: dict, port: int, workers: int, threads: int, connections: int) -> subprocess.Popen:
-    """gunicorn with production's settings (deploy/gunicorn.conf.py), quiet. With no proxy in
-    front, every candidate holds a connection of its own to a worker."""
+def serve(env: dict, port: int, workers: int, threads: int, connections: int,
+          server: str = "gunicorn") -> subprocess.Popen:
+    """The app served with production's settings, quiet: gunicorn (deploy/gunicorn.conf.py) or
+    granian (WSGI, the same workers and threads). With no proxy in front, every candidate holds a
+    connection of its own to a worker."""
     # deploy/gunicorn.conf.py serves production only (it refuses anything else). The one difference
     # from production: cookies not marked Secure, since the candidates speak plain HTTP on loopback
     # and a Secure cookie would never come back.
     env = {**env, "IIOM_CONFIG": "production", "SESSION_COOKIE_SECURE": "false", "REMEMBER_COOKIE_SECURE": "false",
            "BIND": f"127.0.0.1:{port}", "WEB_WORKERS": str(workers), "WEB_THREADS": str(threads),
            "WEB_CONNECTIONS": str(connections)}
-    command = [str(Path(sys.executable).parent / "gunicorn"), "--config", str(ROOT / "deploy" / "gunicorn.conf.py"),
-               "--access-logfile", "/dev/null", "--log-level", "warning", "app:create_app()"]
+    bin_dir = Path(sys.executable).parent
+    if server == "granian":
+        command = [str(bin_dir / "granian"), "--interface", "wsgi", "--factory", "--host", "127.0.0.1",
+                   "--port", str(port), "--workers", str(workers), "--blocking-threads", str(threads),
+                   "--backlog", "4096", "--no-ws", "--log-level", "warning", "--no-access-log", "app:create_app"]
+    else:
+        command = [str(bin_dir / "gunicorn"), "--config", str(ROOT / "deploy" / "gunicorn.conf.py"),
+                   "--access-logfile", "/dev/null", "--log-level", "warning", "app:create_app()"]
     process = subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True)
     for _ in range(200):
         try:

@@ -244,12 +244,20 @@ _KEYS: dict[str, tuple[float, datetime | None, str]] = {}
 _KEYS_LOCK = threading.Lock()
 
 
-def start_key(session: Session, *, public_id: str) -> tuple[datetime | None, str] | None:
-    """The hall's start and paper key, read at most once a second per hall and process (None: no
-    such hall). The caller hands the key out only from the start."""
+def cached_start_key(public_id: str) -> tuple[datetime | None, str] | None:
+    """The hall's start and key if read within the last second by this process, else None."""
     hit = _KEYS.get(public_id)
     if hit is not None and hit[0] > time.monotonic():
         return hit[1], hit[2]
+    return None
+
+
+def start_key(session: Session, *, public_id: str) -> tuple[datetime | None, str] | None:
+    """The hall's start and paper key, read at most once a second per hall and process (None: no
+    such hall). The caller hands the key out only from the start (exam/startkey.py)."""
+    hit = cached_start_key(public_id)
+    if hit is not None:
+        return hit
     row = session.execute(select(ExamHall.starts_at, ExamHall.paper_key).where(ExamHall.public_id == public_id)).first()
     if row is None:
         return None

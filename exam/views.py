@@ -31,9 +31,9 @@ from core import clock, nav
 from core.access import public, roles
 from core.errors import DomainError
 from core.extensions import db
-from core.http import error_response, json_object
+from core.http import NO_STORE, error_response, json_object
 from core.web import commit_service
-from exam import admin, documents, gate, halls, seal, services
+from exam import admin, documents, gate, halls, seal, services, startkey
 from exam import practice as practice_rules
 from exam.forms import (
     ChallengeDecisionForm,
@@ -242,19 +242,13 @@ def _waiting_room(attempt: Attempt, items) -> dict:
 @bp.route("/halls/<hall_id>/key")
 @public
 def hall_key(hall_id: str):
-    """The hall's paper key, from its start on (425 before, with how long to wait). One small
-    answer with no session and no database write: the start of a hall of thousands costs this."""
-    expected = seal.key_token(current_app.config["SECRET_KEY"], hall_id)
-    found = halls.start_key(db.session, public_id=hall_id) if secrets.compare_digest(
-        expected, request.args.get("t", "")) else None
-    if found is None or found[0] is None:
-        return jsonify({"error": 404}), 404
-    starts_at, key = found
-    now = clock.now()
-    if now < starts_at:
-        wait = int((starts_at - now).total_seconds() * 1000) + 1
-        return jsonify({"error": 425, "starts_in_ms": wait}), 425
-    return jsonify({"key": key, "server_time": now.isoformat()})
+    """The hall's paper key, from its start on (425 before, with how long to wait). Served before
+    Flask by exam/startkey.py; this route answers the same where that is not installed."""
+    status, body = startkey.answer(hall_id, request.args.get("t", ""), secret=current_app.config["SECRET_KEY"],
+                                   now=clock.now(), lookup=lambda h: halls.start_key(db.session, public_id=h))
+    response = jsonify(body)
+    response.status_code, response.headers["Cache-Control"] = status, NO_STORE
+    return response
 
 
 @bp.route("/attempts/<public_id>/takeover", methods=["POST"])

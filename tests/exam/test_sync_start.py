@@ -163,3 +163,33 @@ def test_the_hall_settings_page_sets_the_start(app, db, hall_at_nine, frozen_clo
     assert bad.status_code == 200
     db.session.refresh(hall)
     assert hall.allowed_networks is None
+
+
+def test_the_key_s_fast_path_and_its_flask_route_answer_alike(app, db, hall_at_nine, frozen_clock):
+    """exam/startkey.py answers before Flask; the route exam.hall_key answers the same without it,
+    and neither touches the session."""
+    from exam.startkey import StartKeyMiddleware
+
+    hall, starts = hall_at_nine["hall"], hall_at_nine["starts"]
+    url = f"/exam/halls/{hall.public_id}/key?t={seal.key_token(app.config['SECRET_KEY'], hall.public_id)}"
+    assert isinstance(app.wsgi_app, StartKeyMiddleware)
+
+    def both():
+        fast = app.test_client().get(url)
+        middleware, app.wsgi_app = app.wsgi_app, app.wsgi_app.next
+        try:
+            slow = app.test_client().get(url)
+        finally:
+            app.wsgi_app = middleware
+        for response in (fast, slow):
+            assert "Set-Cookie" not in response.headers and response.headers["Cache-Control"] == "private, no-store"
+        return (fast.status_code, fast.get_json()), (slow.status_code, slow.get_json())
+
+    fast, slow = both()
+    assert fast == slow and fast[0] == 425
+    frozen_clock.now = starts
+    frozen_clock.advance(seconds=0)
+    fast, slow = both()
+    assert fast == slow and fast[0] == 200 and fast[1]["key"] == hall.paper_key
+    assert app.test_client().get(url.replace(hall.public_id, "x" * 22)).status_code == 404
+    assert app.test_client().post(url).status_code in (400, 405)  # only GET takes the fast path
