@@ -434,7 +434,8 @@ def main() -> int:
     parser.add_argument("--think", type=float, default=0.3, help="think-time scale (1.0 ≈ one second a question)")
     parser.add_argument("--answers", type=int, default=1000, help="questions each candidate answers (default all)")
     parser.add_argument("--workers", type=int, default=0, help="gunicorn workers (default: 1 on SQLite, 4 on PG)")
-    parser.add_argument("--threads", type=int, default=2, help="threads per gunicorn worker")
+    parser.add_argument("--threads", type=int, default=2, help="threads per worker")
+    parser.add_argument("--server", choices=["gunicorn", "granian"], default="gunicorn")
     parser.add_argument("--out", default="", help="report name in bench/results/ (default exam-load-CONFIG.md)")
     args = parser.parse_args()
     workers = args.workers or (1 if args.config == "sqlite" else 4)
@@ -447,7 +448,8 @@ def main() -> int:
            "UPLOAD_FOLDER": str(tmp / "uploads"), "CERT_SIGNING_KEY_FILE": str(tmp / "key.pem")}
     info = prepare(env, args.candidates)
     port = free_port()
-    server = serve(env, port, workers, threads=args.threads, connections=args.candidates + 2 * args.concurrency)
+    server = serve(env, port, workers, threads=args.threads, connections=args.candidates + 2 * args.concurrency,
+                   server=args.server)
     # As in production: the scheduler process beside the web workers (the grading job, the sweep).
     jobs = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "scheduler", "run"], env=env, cwd=ROOT,
                             start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -488,7 +490,7 @@ def main() -> int:
     submit_p99 = pct("deadline storm (all submit within 5 s)", "POST submit", 99)
     sections = "\n".join(f"### {name} ({wall:.1f} s)\n\n{table(stats, wall)}\n"
                          for name, (stats, wall) in phases.items())
-    text = f"""# Exam-hall load: {args.config}, {workers} worker(s) × {args.threads} threads, \
+    text = f"""# Exam-hall load: {args.config}, {args.server}, {workers} worker(s) × {args.threads} threads, \
 {args.candidates} candidates
 
 {stamp} · {os.cpu_count()} CPU(s), the load generator on the same machine · think scale {args.think} ·

@@ -30,6 +30,10 @@ def _time(value: datetime | None, pattern: str = "HH:mm:ss") -> str:
     return format_datetime(value, pattern) if value else ""
 
 
+def _span(seconds: int) -> str:
+    return f"{seconds // 60} 分 {seconds % 60} 秒"
+
+
 def hall_report(hall: ExamHall, *, seats: list[Seat], log: list[AuditLog], now: datetime) -> bytes:
     font = cjk_font()
     buf = io.BytesIO()
@@ -41,12 +45,12 @@ def hall_report(hall: ExamHall, *, seats: list[Seat], log: list[AuditLog], now: 
     c.setFont(font, 10)
     c.drawCentredString(W / 2, H - 27 * mm, exam.title)
     starts = hall.starts_at or exam.opens_at
+    paused = f" · 暂停合计 {_span(hall.paused_seconds)}" if hall.paused_seconds else ""
     present = [s for s in seats if s.state != SeatState.ABSENT]
     head = [
         f"考场：{hall.name}" + (f" · {hall.room}" if hall.room else ""),
         f"开考：{_time(starts, 'yyyy-MM-dd HH:mm')}（{'统一开考' if hall.starts_at else '考生自行开始'}）"
-        f" · 时长 {exam.duration_minutes} 分钟" + (f" · 暂停合计 {hall.paused_seconds // 60} 分 {hall.paused_seconds % 60} 秒"
-                                             if hall.paused_seconds else ""),
+        f" · 时长 {exam.duration_minutes} 分钟{paused}",
         f"监考员：{'、'.join(u.full_name for u in hall.invigilators) or '—'}",
         f"应考 {len(seats)} 人 · 实考 {len(present)} 人 · 缺考 {len(seats) - len(present)} 人 · "
         f"已交卷 {sum(1 for s in seats if s.state == SeatState.SUBMITTED)} 人",
@@ -75,7 +79,7 @@ def hall_report(hall: ExamHall, *, seats: list[Seat], log: list[AuditLog], now: 
                  HANDED_IN.get(seat.submitted_by, ""), str(seat.answered) if seat.attempt else "",
                  str(seat.focus_losses) if seat.attempt else ""]
         x = MARGIN
-        for (name, width), text in zip(columns, cells, strict=True):
+        for (_name, width), text in zip(columns, cells, strict=True):
             c.drawString(x + 1 * mm, y, (wrap(text, font, 9, width * mm - 2 * mm) or [""])[0])
             x += width * mm
         y -= 5.5 * mm
@@ -96,7 +100,7 @@ def hall_report(hall: ExamHall, *, seats: list[Seat], log: list[AuditLog], now: 
     for row in log:
         after = row.after or {}
         seat = f"座位 {after['seat']} · " if after.get("seat") else ""
-        extra = f"（{after['paused_seconds'] // 60} 分 {after['paused_seconds'] % 60} 秒）" if "paused_seconds" in after else ""
+        extra = f"（{_span(after['paused_seconds'])}）" if "paused_seconds" in after else ""
         text = f"{_time(row.at)}  {LOG_KINDS.get(row.action, '')}{extra}  {seat}{row.comment}  — {row.actor_name}"
         for line in wrap(text, font, 9, W - 2 * MARGIN):
             c.drawString(MARGIN, y, line)

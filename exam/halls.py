@@ -21,7 +21,7 @@ from core import audit
 from core.errors import DomainError, NotFound
 from exam import rules, seal, services
 from exam.models import Attempt, AttemptStatus, Exam, ExamCandidate, ExamHall
-from registration import services as registration
+from registration import services as enrolments
 from registration.models import EventSession, Registration, State
 
 OFFLINE_AFTER = timedelta(seconds=60)  # a seat not heard from for this long shows as offline
@@ -56,8 +56,8 @@ def add_hall(session: Session, *, exam: Exam, name: str, room: str, seats: int, 
 
 
 def halls_from_event(session: Session, *, exam: Exam, actor: User) -> int:
-    """Make a hall of each of the event's sessions (its site is the room) and admit the event's
-    enrolled candidates, each in the hall of their session at their ticket's seat. Running it again
+    """Make a hall of each of the event's sessions (its site is the room; its start, when it lies in
+    the exam's window, is the hall's synchronized start) and admit the event's enrolled candidates, each in the hall of their session at their ticket's seat. Running it again
     adds what is new and moves nobody twice. Returns the candidates seated."""
     if exam.event_id is None:
         raise DomainError(_l("This exam belongs to no event: add its halls by hand."))
@@ -66,6 +66,8 @@ def halls_from_event(session: Session, *, exam: Exam, actor: User) -> int:
         if event_session.id not in halls:
             hall = ExamHall(exam=exam, session_id=event_session.id, name=event_session.name[:80],
                             room=event_session.site[:120], seats=event_session.seats)
+            if exam.opens_at <= event_session.starts_at < exam.closes_at:  # the session's start, together
+                hall.starts_at, hall.paper_key = event_session.starts_at, seal.new_key()
             session.add(hall)
             halls[event_session.id] = hall
     session.flush()
@@ -304,7 +306,7 @@ def seat_map(session: Session, *, hall: ExamHall, now: datetime) -> list[Seat]:
     attempts = {a.user_id: a for a in session.scalars(
         select(Attempt).where(Attempt.exam_id == hall.exam_id, Attempt.user_id.in_([e.user_id for e in entries])))}
     held = accounts.throttled_usernames(session, usernames=[e.user.username for e in entries], now=now)
-    cards = registration.seat_cards(session, event_id=hall.exam.event_id, user_ids=[e.user_id for e in entries])
+    cards = enrolments.seat_cards(session, event_id=hall.exam.event_id, user_ids=[e.user_id for e in entries])
     alert_at = hall.exam.focus_alert_at
     seats = []
     for entry in sorted(entries, key=lambda e: (e.seat is None, e.seat or 0, e.user.username)):
@@ -344,5 +346,5 @@ def photo_of(session: Session, *, hall: ExamHall, username: str) -> str | None:
                            .where(ExamCandidate.hall_id == hall.id, User.username == username))
     if entry is None:
         raise NotFound(_l("Nobody of that name sits in this hall."))
-    card = registration.seat_cards(session, event_id=hall.exam.event_id, user_ids=[entry.user_id]).get(entry.user_id)
+    card = enrolments.seat_cards(session, event_id=hall.exam.event_id, user_ids=[entry.user_id]).get(entry.user_id)
     return card.photo if card else None

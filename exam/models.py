@@ -300,6 +300,16 @@ class Attempt(PublicIdMixin, db.Model):
     def open(self) -> bool:
         return self.status is AttemptStatus.IN_PROGRESS
 
+    @property
+    def submitted_by_label(self) -> str:
+        """Who or what handed the paper in, in the reader's words."""
+        return str(SUBMITTED_BY.get(self.submitted_by, "")) if self.submitted_by else ""
+
+
+SUBMITTED_BY = {"candidate": _l("by the candidate"), "timer": _l("when the time was up"),
+                "scheduler": _l("when the time was up"), "proctor": _l("by the invigilator or proctor"),
+                "focus": _l("after leaving the exam page too often")}
+
 
 class Answer(db.Model):
     """The latest acknowledged response to one paper item (the events keep every change)."""

@@ -5,6 +5,7 @@ rosters, publication, the proctor's live view and actions."""
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 
 from flask import (
     Blueprint,
@@ -33,7 +34,7 @@ from core.errors import DomainError
 from core.extensions import db
 from core.http import NO_STORE, error_response, json_object
 from core.web import commit_service
-from exam import admin, documents, gate, halls, seal, services, startkey
+from exam import admin, documents, gate, halls, rules, seal, services, startkey
 from exam import practice as practice_rules
 from exam.forms import (
     ChallengeDecisionForm,
@@ -117,8 +118,12 @@ def my_exams():
         attempt = services.attempt_of(db.session, entry.exam, current_user)
         if attempt is not None and services.enforce_deadline(db.session, attempt, now=now):
             db.session.commit()
-        rows.append((entry.exam, attempt))
-    return render_template("exam/my_exams.html", rows=rows, now=now, start_form=StartForm())
+        hall = entry.hall
+        room = rules.waiting_room(starts_at=hall.starts_at, now=now, opens_minutes=services.waiting_room_minutes()) \
+            if hall is not None and hall.starts_at is not None else ""
+        rows.append((entry.exam, attempt, entry, room))
+    return render_template("exam/my_exams.html", rows=rows, now=now, start_form=StartForm(),
+                           waiting=timedelta(minutes=services.waiting_room_minutes()))
 
 
 @bp.route("/<public_id>/start", methods=["POST"])

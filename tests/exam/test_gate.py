@@ -1,6 +1,6 @@
 """The attempt gate (exam/gate.py): every candidate endpoint about an attempt, in every state the
-gate knows (open, in grace, paused by the hall, waiting for the hall's start, closed, overdue, taken over, waiting for approval),
-answers as it should, and a refused request writes nothing (issue 13, part 1). Today
+gate knows (open, in grace, paused by the hall, before the hall's start, closed, overdue, taken
+over, waiting for approval), answers as it should, and a refused request writes nothing (issue 13, part 1). Today
 the events and challenge endpoints took writes after the deadline until the sweep closed the
 attempt; and no endpoint repeats the deadline rule."""
 
@@ -93,28 +93,44 @@ def _send(client, world, endpoint):
 
 # endpoint → state → (status, what the answer must hold)
 EXPECT = {
-    "page": {"ready": (200, "waiting-room"), "open": (200, "exam-config"), "grace": (200, "exam-config"), "closed": (302, "/receipt"),
+    "page": {
+        "ready": (200, "waiting-room"),
+        "open": (200, "exam-config"), "grace": (200, "exam-config"), "closed": (302, "/receipt"),
              "overdue": (302, "/receipt"), "taken_over": (302, "/exam/"),
         "paused": (200, "exam-paused"), "waiting": (200, "takeover-waiting")},
-    "save": {"ready": (425, '"error":425'), "open": (200, "acks"), "grace": (200, "acks"), "closed": (409, "closed"),
+    "save": {
+        "ready": (425, '"error":425'),
+        "open": (200, "acks"), "grace": (200, "acks"), "closed": (409, "closed"),
              "overdue": (409, "closed"), "taken_over": (409, "taken_over"),
         "paused": (423, '"error":423'), "waiting": (423, '"error":423')},
-    "clock": {"ready": (200, "in_progress"), "open": (200, "in_progress"), "grace": (200, "in_progress"), "closed": (200, "submitted"),
+    "clock": {
+        "ready": (200, "in_progress"),
+        "open": (200, "in_progress"), "grace": (200, "in_progress"), "closed": (200, "submitted"),
               "overdue": (200, "auto_submitted"), "taken_over": (200, '"taken_over":true'),
         "paused": (200, '"paused":true'), "waiting": (200, "in_progress")},
-    "events": {"ready": (425, '"error":425'), "open": (200, "ok"), "grace": (200, "ok"), "closed": (409, "closed"), "overdue": (409, "closed"),
+    "events": {
+        "ready": (425, '"error":425'),
+        "open": (200, "ok"), "grace": (200, "ok"), "closed": (409, "closed"), "overdue": (409, "closed"),
                "taken_over": (409, "taken_over"),
         "paused": (423, '"error":423'), "waiting": (423, '"error":423')},
-    "challenge": {"ready": (425, '"error":425'), "open": (200, "ok"), "grace": (200, "ok"), "closed": (409, "closed"),
+    "challenge": {
+        "ready": (425, '"error":425'),
+        "open": (200, "ok"), "grace": (200, "ok"), "closed": (409, "closed"),
                   "overdue": (409, "closed"), "taken_over": (409, "taken_over"),
         "paused": (423, '"error":423'), "waiting": (423, '"error":423')},
-    "submit": {"ready": (425, "尚未开始"), "open": (302, "/receipt"), "grace": (302, "/receipt"), "closed": (302, "/receipt"),
+    "submit": {
+        "ready": (425, "尚未开始"),
+        "open": (302, "/receipt"), "grace": (302, "/receipt"), "closed": (302, "/receipt"),
                "overdue": (302, "/receipt"), "taken_over": (302, "/exam/"),
         "paused": (423, "监考员"), "waiting": (423, "批准")},
-    "receipt": {"ready": (302, "/attempts/"), "open": (302, "/attempts/"), "grace": (302, "/attempts/"), "closed": (200, "data-testid=\"receipt\""),
+    "receipt": {
+        "ready": (302, "/attempts/"),
+        "open": (302, "/attempts/"), "grace": (302, "/attempts/"), "closed": (200, "data-testid=\"receipt\""),
                 "overdue": (200, "data-testid=\"receipt\""), "taken_over": (302, "/attempts/"),
         "paused": (302, "/attempts/"), "waiting": (302, "/attempts/")},
-    "result": {"ready": (404, ""), "open": (404, ""), "grace": (404, ""), "closed": (404, ""), "overdue": (404, ""),
+    "result": {
+        "ready": (404, ""),
+        "open": (404, ""), "grace": (404, ""), "closed": (404, ""), "overdue": (404, ""),
                "taken_over": (404, ""),
         "paused": (404, ""), "waiting": (404, "")},
 }

@@ -111,7 +111,7 @@ def test_a_deadline_that_passes_during_a_pause_does_not_close_the_attempt(two_ha
 
 
 def test_halls_come_from_the_events_sessions_with_ticket_seats(db, panel, make_exam, frozen_clock):  # noqa: F811
-    exam = make_exam([], event_id=panel["people"][0].event_id)
+    exam = make_exam([], event_id=panel["people"][0].event_id, closes=60 * 24 * 50)  # the session is in 40 days
     seated = halls.halls_from_event(db.session, exam=exam, actor=panel["admin"])
     db.session.commit()
     assert [h.name for h in exam.halls] == ["第一场"] and exam.halls[0].room == "广州实训基地"
@@ -122,6 +122,14 @@ def test_halls_come_from_the_events_sessions_with_ticket_seats(db, panel, make_e
     for user_id, seat in with_seat.items():
         assert entries[user_id].hall_id == exam.halls[0].id and entries[user_id].seat == seat
     assert halls.halls_from_event(db.session, exam=exam, actor=panel["admin"]) == 0  # again: nothing moves
+    hall, event_session = exam.halls[0], panel["people"][0].session
+    assert hall.starts_at == event_session.starts_at and hall.paper_key  # the session's start, together
+    # The seat map shows each enrolled candidate's number and whether there is a photo (one query).
+    numbers = {r.user_id: r.candidate_number for r in panel["people"]}
+    seats = halls.seat_map(db.session, hall=hall, now=clock.now())
+    by_name = {e.user.username: e.user_id for e in entries.values()}
+    assert {s.candidate_number for s in seats} == {numbers[by_name[s.username]] or "" for s in seats}
+    assert any(s.candidate_number for s in seats)
 
 
 def _second_device(app, user, exam):

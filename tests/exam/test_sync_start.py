@@ -50,7 +50,7 @@ def hall_at_nine(app, db, create_user, make_exam, frozen_clock):
 
 
 def test_the_waiting_room_holds_the_paper_sealed_and_the_key_comes_at_the_start(app, db, hall_at_nine, frozen_clock):
-    exam, hall, starts = hall_at_nine["exam"], hall_at_nine["hall"], hall_at_nine["starts"]
+    exam, starts = hall_at_nine["exam"], hall_at_nine["starts"]
     client = _browser(app, hall_at_nine["first"])
     response = client.submit(f"/exam/{exam.public_id}/start", {})
     assert response.status_code == 302
