@@ -16,9 +16,9 @@ at the same second, and every candidate asks for its hall's paper key at that se
    load generator's own CPU, over the storm.
 4. The sample opens the paper with the key it got (AES-GCM, as the page's WebCrypto does), and
    its first save is acknowledged.
-The load generator is plain asyncio streams on uvloop: one prepared request per candidate, no HTTP
-library on the hot path, so that it costs less than the server it measures (its CPU is in the
-report; the two share the machine's two cores).
+The load generator is plain asyncio streams on uvloop, in two processes forked before the start:
+one prepared request per candidate, no HTTP library on the hot path, so that it is not what limits
+the figures (its CPU is in the report; it shares the machine's two cores with the server).
 """
 
 from __future__ import annotations
@@ -129,7 +129,7 @@ with app.app_context():
 
 
 def cpu_seconds(root: int) -> float:
-    """User + system CPU of `root` and its children (gunicorn's master and workers), from /proc."""
+    """User + system CPU of `root` and its children (the server and its workers), from /proc."""
     tick = os.sysconf("SC_CLK_TCK")
     total = 0.0
     for pid in [root, *children(root)]:
@@ -208,27 +208,68 @@ async def sample_waiting_rooms(base: str, exam: str, usernames: list[str], stats
     return people
 
 
-async def run(port: int, info: dict, candidates: int, sample: int, keep_alive: bool) -> dict:
+def _loop_runner():
+    try:  # the load generator on libuv's loop where installed (the bench extra): half the CPU
+        import uvloop
+
+        return uvloop.run
+    except ImportError:
+        return asyncio.run
+
+
+def generator(port: int, paths: list[str], starts: float, keep_alive: bool, queue) -> None:
+    """One load-generator process: its share of the candidates, each asking at the start."""
+    async def storm():
+        results: list[float] = []
+        failures: dict[str, int] = {}
+        await asyncio.gather(*(ask(port, path, starts, results, failures, keep_alive) for path in paths))
+        return results, failures
+
+    results, failures = _loop_runner()(storm())
+    queue.put((results, failures, time.process_time()))
+
+
+def spawn_generators(port: int, info: dict, candidates: int, processes: int, keep_alive: bool):
+    """Fork the load generators before any event loop runs; they wait for the start."""
+    import multiprocessing
+
+    urls = info["urls"]
+    if os.environ.get("STORM_PATH"):  # a yardstick: the same storm on another path
+        urls = [os.environ["STORM_PATH"]] * len(urls)
+    paths = [urls[n // SEAT_ROW] for n in range(candidates)]
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    workers = [context.Process(target=generator, args=(port, paths[i::processes], info["starts"], keep_alive, queue))
+               for i in range(processes)]
+    for worker in workers:
+        worker.start()
+    return workers, queue
+
+
+async def run(port: int, info: dict, candidates: int, sample: int, generators) -> dict:
     from exam import seal
 
     base = f"http://127.0.0.1:{port}"
     stats = Stats()
     names = sample_names(candidates, sample)
     people = await sample_waiting_rooms(base, info["exam"], names, stats)
-    urls = info["urls"]
     if time.time() > info["starts"] - 2:
         raise RuntimeError("the start came before the candidates were ready: raise --lead")
+    workers, queue = generators
+    await asyncio.sleep(max(0.0, info["starts"] - time.time() - 0.5))
+    server_cpu, wall = cpu_seconds(info["server_pid"]), time.perf_counter()
+    loop = asyncio.get_running_loop()
     results: list[float] = []
     failures: dict[str, int] = {}
-    if os.environ.get("STORM_PATH"):  # a yardstick: the same storm on another path
-        urls = [os.environ["STORM_PATH"]] * len(urls)
-    tasks = [asyncio.create_task(ask(port, urls[n // SEAT_ROW], info["starts"], results, failures, keep_alive))
-             for n in range(candidates)]
-    await asyncio.sleep(max(0.0, info["starts"] - time.time() - 0.5))
-    server_cpu, own_cpu, wall = cpu_seconds(info["server_pid"]), time.process_time(), time.perf_counter()
-    await asyncio.gather(*tasks)
+    own_cpu = 0.0
+    for _worker in workers:
+        part, failed, cpu = await loop.run_in_executor(None, queue.get)
+        results += part
+        own_cpu += cpu
+        for kind, n in failed.items():
+            failures[kind] = failures.get(kind, 0) + n
     storm = {"wall": time.perf_counter() - wall, "server_cpu": cpu_seconds(info["server_pid"]) - server_cpu,
-             "own_cpu": time.process_time() - own_cpu}
+             "own_cpu": own_cpu}
     # The sample opens its paper with the hall's key and saves a first answer.
     opened = saved = 0
     for person in people:
@@ -254,14 +295,15 @@ def main() -> int:
     parser.add_argument("--candidates", type=int, default=1000)
     parser.add_argument("--sample", type=int, default=20, help="candidates who sign in and open the waiting room")
     parser.add_argument("--lead", type=float, default=25, help="seconds from seeding to the start")
-    parser.add_argument("--workers", type=int, default=0, help="gunicorn workers (default: 2 on SQLite, 4 on PG)")
+    parser.add_argument("--workers", type=int, default=0, help="server workers (default 2: one a core)")
     parser.add_argument("--threads", type=int, default=8, help="threads per gunicorn worker")
     parser.add_argument("--server", choices=["gunicorn", "granian"], default="granian")
+    parser.add_argument("--generators", type=int, default=2, help="load-generator processes")
     parser.add_argument("--keep-alive", action="store_true",
                         help="candidates' connections already open at the start (else each opens one then)")
     parser.add_argument("--out", default="", help="report name in bench/results/")
     args = parser.parse_args()
-    workers = args.workers or (2 if args.config == "sqlite" else 4)
+    workers = args.workers or 2  # the key needs no database: one worker a core
     tmp = Path(tempfile.mkdtemp(prefix="iiom-bench-"))
     url = f"sqlite:///{tmp / 'bench.sqlite3'}" if args.config == "sqlite" else os.environ.get("BENCH_DATABASE_URL")
     if not url:
@@ -276,13 +318,10 @@ def main() -> int:
     server = serve(env, port, workers, threads=args.threads, connections=args.candidates + 100, server=args.server)
     info["server_pid"] = server.pid
     try:
-        try:  # the load generator on libuv's loop where installed (the bench extra): half the CPU
-            import uvloop
-
-            runner = uvloop.run
-        except ImportError:
-            runner = asyncio.run
-        report = runner(run(port, info, args.candidates, sample, args.keep_alive))
+        generators = spawn_generators(port, info, args.candidates, args.generators, args.keep_alive)
+        report = _loop_runner()(run(port, info, args.candidates, sample, generators))
+        for worker in generators[0]:
+            worker.join(timeout=30)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
@@ -308,8 +347,8 @@ def main() -> int:
 | **time from the start to the key**, p50 / p95 / p99 | **{ms(q[49])} / {ms(q[94])} / {ms(q[98])} ms** |
 | slowest | {times[-1] * 1000:.0f} ms |
 | failed requests | **{failed}** ({kinds}) |
-| server CPU during the storm (all gunicorn processes) | {storm['server_cpu']:.2f} s in {storm['wall']:.2f} s |
-| load generator's own CPU | {storm['own_cpu']:.2f} s |
+| server CPU during the storm (every server process) | {storm['server_cpu']:.2f} s in {storm['wall']:.2f} s |
+| load generator's own CPU ({args.generators} processes, all their run) | {storm['own_cpu']:.2f} s |
 | sample: signed in and opened the waiting room / opened the paper with the key / first save acknowledged | \
 {report['sample']} / {report['opened']} / {report['saved']} |
 | seeding (migrate, bank, accounts, halls, attempts in the waiting room) | {info['seed_seconds']:.1f} s |
