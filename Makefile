@@ -55,6 +55,7 @@ serve-prod: translations
 bench: install translations
 	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/exam_load.py --config sqlite --candidates 1000
+	$(BIN)/python bench/sync_start.py --config sqlite --candidates 3000
 	$(BIN)/python bench/certificates.py --count 3000
 
 test: install-test translations
