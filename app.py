@@ -53,7 +53,7 @@ def create_app(config=None) -> Flask:
     db.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
-            sqlite.configure(db.engine)
+            sqlite.configure(db.engine, synchronous=app.config["SQLITE_SYNCHRONOUS"])
     migrate.init_app(app, db, directory=os.path.join(app.root_path, "migrations"))
     uploads.init_app(app)  # per-view upload limits, before the CSRF check reads a form
     csrf.init_app(app)

@@ -65,6 +65,9 @@ class Config:
     # events (focus, visibility, network). Far above any real exam; they stop a flood.
     MAX_ANSWER_EVENTS = 20_000
     MAX_INTEGRITY_EVENTS = 2_000
+    # SQLite's durability: FULL syncs every commit, so an acknowledged save survives a power cut;
+    # NORMAL is faster and survives a killed process, not a power cut (EXTRA: more than FULL).
+    SQLITE_SYNCHRONOUS = "FULL"
     # A hall with a synchronized start opens its waiting room this many minutes before the start.
     EXAM_WAITING_ROOM_MINUTES = 30
     # Staff passwords (every role but candidate) are at least this long.

@@ -19,16 +19,27 @@ _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLAC")
 _HOLDS = "iiom_holds_writer"
 
 
-def _pragmas(dbapi_connection, _record) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")  # ignored (stays "memory") for in-memory databases
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-    cursor.close()
+SYNCHRONOUS = ("FULL", "EXTRA", "NORMAL")
 
 
-def configure(engine: Engine) -> None:
+def _pragmas(synchronous: str):
+    def apply(dbapi_connection, _record) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")  # ignored (stays "memory") for in-memory databases
+        # FULL: every commit syncs the WAL, so an acknowledged save survives a power cut or an OS
+        # crash, not only a killed process (NORMAL may roll the last commits back).
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.close()
+
+    return apply
+
+
+def configure(engine: Engine, *, synchronous: str = "FULL") -> None:
+    synchronous = synchronous.upper()
+    if synchronous not in SYNCHRONOUS:
+        raise ValueError(f"SQLITE_SYNCHRONOUS must be one of {', '.join(SYNCHRONOUS)}, not {synchronous!r}")
     writer = threading.Lock()  # one per database
 
     def before_execute(conn, _cursor, statement, _params, _context, _executemany) -> None:
@@ -40,7 +51,7 @@ def configure(engine: Engine) -> None:
         if record.info.pop(_HOLDS, False):
             writer.release()
 
-    event.listen(engine, "connect", _pragmas)
+    event.listen(engine, "connect", _pragmas(synchronous))
     event.listen(engine, "before_cursor_execute", before_execute)
     # Released when the connection goes back to the pool, which a session does right after its
     # commit or rollback (the engine's own commit event fires before SQLite's commit).

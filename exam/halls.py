@@ -57,8 +57,9 @@ def add_hall(session: Session, *, exam: Exam, name: str, room: str, seats: int, 
 
 def halls_from_event(session: Session, *, exam: Exam, actor: User) -> int:
     """Make a hall of each of the event's sessions (its site is the room; its start, when it lies in
-    the exam's window, is the hall's synchronized start) and admit the event's enrolled candidates, each in the hall of their session at their ticket's seat. Running it again
-    adds what is new and moves nobody twice. Returns the candidates seated."""
+    the exam's window, is the hall's synchronized start) and admit the event's enrolled candidates,
+    each in the hall of their session at their ticket's seat. Running it again adds what is new and
+    moves nobody twice. Returns the candidates seated."""
     if exam.event_id is None:
         raise DomainError(_l("This exam belongs to no event: add its halls by hand."))
     halls = {h.session_id: h for h in exam.halls if h.session_id is not None}
