@@ -29,6 +29,7 @@ DEMO_USERS = [
     ("cand01", "赵一鸣", Role.CANDIDATE),
     ("cand02", "钱二丽", Role.CANDIDATE),
     ("cand03", "孙三强", Role.CANDIDATE),
+    ("cand04", "李四海", Role.CANDIDATE),
 ]
 
 

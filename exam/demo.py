@@ -1,6 +1,6 @@
 """A demo exam: the junior theory paper (60 minutes, 100 points), open for 30 days from loading,
-with the demo candidates admitted and papers generated, in two halls: the first starts when each
-candidate presses Start, the second together, shortly after loading (its waiting room)."""
+with the demo candidates admitted and papers generated, in three halls: the first two start when
+each candidate presses Start, the third together, shortly after loading (its waiting room)."""
 
 from __future__ import annotations
 
@@ -37,19 +37,23 @@ def load(session: Session) -> list[str]:
                           quotas=[{"count": count}], actor=None)
     candidates = sorted(session.scalars(select(User.username).where(User.role == Role.CANDIDATE)).all())
     admin.add_to_roster(session, exam=exam, usernames=list(candidates), actor=None)
-    # Two halls, the demo invigilator in the first: cand01 and cand02 sit there, the rest next door.
+    # Three halls, the demo invigilator in the first: cand01 and cand02 sit there, cand04 in the
+    # third, which starts together 20-25 minutes after loading (on a round five minutes), so that
+    # its waiting room can be seen; everyone else in the second.
     first = halls.add_hall(session, exam=exam, name="第一考场", room="实训楼 A101", seats=40, actor=None)
     second = halls.add_hall(session, exam=exam, name="第二考场", room="实训楼 A102", seats=40, actor=None)
+    third = halls.add_hall(session, exam=exam, name="第三考场", room="实训楼 A103", seats=40, actor=None)
+    together = [name for name in candidates if name == "cand04"]
+    others = [name for name in candidates[2:] if name not in together]
     halls.seat(session, hall=first, usernames=candidates[:2], actor=None)
-    halls.seat(session, hall=second, usernames=candidates[2:], actor=None)
+    halls.seat(session, hall=second, usernames=others, actor=None)
+    halls.seat(session, hall=third, usernames=together, actor=None)
     invigilator = session.scalar(select(User).where(User.role == Role.INVIGILATOR).order_by(User.id))
     if invigilator is not None:
         halls.assign_invigilator(session, hall=first, user=invigilator, actor=None)
     papers = services.publish(session, exam=exam, actor=None, now=now)
-    # The second hall starts together, 20-25 minutes after loading (on a round five minutes): its
-    # candidates see the waiting room, with their paper sealed until the start.
     start = (now + timedelta(minutes=25)).replace(second=0, microsecond=0)
     start -= timedelta(minutes=start.minute % 5)
-    halls.set_start(session, hall=second, starts_at=start, actor=None, now=now)
-    return [f"demo exam published with {papers} papers, open until {exam.closes_at:%Y-%m-%d}, in 2 halls "
-            f"(the second starts together at {start:%H:%M} UTC)"]
+    halls.set_start(session, hall=third, starts_at=start, actor=None, now=now)
+    return [f"demo exam published with {papers} papers, open until {exam.closes_at:%Y-%m-%d}, in 3 halls "
+            f"(the third starts together at {start:%H:%M} UTC)"]
