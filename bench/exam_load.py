@@ -147,7 +147,7 @@ with app.app_context():
 
 
 def serve(env: dict, port: int, workers: int, threads: int, connections: int,
-          server: str = "gunicorn") -> subprocess.Popen:
+          server: str = "gunicorn", target: str = "app:create_app") -> subprocess.Popen:
     """The app served with production's settings, quiet: gunicorn (deploy/gunicorn.conf.py) or
     granian (WSGI, the same workers and threads). With no proxy in front, every candidate holds a
     connection of its own to a worker."""
@@ -161,10 +161,10 @@ def serve(env: dict, port: int, workers: int, threads: int, connections: int,
     if server == "granian":
         command = [str(bin_dir / "granian"), "--interface", "wsgi", "--factory", "--host", "127.0.0.1",
                    "--port", str(port), "--workers", str(workers), "--blocking-threads", str(threads),
-                   "--backlog", "4096", "--no-ws", "--log-level", "warning", "--no-access-log", "app:create_app"]
+                   "--backlog", "4096", "--no-ws", "--log-level", "warning", "--no-access-log", target]
     else:
         command = [str(bin_dir / "gunicorn"), "--config", str(ROOT / "deploy" / "gunicorn.conf.py"),
-                   "--access-logfile", "/dev/null", "--log-level", "warning", "app:create_app()"]
+                   "--access-logfile", "/dev/null", "--log-level", "warning", f"{target}()"]
     process = subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True)
     for _ in range(200):
         try:
