@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
@@ -104,9 +104,17 @@ def change_password():
     return render_template("accounts/change_password.html", form=form)
 
 
+def signed_in_maybe() -> bool:
+    """Whether the request could belong to a signed-in user (a session with a user, or a remember
+    cookie), known without loading anyone."""
+    return "_user_id" in session or current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+
+
 @bp.before_app_request
 def require_password_change():
     """A user given a password by an administrator must choose their own before going on."""
+    if not signed_in_maybe():
+        return None  # nobody to ask about: no user is loaded for an anonymous request
     if (
         current_user.is_authenticated
         and current_user.must_change_password

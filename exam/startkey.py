@@ -15,7 +15,7 @@ from urllib.parse import parse_qs
 from flask import Flask
 
 from core import clock
-from core.http import CSP, NO_STORE
+from core.http import NO_STORE, SECURITY_HEADERS
 from exam import seal
 
 PREFIX, SUFFIX = "/exam/halls/", "/key"
@@ -36,8 +36,7 @@ def answer(hall_id: str, token: str, *, secret: str, now: datetime, lookup) -> t
     return 200, {"key": key, "server_time": now.isoformat()}
 
 
-HEADERS = [("Content-Type", "application/json"), ("Cache-Control", NO_STORE), ("X-Content-Type-Options", "nosniff"),
-           ("X-Frame-Options", "DENY"), ("Referrer-Policy", "same-origin"), ("Content-Security-Policy", CSP)]
+HEADERS = [("Content-Type", "application/json"), ("Cache-Control", NO_STORE), *SECURITY_HEADERS]
 REASONS = {200: "200 OK", 404: "404 NOT FOUND", 425: "425 TOO EARLY"}
 
 

@@ -115,3 +115,15 @@ def test_navigation_shows_only_the_roles_pages(client, login_as, role, visible, 
     shown = set(re.findall(r'data-endpoint="([^"]+)"', page))
     assert visible <= shown
     assert not (hidden & shown)
+
+
+def test_a_request_without_a_sign_in_never_loads_a_user(app, client, monkeypatch):
+    """Issue 14: every request paid for Flask-Login's user loading, a public GET /ping with no
+    session included (the password-change check asked for current_user). A request that carries
+    neither a signed-in session nor a remember cookie cannot be signed in: nothing is loaded."""
+    calls = []
+    original = app.login_manager._load_user
+    monkeypatch.setattr(app.login_manager, "_load_user", lambda: calls.append(1) or original())
+    assert client.get("/ping").status_code == 200
+    assert calls == []
+    assert client.get("/login").status_code == 200
