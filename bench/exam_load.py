@@ -87,10 +87,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def prepare(env: dict, candidates: int) -> dict:
-    """Migrate and seed in a child process (the app's own code): N candidates, an exam, a certificate."""
-    code = f"""
-import json, sys
+def seed_code(candidates: int, prefix: str, title: str) -> str:
+    """The start of a seeding child process (the app's own code), shared by the benchmarks: migrate,
+    the shipped bank, N candidates `{prefix}00000`… (`users`), a published exam of 40 questions
+    (`exam`) with them on its roster, at `now`. The caller appends its own steps."""
+    return f"""
+import json, secrets, sys
 sys.path.insert(0, {str(ROOT)!r})
 from datetime import timedelta
 from decimal import Decimal
@@ -105,21 +107,18 @@ with app.app_context():
     from accounts import services as accounts
     from accounts.models import Role, User
     from question_bank import demo as bank
-    from exam import admin, services
+    from exam import admin, halls, seal, services
     from exam.models import MultipleRule, ReviewPolicy
     from question_bank.models import Level, QuestionType
     bank.load(db.session)
     digest = accounts.hash_password({PASSWORD!r})
     accounts.hash_password = lambda _password: digest  # one scrypt for N identical bench passwords
-    names = []
-    for n in range({candidates}):
-        u = accounts.create_user(db.session, username=f"b{{n:05d}}", full_name=f"考生{{n}}", role=Role.CANDIDATE,
-                                 password={PASSWORD!r})
-        names.append(u.username)
+    users = [accounts.create_user(db.session, username=f"{prefix}{{n:05d}}", full_name=f"考生{{n}}",
+                                  role=Role.CANDIDATE, password={PASSWORD!r}) for n in range({candidates})]
     db.session.flush()
     now = clock.now()
     exam = admin.save_exam(db.session, exam=None, actor=None, fields=dict(
-        title="压测", event="bench", event_id=None, level=Level.JUNIOR, duration_minutes=60,
+        title={title!r}, event="bench", event_id=None, level=Level.JUNIOR, duration_minutes=60,
         opens_at=now - timedelta(minutes=5), closes_at=now + timedelta(hours=3), allow_overrun=False,
         access_code="", shuffle_questions=True, shuffle_options=True, pass_score=Decimal(60),
         review_policy=ReviewPolicy.NEVER, multiple_rule=MultipleRule.PARTIAL, partial_fraction=Decimal("0.5"),
@@ -127,8 +126,37 @@ with app.app_context():
     for qtype, count, pts in (("single", 20, "2"), ("multiple", 10, "3"), ("true_false", 10, "1")):
         admin.add_section(db.session, exam=exam, type=QuestionType(qtype), title="", points=Decimal(pts),
                           quotas=[{{"count": count}}], actor=None)
-    admin.add_to_roster(db.session, exam=exam, usernames=names, actor=None)
+    admin.add_to_roster(db.session, exam=exam, usernames=[u.username for u in users], actor=None)
     services.publish(db.session, exam=exam, actor=None, now=now)
+"""
+
+
+def run_seed(env: dict, code: str) -> dict:
+    """Run a seeding child process; its last line of output is a JSON object."""
+    started = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True)
+    if out.returncode:
+        raise RuntimeError(out.stderr[-3000:])
+    info = json.loads(out.stdout.strip().splitlines()[-1])
+    info["seed_seconds"] = time.perf_counter() - started
+    return info
+
+
+def bench_env(config: str, prefix: str) -> dict | None:
+    """The environment of a benchmark's server and seeding: a fresh SQLite file in a temporary
+    folder, or BENCH_DATABASE_URL for PostgreSQL (None if unset)."""
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
+    url = f"sqlite:///{tmp / 'bench.sqlite3'}" if config == "sqlite" else os.environ.get("BENCH_DATABASE_URL")
+    if not url:
+        print("set BENCH_DATABASE_URL to a throwaway PostgreSQL database", file=sys.stderr)
+        return None
+    return {**os.environ, "IIOM_CONFIG": "development", "DATABASE_URL": url, "SECRET_KEY": "bench-" + "x" * 40,
+            "UPLOAD_FOLDER": str(tmp / "uploads"), "CERT_SIGNING_KEY_FILE": str(tmp / "key.pem"), "BENCH_TMP": str(tmp)}
+
+
+def prepare(env: dict, candidates: int) -> dict:
+    """Migrate and seed in a child process (the app's own code): N candidates, an exam, a certificate."""
+    code = seed_code(candidates, "b", "压测") + """
     from accounts import demo as people
     from certificates import demo as issued, services as certificates
     from certificates.models import Certificate
@@ -136,14 +164,9 @@ with app.app_context():
     issued.load(db.session)
     token = certificates.token(db.session.scalars(select(Certificate)).first())
     db.session.commit()
-    print(json.dumps({{"exam": exam.public_id, "verify": token}}))
+    print(json.dumps({"exam": exam.public_id, "verify": token}))
 """
-    started = time.perf_counter()
-    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True,
-                         check=True)
-    info = json.loads(out.stdout.strip().splitlines()[-1])
-    info["seed_seconds"] = time.perf_counter() - started
-    return info
+    return run_seed(env, code)
 
 
 def serve(env: dict, port: int, workers: int, threads: int, connections: int,
@@ -439,13 +462,10 @@ def main() -> int:
     parser.add_argument("--out", default="", help="report name in bench/results/ (default exam-load-CONFIG.md)")
     args = parser.parse_args()
     workers = args.workers or (1 if args.config == "sqlite" else 4)
-    tmp = Path(tempfile.mkdtemp(prefix="iiom-bench-"))
-    url = f"sqlite:///{tmp / 'bench.sqlite3'}" if args.config == "sqlite" else os.environ.get("BENCH_DATABASE_URL")
-    if not url:
-        print("set BENCH_DATABASE_URL to a throwaway PostgreSQL database", file=sys.stderr)
+    env = bench_env(args.config, "iiom-bench-")
+    if env is None:
         return 2
-    env = {**os.environ, "IIOM_CONFIG": "development", "DATABASE_URL": url, "SECRET_KEY": "bench-" + "x" * 40,
-           "UPLOAD_FOLDER": str(tmp / "uploads"), "CERT_SIGNING_KEY_FILE": str(tmp / "key.pem")}
+    url = env["DATABASE_URL"]
     info = prepare(env, args.candidates)
     port = free_port()
     server = serve(env, port, workers, threads=args.threads, connections=args.candidates + 2 * args.concurrency,

@@ -31,16 +31,14 @@ import random
 import re
 import signal
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from bench.exam_load import PASSWORD, Candidate, Stats, free_port, serve  # noqa: E402
+from bench.exam_load import Candidate, Stats, bench_env, free_port, run_seed, seed_code, serve  # noqa: E402
 
 SEAT_ROW = 60  # candidates a hall
 FRESH_NOTE = ("Every candidate opens a new connection at the start (no keep-alive from the waiting room): "
@@ -54,42 +52,7 @@ def sample_names(candidates: int, sample: int) -> list[str]:
 
 
 def prepare(env: dict, candidates: int, lead: float, sample: list[str]) -> dict:
-    code = f"""
-import json, secrets, sys
-sys.path.insert(0, {str(ROOT)!r})
-from datetime import timedelta
-from decimal import Decimal
-from flask_migrate import upgrade
-from app import create_app
-from core import clock
-from core.extensions import db
-app = create_app()
-with app.app_context():
-    upgrade()
-    from accounts import services as accounts
-    from accounts.models import Role
-    from question_bank import demo as bank
-    from exam import admin, halls, seal, services
-    from exam.models import MultipleRule, ReviewPolicy
-    from question_bank.models import Level, QuestionType
-    bank.load(db.session)
-    digest = accounts.hash_password({PASSWORD!r})
-    accounts.hash_password = lambda _password: digest  # one scrypt for N identical bench passwords
-    users = [accounts.create_user(db.session, username=f"s{{n:05d}}", full_name=f"考生{{n}}", role=Role.CANDIDATE,
-                                  password={PASSWORD!r}) for n in range({candidates})]
-    db.session.flush()
-    now = clock.now()
-    exam = admin.save_exam(db.session, exam=None, actor=None, fields=dict(
-        title="统一开考压测", event="bench", event_id=None, level=Level.JUNIOR, duration_minutes=60,
-        opens_at=now - timedelta(minutes=5), closes_at=now + timedelta(hours=3), allow_overrun=False,
-        access_code="", shuffle_questions=True, shuffle_options=True, pass_score=Decimal(60),
-        review_policy=ReviewPolicy.NEVER, multiple_rule=MultipleRule.PARTIAL, partial_fraction=Decimal("0.5"),
-        grace_seconds=15))
-    for qtype, count, pts in (("single", 20, "2"), ("multiple", 10, "3"), ("true_false", 10, "1")):
-        admin.add_section(db.session, exam=exam, type=QuestionType(qtype), title="", points=Decimal(pts),
-                          quotas=[{{"count": count}}], actor=None)
-    admin.add_to_roster(db.session, exam=exam, usernames=[u.username for u in users], actor=None)
-    services.publish(db.session, exam=exam, actor=None, now=now)
+    code = seed_code(candidates, "s", "统一开考压测") + f"""
     hall_list = []
     for start in range(0, len(users), {SEAT_ROW}):
         hall = halls.add_hall(db.session, exam=exam, name=f"第{{start // {SEAT_ROW} + 1}}考场", room="",
@@ -119,13 +82,7 @@ with app.app_context():
     urls = [f"/exam/halls/{{h.public_id}}/key?t={{seal.key_token(secret, h.public_id)}}" for h in hall_list]
     print(json.dumps({{"exam": exam.public_id, "starts": starts.timestamp(), "urls": urls, "keys": keys}}))
 """
-    started = time.perf_counter()
-    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True)
-    if out.returncode:
-        raise RuntimeError(out.stderr[-3000:])
-    info = json.loads(out.stdout.strip().splitlines()[-1])
-    info["seed_seconds"] = time.perf_counter() - started
-    return info
+    return run_seed(env, code)
 
 
 def cpu_seconds(root: int) -> float:
@@ -304,13 +261,9 @@ def main() -> int:
     parser.add_argument("--out", default="", help="report name in bench/results/")
     args = parser.parse_args()
     workers = args.workers or 2  # the key needs no database: one worker a core
-    tmp = Path(tempfile.mkdtemp(prefix="iiom-bench-"))
-    url = f"sqlite:///{tmp / 'bench.sqlite3'}" if args.config == "sqlite" else os.environ.get("BENCH_DATABASE_URL")
-    if not url:
-        print("set BENCH_DATABASE_URL to a throwaway PostgreSQL database", file=sys.stderr)
+    env = bench_env(args.config, "iiom-bench-")
+    if env is None:
         return 2
-    env = {**os.environ, "IIOM_CONFIG": "development", "DATABASE_URL": url, "SECRET_KEY": "bench-" + "x" * 40,
-           "UPLOAD_FOLDER": str(tmp / "uploads"), "CERT_SIGNING_KEY_FILE": str(tmp / "key.pem")}
     port = free_port()
     # The seeding's last step sets the start `lead` seconds ahead: the server must be up by then.
     sample = min(args.sample, args.candidates)

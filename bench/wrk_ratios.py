@@ -25,7 +25,6 @@ import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -33,7 +32,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from bench.exam_load import CSRF, PASSWORD, closed_loop, free_port, prepare, serve  # noqa: E402
+from bench.exam_load import CSRF, PASSWORD, bench_env, closed_loop, free_port, prepare, serve  # noqa: E402
 
 TARGETS = {"autosave": 0.25, "verify": 0.5, "ping": 0.8}
 LUA = """
@@ -73,7 +72,7 @@ def lua_table(candidates: list[dict]) -> str:
 
 
 def wrk(url: str, seconds: float, connections: int, threads: int, script: Path | None = None) -> dict:
-    command = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--latency"]
+    command = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds:g}s", "--latency"]
     if script:
         command += ["-s", str(script)]
     out = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
@@ -174,13 +173,10 @@ def main() -> int:
         print("wrk is not installed (apt-get install wrk)", file=sys.stderr)
         return 2
     args.workers = args.workers or (1 if args.config == "sqlite" else 4)
-    tmp = Path(tempfile.mkdtemp(prefix="iiom-wrk-"))
-    url = f"sqlite:///{tmp / 'bench.sqlite3'}" if args.config == "sqlite" else os.environ.get("BENCH_DATABASE_URL")
-    if not url:
-        print("set BENCH_DATABASE_URL to a throwaway PostgreSQL database", file=sys.stderr)
+    env = bench_env(args.config, "iiom-wrk-")
+    if env is None:
         return 2
-    env = {**os.environ, "IIOM_CONFIG": "development", "DATABASE_URL": url, "SECRET_KEY": "bench-" + "x" * 40,
-           "UPLOAD_FOLDER": str(tmp / "uploads"), "CERT_SIGNING_KEY_FILE": str(tmp / "key.pem")}
+    tmp = Path(env["BENCH_TMP"])
     servers = args.servers.split(",")
     # Each server run signs in its own candidates (a started attempt belongs to one browser).
     info = prepare(env, args.candidates * (len(servers) + 1))

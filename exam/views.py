@@ -833,7 +833,7 @@ def hall_pause(hall_id: str):
 @roles(Role.INVIGILATOR, Role.ADMIN)
 def hall_approve_takeover(hall_id: str, attempt_id: str):
     hall = halls.hall_for(db.session, public_id=hall_id, user=current_user)
-    attempt = db.first_or_404(select(Attempt).filter_by(public_id=attempt_id, hall_id=hall.id))
+    attempt = halls.attempt_in(db.session, hall=hall, public_id=attempt_id)
     form = ProctorActionForm()
     if form.validate_on_submit():
         ok, _r = commit_service(form, services.approve_takeover, attempt=attempt, actor=current_user,
