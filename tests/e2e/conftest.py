@@ -22,6 +22,17 @@ DEMO_PASSWORD = "Demo-pass-2026"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
+def press(page, label: str = "", *, key: str | None = None) -> None:
+    """Submit a form by its button (or by a key in the focused field) and wait for the page it
+    leads to. A click returns before the navigation starts, so waiting for the load state alone
+    can see the old page, and a screenshot taken then fails as the page goes away."""
+    with page.expect_navigation():
+        if key:
+            page.keyboard.press(key)
+        else:
+            page.get_by_role("button", name=label, exact=True).click()
+
+
 def _unavailable() -> str | None:
     try:
         import playwright.sync_api  # noqa: F401

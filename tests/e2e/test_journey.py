@@ -43,7 +43,7 @@ from question_bank.models import Level, QuestionType
 from registration import rules as reg_rules
 from registration import services as reg
 from registration.models import Education, Event, EventKind
-from tests.e2e.conftest import DEMO_PASSWORD
+from tests.e2e.conftest import DEMO_PASSWORD, press
 
 pytestmark = pytest.mark.e2e
 
@@ -223,10 +223,6 @@ def sign_in(browser, base_url, username, password=DEMO_PASSWORD):
         press(page, "简体中文")
     return context, page
 
-
-def press(page, label: str) -> None:
-    page.get_by_role("button", name=label, exact=True).click()
-    page.wait_for_load_state()
 
 
 def nav(page, label: str) -> None:

@@ -10,7 +10,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from registration import rules
-from tests.e2e.conftest import ARTIFACTS, DEMO_PASSWORD
+from tests.e2e.conftest import ARTIFACTS, DEMO_PASSWORD, press
 
 pytestmark = pytest.mark.e2e
 
@@ -39,10 +39,6 @@ def open_registration(page, name):
     page.get_by_role("link", name=name).first.click()
     page.wait_for_url("**/registration/*")
 
-
-def press(page, label):
-    page.get_by_role("button", name=label, exact=True).click()
-    page.wait_for_load_state()
 
 
 def test_register_return_correct_approve_and_download_the_ticket(browser, live_server, tmp_path):

@@ -14,8 +14,8 @@ from registration import rules as reg_rules
 from registration import services as reg
 from registration.models import Education, EventKind
 from scoring import services
-from tests.e2e.conftest import ARTIFACTS, DEMO_PASSWORD
-from tests.e2e.test_registration import press, signed_in
+from tests.e2e.conftest import ARTIFACTS, DEMO_PASSWORD, press
+from tests.e2e.test_registration import signed_in
 from tests.registration.conftest import form_data, photo_bytes
 
 pytestmark = pytest.mark.e2e
@@ -72,8 +72,7 @@ def test_two_referees_diverge_and_the_chief_resolves_and_locks(browser, live_ser
     page.keyboard.type("4")
     page.keyboard.press("Tab")
     page.keyboard.type("1")
-    page.keyboard.press("Enter")  # Enter saves a draft
-    page.wait_for_load_state()
+    press(page, key="Enter")  # Enter saves a draft
     assert page.locator(f"#aspect_{ids['1.3']}").input_value() == "1"
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "scoring-entry.png"), full_page=True)
