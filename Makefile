@@ -37,8 +37,8 @@ run: translations
 	  $(FLASK) scheduler run & \
 	  $(FLASK) run --host $(HOST) --port $(PORT)
 
-# Production: gunicorn workers on the DATABASE_URL given (PostgreSQL), migrations applied, and the
-# one scheduler process beside them. It refuses, before doing anything, unless IIOM_CONFIG=production,
+# Production: granian (deploy/serve.py) on the DATABASE_URL given, migrations applied, and the one
+# scheduler process beside it. It refuses, before doing anything, unless IIOM_CONFIG=production,
 # which needs SECRET_KEY and CERT_SIGNING_KEY_FILE; see the README's deployment section.
 ifneq ($(filter serve-prod,$(MAKECMDGOALS)),)
 ifneq ($(IIOM_CONFIG),production)
@@ -49,12 +49,13 @@ serve-prod: translations
 	$(FLASK) core create-db
 	@trap 'kill 0' INT TERM EXIT; \
 	  $(FLASK) scheduler run & \
-	  $(BIN)/gunicorn --config deploy/gunicorn.conf.py "app:create_app()"
+	  $(BIN)/python deploy/serve.py
 
 # The benchmarks (not part of the suite): reports go to bench/results/.
 bench: install translations
 	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/exam_load.py --config sqlite --candidates 1000
+	$(BIN)/python bench/slow_clients.py --config sqlite
 	$(BIN)/python bench/sync_start.py --config sqlite --candidates 3000
 	$(BIN)/python bench/certificates.py --count 3000
 

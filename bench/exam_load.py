@@ -170,18 +170,22 @@ def prepare(env: dict, candidates: int) -> dict:
 
 
 def serve(env: dict, port: int, workers: int, threads: int, connections: int,
-          server: str = "gunicorn", target: str = "app:create_app") -> subprocess.Popen:
-    """The app served with production's settings, quiet: gunicorn (deploy/gunicorn.conf.py) or
-    granian (WSGI, the same workers and threads). With no proxy in front, every candidate holds a
-    connection of its own to a worker."""
-    # deploy/gunicorn.conf.py serves production only (it refuses anything else). The one difference
+          server: str = "granian", target: str = "app:create_app") -> subprocess.Popen:
+    """The app served with production's settings, quiet: granian through deploy/serve.py (what
+    `make serve-prod` runs), granian's plain WSGI interface, or gunicorn (deploy/gunicorn.conf.py),
+    with the same workers and threads.
+    With no proxy in front, every candidate holds a connection of its own to a worker. `target`
+    replaces the app (bench/hello.py's, for the ceilings)."""
+    # The production launchers serve production only (they refuse anything else). The one difference
     # from production: cookies not marked Secure, since the candidates speak plain HTTP on loopback
     # and a Secure cookie would never come back.
     env = {**env, "IIOM_CONFIG": "production", "SESSION_COOKIE_SECURE": "false", "REMEMBER_COOKIE_SECURE": "false",
            "BIND": f"127.0.0.1:{port}", "WEB_WORKERS": str(workers), "WEB_THREADS": str(threads),
-           "WEB_CONNECTIONS": str(connections)}
+           "WEB_CONNECTIONS": str(connections), "WEB_ACCESS_LOG": "0"}
     bin_dir = Path(sys.executable).parent
     if server == "granian":
+        command = [sys.executable, str(ROOT / "deploy" / "serve.py"), "--wsgi-app", target]
+    elif server == "granian-wsgi":  # granian's own WSGI interface: the body read on the app's thread
         command = [str(bin_dir / "granian"), "--interface", "wsgi", "--factory", "--host", "127.0.0.1",
                    "--port", str(port), "--workers", str(workers), "--blocking-threads", str(threads),
                    "--backlog", "4096", "--no-ws", "--log-level", "warning", "--no-access-log", target]
@@ -458,7 +462,7 @@ def main() -> int:
     parser.add_argument("--answers", type=int, default=1000, help="questions each candidate answers (default all)")
     parser.add_argument("--workers", type=int, default=0, help="gunicorn workers (default: 1 on SQLite, 4 on PG)")
     parser.add_argument("--threads", type=int, default=2, help="threads per worker")
-    parser.add_argument("--server", choices=["gunicorn", "granian"], default="gunicorn")
+    parser.add_argument("--server", choices=["granian", "granian-wsgi", "gunicorn"], default="granian")
     parser.add_argument("--out", default="", help="report name in bench/results/ (default exam-load-CONFIG.md)")
     args = parser.parse_args()
     workers = args.workers or (1 if args.config == "sqlite" else 4)

@@ -254,7 +254,7 @@ def main() -> int:
     parser.add_argument("--lead", type=float, default=25, help="seconds from seeding to the start")
     parser.add_argument("--workers", type=int, default=0, help="server workers (default 2: one a core)")
     parser.add_argument("--threads", type=int, default=8, help="threads per gunicorn worker")
-    parser.add_argument("--server", choices=["gunicorn", "granian"], default="granian")
+    parser.add_argument("--server", choices=["granian", "granian-wsgi", "gunicorn"], default="granian")
     parser.add_argument("--generators", type=int, default=2, help="load-generator processes")
     parser.add_argument("--keep-alive", action="store_true",
                         help="candidates' connections already open at the start (else each opens one then)")

@@ -149,4 +149,4 @@ def test_make_serve_prod_refuses_without_production():
     assert refused.returncode != 0 and "IIOM_CONFIG=production" in refused.stderr
     allowed = subprocess.run(["make", "-n", "serve-prod"], cwd=ROOT, env={**env, "IIOM_CONFIG": "production"},
                              capture_output=True, text=True)
-    assert allowed.returncode == 0 and "gunicorn --config deploy/gunicorn.conf.py" in allowed.stdout
+    assert allowed.returncode == 0 and "python deploy/serve.py" in allowed.stdout

@@ -60,11 +60,16 @@ class Browser:
             return json.loads(r.read())
 
 
-def serve(env, port, gunicorn=False):
+def serve(env, port, production=False):
+    """The development server, or production's (deploy/serve.py, as `make serve-prod` runs it:
+    granian, 2 workers x 2 threads here), in its own process group. Production's settings but for
+    cookies not marked Secure, since the test speaks plain HTTP."""
     command = [sys.executable, "-m", "flask", "--app", "app", "run", "--port", str(port)]
-    if gunicorn:  # production: several workers, several threads each, in their own process group
-        command = [str(Path(sys.executable).parent / "gunicorn"), "-b", f"127.0.0.1:{port}", "-w", "2", "-k",
-                   "gthread", "--threads", "4", "app:create_app()"]
+    if production:
+        command = [sys.executable, str(ROOT / "deploy" / "serve.py")]
+        env = {**env, "IIOM_CONFIG": "production", "SESSION_COOKIE_SECURE": "false",
+               "REMEMBER_COOKIE_SECURE": "false", "BIND": f"127.0.0.1:{port}", "WEB_WORKERS": "2",
+               "WEB_THREADS": "2", "WEB_ACCESS_LOG": "0"}
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                start_new_session=True)
     for _ in range(300):
@@ -85,7 +90,8 @@ def kill(process):
 def demo_site(tmp_path, url=None):
     env = {**os.environ, "IIOM_CONFIG": "development",
            "DATABASE_URL": url or f"sqlite:///{tmp_path / 'exam.sqlite3'}",
-           "SECRET_KEY": "restart-test-secret", "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+           "SECRET_KEY": "restart-test-secret-" + "x" * 32, "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+           "CERT_SIGNING_KEY_FILE": str(tmp_path / "cert-signing.pem"),
            "DEMO_PASSWORD": PASSWORD}
     for command in (["core", "create-db"], ["core", "load-demo"]):
         subprocess.run([sys.executable, "-m", "flask", "--app", "app", *command], cwd=ROOT, env=env, check=True,
@@ -151,12 +157,12 @@ def test_a_killed_server_loses_no_acknowledged_answer(tmp_path):
 
 @pytest.mark.skipif(os.name != "posix", reason="needs POSIX signals")
 def test_killed_in_a_burst_of_saves_every_acknowledged_save_survives(tmp_path):
-    """Three candidates save as fast as they can against gunicorn (2 workers x 4 threads); the whole
+    """Three candidates save as fast as they can against production's server (2 workers x 2 threads); the whole
     process group is killed while requests are in flight. Whatever was acknowledged is stored."""
     env = demo_site(tmp_path)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    server = serve(env, port, gunicorn=True)
+    server = serve(env, port, production=True)
     candidates = [start_exam(base, name) for name in ("cand01", "cand02", "cand03")]
     acked = [{} for _ in candidates]  # item -> (seq, response) of the newest acknowledgement
     stop = threading.Event()
@@ -186,7 +192,7 @@ def test_killed_in_a_burst_of_saves_every_acknowledged_save_survives(tmp_path):
         thread.join(timeout=30)
     assert all(len(a) >= 5 for a in acked), "the burst acknowledged too little to prove anything"
 
-    server = serve(env, port, gunicorn=True)
+    server = serve(env, port, production=True)
     try:
         for (browser, path, config, _items), mine in zip(candidates, acked, strict=True):
             after = stored_answers(browser, path)
@@ -245,7 +251,7 @@ def test_a_database_outage_fails_saves_visibly_and_loses_nothing_acknowledged(tm
     server = None
     try:
         env = demo_site(tmp_path, cluster.url)
-        server = serve(env, port, gunicorn=True)
+        server = serve(env, port, production=True)
         browser, path, config, items = start_exam(base, "cand01")
         first = browser.post_json(config["save_url"], {"saves": [
             {"item": item, "response": True, "seq": 1} for item in items[:3]]})
