@@ -106,6 +106,9 @@ class Config:
     # past it the page still answers but writes no row, so anonymous requests cannot flood the table.
     VERIFY_LOG_PER_ADDRESS = 60
     VERIFY_LOG_WINDOW = 60 * 60
+    # The verify page's log rows are written by a background thread this often (certificates/
+    # verifylog.py); 0 writes each in its request (the tests).
+    VERIFY_LOG_FLUSH_SECONDS = 1.0
     # How long one run of the batch-issuing job may work (it runs every 10 s and resumes).
     CERT_BATCH_SECONDS = 8.0
     # The staff group's teaching video; larger ones are given as a link.
@@ -196,6 +199,7 @@ class TestConfig(Config):
     BASE_URL = "http://localhost"
     UPLOAD_FOLDER = str(INSTANCE / "test-uploads")
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast hashing keeps the suite quick
+    VERIFY_LOG_FLUSH_SECONDS = 0  # each verification written in its request (tests that batch set it)
 
 
 class ProductionConfig(Config):

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
@@ -17,7 +17,7 @@ from accounts.forms import (
 )
 from accounts.models import Role, TrainingCentre, User
 from core import clock, nav
-from core.access import authenticated, public, roles
+from core.access import authenticated, public, roles, signed_in_maybe
 from core.errors import Throttled
 from core.excel import xlsx_response
 from core.extensions import db
@@ -102,12 +102,6 @@ def change_password():
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("accounts.home"))
     return render_template("accounts/change_password.html", form=form)
-
-
-def signed_in_maybe() -> bool:
-    """Whether the request could belong to a signed-in user (a session with a user, or a remember
-    cookie), known without loading anyone."""
-    return "_user_id" in session or current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
 
 
 @bp.before_app_request

@@ -71,6 +71,7 @@ def group(filename: str, function: str) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--out", default="profile.md")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="iiom-profile-"))
     env = {"IIOM_CONFIG": "development", "DATABASE_URL": f"sqlite:///{tmp / 'profile.sqlite3'}",
@@ -98,6 +99,9 @@ def main() -> int:
                                headers={"X-CSRFToken": token, "Accept": "application/json"})
         assert response.status_code == 200, response.text
 
+    def clock():
+        assert client.get(config["clock_url"]).status_code == 200
+
     anonymous = app.test_client()  # the yardstick and the employer carry no sign-in
 
     def ping():
@@ -108,7 +112,8 @@ def main() -> int:
 
     sections = []
     timings = {}
-    for name, request in (("GET /ping", ping), ("POST save (autosave)", save), ("GET verify page", verify)):
+    for name, request in (("GET /ping", ping), ("POST save (autosave)", save), ("GET clock poll", clock),
+                          ("GET verify page", verify)):
         for _ in range(100):
             request()
         started = time.perf_counter()
@@ -132,7 +137,7 @@ def main() -> int:
     text = f"""# Where the time goes
 
 {stamp} · in-process, SQLite file, Flask test client, {args.requests} requests each ·
-`python bench/hot_paths.py --requests {args.requests}`
+`python bench/hot_paths.py --requests {args.requests}` · {os.cpu_count()} CPU(s)
 
 | request | ms each | × the bare endpoint |
 |---|---:|---:|
@@ -141,7 +146,7 @@ def main() -> int:
 Shares are of the time the profiler saw (it slows everything, evenly enough to compare shares).
 
 {chr(10).join(sections)}"""
-    out = ROOT / "bench" / "results" / "profile.md"
+    out = ROOT / "bench" / "results" / args.out
     out.write_text(text, encoding="utf-8")
     print(text)
     return 0

@@ -1,5 +1,5 @@
 """The hot paths measured with wrk (a C load generator, not the bottleneck), under each server in
-one run: the platform's GET /ping, autosave and the verify page, against a Flask "hello" app under
+one run: the platform's GET /ping, autosave, the clock poll and the verify page, against a Flask "hello" app under
 the same server, and what the Python client (httpx) reaches on that hello app: both generators'
 ceilings. Medians of R rounds. Writes bench/results/wrk-CONFIG.md.
 
@@ -54,6 +54,15 @@ function request()
                                      ["X-CSRFToken"] = c.csrf, ["Cookie"] = c.cookie}, body)
 end
 """
+CLOCK_LUA = """
+local candidates = %s
+local n = 0
+function request()
+  n = n + 1
+  local c = candidates[(n %% #candidates) + 1]
+  return wrk.format("GET", c.clock, {["Accept"] = "application/json", ["Cookie"] = c.cookie})
+end
+"""
 SETUP = """
 local counter = 0
 function setup(thread)
@@ -67,7 +76,8 @@ def lua_table(candidates: list[dict]) -> str:
     rows = []
     for c in candidates:
         items = ",".join(str(i) for i in c["items"])
-        rows.append(f'{{path="{c["path"]}", cookie="{c["cookie"]}", csrf="{c["csrf"]}", items={{{items}}}}}')
+        rows.append(f'{{path="{c["path"]}", clock="{c["clock"]}", cookie="{c["cookie"]}", csrf="{c["csrf"]}", '
+                    f'items={{{items}}}}}')
     return "{" + ",\n".join(rows) + "}"
 
 
@@ -99,7 +109,8 @@ def sign_in(base: str, exam: str, usernames: list[str]) -> list[dict]:
         config = json.loads(re.search(r'id="exam-config">(.*?)</script>', page, re.S).group(1))
         items = [int(i) for i in re.findall(r'data-item="(\d+)" data-type="true_false"', page)]
         cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
-        out.append({"path": config["save_url"], "cookie": cookie, "csrf": CSRF.search(page).group(1), "items": items})
+        out.append({"path": config["save_url"], "clock": config["clock_url"], "cookie": cookie,
+                    "csrf": CSRF.search(page).group(1), "items": items})
         client.close()
     return out
 
@@ -123,11 +134,13 @@ def measure(args, env: dict, info: dict, server: str, candidates: list[str], tmp
         people = sign_in(base, info["exam"], candidates)
         script = tmp / f"save-{server}-{synchronous}.lua"
         script.write_text(SETUP + LUA % (lua_table(people), args.wrk_threads))
-        rounds = {"ping": [], "autosave": [], "verify": []}
+        clock = tmp / f"clock-{server}-{synchronous}.lua"
+        clock.write_text(CLOCK_LUA % lua_table(people))
+        rounds = {"ping": [], "autosave": [], "clock": [], "verify": []}
         bad = 0
         for _ in range(args.rounds):
             for name, url, lua in (("ping", f"{base}/ping", None), ("autosave", base, script),
-                                   ("verify", f"{base}/verify/{info['verify']}", None)):
+                                   ("clock", base, clock), ("verify", f"{base}/verify/{info['verify']}", None)):
                 result = wrk(url, args.seconds, args.connections, args.wrk_threads, lua)
                 rounds[name].append(result["rate"])
                 bad += result["bad"] + result["socket_errors"]
@@ -136,7 +149,7 @@ def measure(args, env: dict, info: dict, server: str, candidates: list[str], tmp
         process.wait(timeout=30)
     figures = {name: statistics.median(rates) for name, rates in rounds.items()}
     figures["ratios"] = {name: statistics.median([x / p for x, p in zip(rounds[name], rounds["ping"], strict=True)])
-                         for name in ("autosave", "verify")}
+                         for name in ("autosave", "clock", "verify")}
     figures["bad"] = bad
     figures["rounds"] = rounds
     if hello:
@@ -204,6 +217,8 @@ def main() -> int:
     row("**/ping ÷ hello**", lambda r: f"**{r['ratios']['ping']:.2f}**", "≥ 0.8")
     row("autosave (full stack, every save applied)", lambda r: f"{r['autosave']:.0f} req/s", "≥ 600 req/s")
     row("**autosave ÷ /ping**", lambda r: f"**{r['ratios']['autosave']:.2f}**", "≥ 0.25")
+    row("clock poll (signed in, the gate passed)", lambda r: f"{r['clock']:.0f} req/s")
+    row("**clock ÷ /ping**", lambda r: f"**{r['ratios']['clock']:.2f}**")
     row("verify page", lambda r: f"{r['verify']:.0f} req/s")
     row("**verify ÷ /ping**", lambda r: f"**{r['ratios']['verify']:.2f}**", "≥ 0.5")
     row("non-2xx/3xx answers and socket errors, all rounds", lambda r: str(r["bad"]), "0")

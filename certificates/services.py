@@ -10,7 +10,7 @@ from datetime import datetime
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from accounts.models import User
@@ -48,7 +48,7 @@ def verify_url(certificate: Certificate) -> str:
     return f"{current_app.config['BASE_URL'].rstrip('/')}/verify/{token(certificate)}"
 
 
-def by_token(session: Session, value: str) -> Certificate | None:
+def _public_id(value: str) -> str | None:
     serializer = _serializer()
     try:
         public_id = serializer.loads(value)
@@ -58,7 +58,23 @@ def by_token(session: Session, value: str) -> Certificate | None:
     # so that changing any character fails.
     if not isinstance(public_id, str) or serializer.dumps(public_id) != value:
         return None
-    return session.scalar(select(Certificate).filter_by(public_id=public_id))
+    return public_id
+
+
+def by_token(session: Session, value: str) -> Certificate | None:
+    public_id = _public_id(value)
+    return session.scalar(select(Certificate).filter_by(public_id=public_id)) if public_id else None
+
+
+_STANDING = select(Certificate.id, Certificate.revoked_at, Certificate.expires_at).where(
+    Certificate.public_id == bindparam("public_id"))
+
+
+def standing_by_token(session: Session, value: str):
+    """What decides a certificate's status (id, revoked_at, expires_at), read without the whole
+    row: what the verify page checks before it answers from its cache. None when not found."""
+    public_id = _public_id(value)
+    return session.execute(_STANDING, {"public_id": public_id}).first() if public_id else None
 
 
 # --- issuing -----------------------------------------------------------------------------------
@@ -204,7 +220,7 @@ def status(certificate: Certificate | None, now: datetime) -> str:
     return "valid"
 
 
-def log(session: Session, *, certificate: Certificate | None, method: str, address: str, now: datetime) -> bool:
+def log(session: Session, *, certificate_id: int | None, method: str, address: str, now: datetime) -> bool:
     """Record a verification, at most VERIFY_LOG_PER_ADDRESS per client address (IPv6 by its /64)
     per VERIFY_LOG_WINDOW: anonymous requests cannot flood the table. Past the bound nothing is
     written (the page is answered all the same); False then."""
@@ -212,8 +228,8 @@ def log(session: Session, *, certificate: Certificate | None, method: str, addre
     policy = throttle.Policy(free=config["VERIFY_LOG_PER_ADDRESS"], window=config["VERIFY_LOG_WINDOW"])
     if throttle.hit(session, f"verify-log:addr:{addresses.client_key(address)}", policy, now=now):
         return False
-    session.add(Verification(at=now, address=address[:64], method=method,
-                             certificate_id=certificate.id if certificate else None, found=certificate is not None))
+    session.add(Verification(at=now, address=address[:64], method=method, certificate_id=certificate_id,
+                             found=certificate_id is not None))
     return True
 
 
@@ -245,7 +261,7 @@ def lookup(session: Session, *, number: str, name: str, address: str, now: datet
         found = session.scalar(select(Certificate).filter_by(number=number))
         if found is not None and found.holder_name == (name or "").strip():
             certificate = found
-    log(session, certificate=certificate, method="lookup", address=address, now=now)
+    log(session, certificate_id=certificate.id if certificate else None, method="lookup", address=address, now=now)
     return certificate
 
 

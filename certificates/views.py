@@ -27,7 +27,7 @@ from sqlalchemy import or_, select
 
 from accounts.models import Role
 from certificates import results as result_services
-from certificates import rules, services, signing
+from certificates import rules, services, signing, verifylog
 from certificates.forms import LookupForm, ObjectionForm, ResolveForm, RevokeForm, RuleForm
 from certificates.models import Certificate, IssueBatch, Objection, Result, ResultStatus
 from core import clock, nav, uploads
@@ -36,10 +36,12 @@ from core.errors import Throttled
 from core.excel import xlsx_response
 from core.extensions import db
 from core.http import error_response, personal
+from core.pagecache import PageCache
 from core.web import commit_service
 from registration.models import Event, Registration
 
 bp = Blueprint("certificates", __name__)
+_verify_pages = PageCache()
 
 nav.add("certificates.admin_events", _l("Results and certificates"), order=43)
 nav.add("certificates.mine", _l("My results"), order=12)
@@ -56,14 +58,26 @@ def _event(public_id: str) -> Event:
 @public
 @personal
 def verify(token: str):
+    """The employer's page. Its text changes only with the certificate's status, so an anonymous
+    visitor is answered from the page cache once the status has been read (one indexed row);
+    a revocation or an expiry changes the key. The verification is logged off the critical path
+    (certificates/verifylog.py)."""
     now = clock.now()
-    certificate = services.by_token(db.session, token)
-    page = render_template("certificates/verify.html", certificate=certificate,
-                           status=services.status(certificate, now), form=LookupForm())
-    # After rendering, so that the page does not reload what it just read, and the write is short.
-    services.log(db.session, certificate=certificate, method="qr", address=request.remote_addr or "", now=now)
+    standing = services.standing_by_token(db.session, token)
+    status = services.status(standing, now)
+
+    def render() -> str:
+        certificate = db.session.get(Certificate, standing.id) if standing else None
+        return render_template("certificates/verify.html", certificate=certificate, status=status)
+
+    if standing is None:
+        page = render()
+    else:
+        page = _verify_pages.page(("verify", token, status, standing.revoked_at), render)
+    verifylog.record(db.session, certificate_id=standing.id if standing else None, method="qr",
+                     address=request.remote_addr or "", now=now)
     db.session.commit()
-    return page, (200 if certificate else 404)
+    return page, (200 if standing else 404)
 
 
 @bp.route("/verify/<token>/photo")

@@ -6,11 +6,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from flask import Flask, abort, current_app, request
+from flask import Flask, abort, current_app, request, session
 from flask_login import current_user
 
 PUBLIC = "public"
 AUTHENTICATED = "authenticated"
+
+def signed_in_maybe() -> bool:
+    """Whether the request could belong to a signed-in user (a session with a user, or a remember
+    cookie), known without loading anyone."""
+    return "_user_id" in session or current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+
 
 # Endpoints that Flask itself adds.
 _EXEMPT = {"static"}

@@ -303,8 +303,9 @@ def save(public_id: str):
 @roles(Role.CANDIDATE)
 def clock_status(public_id: str):
     passage = _enter(public_id, "clock")
+    body = {**_clock(passage.attempt, passage.now), "taken_over": passage.taken_over}  # before the commit expires it
     db.session.commit()  # a close the gate made
-    return jsonify({**_clock(passage.attempt, passage.now), "taken_over": passage.taken_over})
+    return jsonify(body)
 
 
 @bp.route("/attempts/<public_id>/events", methods=["POST"])

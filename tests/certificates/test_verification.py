@@ -1,13 +1,16 @@
 """The public verify page: the holder's photo only while the certificate is valid (issue 12 L10),
-and a bounded log of verifications per client address (issue 12, the Verification flood)."""
+a bounded log of verifications per client address (issue 12, the Verification flood), written
+off the request (issue 14), and the page cache for anonymous visitors (issue 14)."""
 
 from __future__ import annotations
 
+from flask import template_rendered
 from sqlalchemy import func, select
 
-from certificates import results, services
+from certificates import results, services, verifylog
 from certificates.models import Verification
 from core import clock
+from tests.conftest import CSRF_META, PASSWORD
 
 
 def _issued(app, db, panel, final_results):
@@ -74,3 +77,41 @@ def test_verifications_logged_per_address_are_bounded(app, client, db, panel, fi
     assert _logged(db) == 12
     rows = db.session.scalars(select(Verification).order_by(Verification.id)).all()
     assert {r.method for r in rows} == {"qr"} and all(r.found for r in rows)
+
+
+def test_the_verify_page_answers_from_its_cache_with_each_visitors_own_token(app, client, db, panel, final_results):
+    """Issue 14: an anonymous visitor's verify page is rendered once and then answered from the
+    page cache, each visitor with the CSRF token of their own session; a signed-in user's page
+    is rendered for them (it shows who they are)."""
+    certificate, token = _issued(app, db, panel, final_results)
+    rendered = []
+
+    def seen(_app, template, context, **_extra):
+        rendered.append(template.name)
+
+    template_rendered.connect(seen, app)  # held by `seen` for the test's length (blinker keeps weak refs)
+    first, second = app.test_client(), app.test_client()
+    pages = [c.get(f"/verify/{token}").get_data(as_text=True) for c in (first, second, first)]
+    assert rendered.count("certificates/verify.html") == 1
+    tokens = [CSRF_META.search(p).group(1) for p in pages]
+    assert tokens[0] != tokens[1]  # two sessions, two tokens
+    assert all('data-status="valid"' in p and certificate.holder_name in p for p in pages)
+    client.submit("/login", {"username": panel["admin"].username, "password": PASSWORD})
+    page = client.get(f"/verify/{token}").get_data(as_text=True)
+    assert rendered.count("certificates/verify.html") == 2 and panel["admin"].full_name in page
+
+
+def test_verifications_are_logged_off_the_request_in_one_batch(app, client, db, panel, final_results):
+    """Issue 14: with a flush interval the page writes nothing itself; the queued verifications
+    are written together, each within the per-address bound."""
+    app.config.update(VERIFY_LOG_FLUSH_SECONDS=3600, VERIFY_LOG_PER_ADDRESS=5)  # the thread waits: we flush
+    certificate, token = _issued(app, db, panel, final_results)
+    for _n in range(12):
+        assert client.get(f"/verify/{token}", environ_base={"REMOTE_ADDR": "203.0.113.9"}).status_code == 200
+    client.get(f"/verify/{token}", environ_base={"REMOTE_ADDR": "203.0.113.10"})
+    assert _logged(db) == 0
+    assert verifylog.flush() == 6
+    db.session.expire_all()
+    assert _logged(db) == 6
+    rows = db.session.scalars(select(Verification)).all()
+    assert {r.certificate_id for r in rows} == {certificate.id} and all(r.method == "qr" and r.found for r in rows)
