@@ -419,6 +419,22 @@ _ITEMS, _VERSIONS = PaperItem.__table__, QuestionVersion.__table__
 _UPDATE_ANSWER = (update(_ANSWERS).where(_ANSWERS.c.id == bindparam("answer_id"))
                   .values(response=bindparam("response"), flagged=bindparam("flagged"), seq=bindparam("seq"),
                           saved_at=bindparam("saved_at")))
+# The autosave's statements, built once (building and keying a statement costs more than running
+# it on SQLite): the claim of the attempt row, the saved items with their stored answers, and the
+# advance of the hash chain and the counters.
+_CLAIM = (update(_ATTEMPTS)
+          .where(_ATTEMPTS.c.id == bindparam("attempt_id"), _ATTEMPTS.c.status == AttemptStatus.IN_PROGRESS,
+                 _ATTEMPTS.c.device_token == bindparam("device"))
+          .values(last_seen_at=bindparam("now")).returning(_ATTEMPTS.c.chain_head, _ATTEMPTS.c.event_count))
+_SAVED_ITEMS = (
+    select(_ITEMS.c.id, _ITEMS.c.option_order, _VERSIONS.c.type, _VERSIONS.c.answer.label("key"),
+           _ANSWERS.c.id.label("answer_id"), _ANSWERS.c.seq, _ANSWERS.c.response, _ANSWERS.c.saved_at)
+    .join(_VERSIONS, _VERSIONS.c.id == _ITEMS.c.question_version_id)
+    .outerjoin(_ANSWERS, (_ANSWERS.c.attempt_id == bindparam("attempt_id")) & (_ANSWERS.c.item_id == _ITEMS.c.id))
+    .where(_ITEMS.c.paper_id == bindparam("paper_id"), _ITEMS.c.id.in_(bindparam("items", expanding=True))))
+_ADVANCE = (update(_ATTEMPTS).where(_ATTEMPTS.c.id == bindparam("attempt_id"))
+            .values(chain_head=bindparam("head"), answered_count=_ATTEMPTS.c.answered_count + bindparam("answered"),
+                    event_count=_ATTEMPTS.c.event_count + bindparam("events")))
 
 
 def _is_id(value) -> bool:
@@ -439,21 +455,14 @@ def save_answers(session: Session, *, attempt: Attempt, device_token: str, saves
     if state not in (rules.AttemptState.OPEN, rules.AttemptState.GRACE):
         raise refusal(attempt, state)
     session.flush()
-    claimed = session.execute(
-        update(_ATTEMPTS).where(_ATTEMPTS.c.id == attempt.id, _ATTEMPTS.c.status == AttemptStatus.IN_PROGRESS,
-                                _ATTEMPTS.c.device_token == device_token)
-        .values(last_seen_at=now).returning(_ATTEMPTS.c.chain_head, _ATTEMPTS.c.event_count)).first()
+    claimed = session.execute(_CLAIM, {"attempt_id": attempt.id, "device": device_token, "now": now}).first()
     if claimed is None:  # closed or taken over since it was loaded
         session.refresh(attempt)
         raise refusal(attempt, attempt_state(attempt, now, device_token))
     head = claimed.chain_head
     wanted = {save["item"] for save in saves if isinstance(save, dict) and _is_id(save.get("item"))}
-    rows = {row.id: row for row in session.execute(
-        select(_ITEMS.c.id, _ITEMS.c.option_order, _VERSIONS.c.type, _VERSIONS.c.answer.label("key"),
-               _ANSWERS.c.id.label("answer_id"), _ANSWERS.c.seq, _ANSWERS.c.response, _ANSWERS.c.saved_at)
-        .join(_VERSIONS, _VERSIONS.c.id == _ITEMS.c.question_version_id)
-        .outerjoin(_ANSWERS, (_ANSWERS.c.attempt_id == attempt.id) & (_ANSWERS.c.item_id == _ITEMS.c.id))
-        .where(_ITEMS.c.paper_id == attempt.paper_id, _ITEMS.c.id.in_(wanted)))} if wanted else {}
+    params = {"attempt_id": attempt.id, "paper_id": attempt.paper_id, "items": sorted(wanted)}
+    rows = {row.id: row for row in session.execute(_SAVED_ITEMS, params)} if wanted else {}
     inserts: dict[int, dict] = {}  # item → the answer row this batch adds, or changes
     updates: dict[int, dict] = {}
     events = []
@@ -504,9 +513,8 @@ def save_answers(session: Session, *, attempt: Attempt, device_token: str, saves
         if updates:
             session.execute(_UPDATE_ANSWER, list(updates.values()))
         session.execute(insert(_EVENTS), events)
-        session.execute(update(_ATTEMPTS).where(_ATTEMPTS.c.id == attempt.id).values(
-            chain_head=head, answered_count=_ATTEMPTS.c.answered_count + answered_delta,
-            event_count=_ATTEMPTS.c.event_count + len(events)))
+        session.execute(_ADVANCE, {"attempt_id": attempt.id, "head": head, "answered": answered_delta,
+                                   "events": len(events)})
     # The ORM's copy of the attempt is now behind the database: reload what was written if asked.
     session.expire(attempt, ["chain_head", "answered_count", "last_seen_at", "answers"])
     return result
