@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
 from accounts.models import User
@@ -79,13 +79,17 @@ class Passage:
 CLIENT_CHECKED = frozenset({"page", "save", "events", "challenge", "submit", "takeover"})
 
 
+# The attempt with its exam and hall: one statement for every candidate request, built once.
+_ATTEMPT = (select(Attempt).where(Attempt.public_id == bindparam("public_id"))
+            .options(joinedload(Attempt.exam), joinedload(Attempt.hall)))
+
+
 def enter(session: Session, *, public_id: str, user: User, device_token: str, action: str, now: datetime,
           address: str = "", url: str = "", seb_hash: str | None = None) -> Passage:
     """Load the candidate's attempt, close it if its time is over, and decide `action` for this
     client (`address`, the request's `url` and its Safe Exam Browser header). Raises NotFound for
     an unknown attempt and NotAllowed for someone else's."""
-    attempt = session.scalar(select(Attempt).filter_by(public_id=public_id)
-                           .options(joinedload(Attempt.exam), joinedload(Attempt.hall)))
+    attempt = session.scalar(_ATTEMPT, {"public_id": public_id})
     if attempt is None:
         raise NotFound(_l("This exam attempt does not exist."))
     if attempt.user_id != user.id:
