@@ -29,6 +29,8 @@ translations: install
 	$(BIN)/pybabel compile --use-fuzzy -d translations -f --statistics 2>&1 | grep -v "^$$" || true
 	@test -f translations/zh_Hans_CN/LC_MESSAGES/messages.mo
 
+# The address printed in QR codes and e-mails: where `make run` serves, unless BASE_URL says otherwise.
+run: export BASE_URL ?= http://$(HOST):$(PORT)
 run: translations
 	$(FLASK) core create-db
 	$(FLASK) core load-demo

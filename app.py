@@ -46,7 +46,7 @@ def create_app(config=None) -> Flask:
     # Outermost: a synchronized start's key requests never reach Flask's dispatch (exam/startkey.py).
     app.wsgi_app = StartKeyMiddleware(app, app.wsgi_app)
 
-    from core import access, demo, http, sqlite, uploads
+    from core import access, audit, demo, http, sqlite, uploads
     from core.extensions import babel, csrf, db, migrate, scheduler
     from core.i18n import LOCALE_NAMES, format_dt, html_lang, select_locale, select_timezone
 
@@ -109,4 +109,5 @@ def create_app(config=None) -> Flask:
         args_except=web.args_except,
     )
     app.jinja_env.filters["dt"] = format_dt
+    app.jinja_env.filters["action_label"] = audit.action_label
     return app

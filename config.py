@@ -220,6 +220,12 @@ class ProductionConfig(Config):
                 "ProductionConfig refuses to start: set SECRET_KEY to a random value of at "
                 "least 32 characters (python -c 'import secrets; print(secrets.token_hex(32))')."
             )
+        if not os.environ.get("BASE_URL") and settings.get("BASE_URL") == Config.BASE_URL:
+            raise RuntimeError(
+                "ProductionConfig refuses to start: set BASE_URL to the platform's public address "
+                "(https://exam.example.cn): it is printed in every certificate's QR code, and a QR code "
+                "pointing elsewhere makes a genuine certificate read as not found."
+            )
 
 
 CONFIGS = {

@@ -19,6 +19,14 @@ from core import addresses, audit, throttle
 from core.errors import Conflict, DomainError, Throttled
 from core.extensions import scheduler
 
+audit.describe({
+    "auth.login": _l("Signed in"), "user.create": _l("Account created"), "user.update": _l("Account changed"),
+    "user.enable": _l("Account enabled"), "user.disable": _l("Account disabled"),
+    "user.password_reset": _l("Password reset by an administrator"), "user.password_change": _l("Password changed"),
+    "user.unlock_sign_in": _l("Sign-in unlocked"), "centre.create": _l("Training centre added"),
+    "centre.update": _l("Training centre changed"),
+})
+
 
 @functools.cache
 def _dummy_hash(method: str) -> str:

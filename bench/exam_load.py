@@ -181,7 +181,7 @@ def serve(env: dict, port: int, workers: int, threads: int, connections: int,
     # and a Secure cookie would never come back.
     env = {**env, "IIOM_CONFIG": "production", "SESSION_COOKIE_SECURE": "false", "REMEMBER_COOKIE_SECURE": "false",
            "BIND": f"127.0.0.1:{port}", "WEB_WORKERS": str(workers), "WEB_THREADS": str(threads),
-           "WEB_CONNECTIONS": str(connections), "WEB_ACCESS_LOG": "0"}
+           "WEB_CONNECTIONS": str(connections), "WEB_ACCESS_LOG": "0", "BASE_URL": f"http://127.0.0.1:{port}"}
     bin_dir = Path(sys.executable).parent
     if server == "granian":
         command = [sys.executable, str(ROOT / "deploy" / "serve.py"), "--wsgi-app", target]

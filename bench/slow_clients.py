@@ -83,9 +83,9 @@ def summary(stats: Stats, name: str = "POST save") -> dict:
             "p99": q[98] * 1000, "max": times[-1] * 1000}
 
 
-async def measure(port: int, info: dict, args) -> dict:
+async def measure(port: int, info: dict, names: list[str], args) -> dict:
     base = f"http://127.0.0.1:{port}"
-    candidates = [Candidate(base, f"b{n:05d}") for n in range(args.candidates)]
+    candidates = [Candidate(base, name) for name in names]
     setup = Stats()
     for c in candidates:
         if not (await c.sign_in(setup) and await c.start(setup, info["exam"]) and await c.open_page(setup)):
@@ -121,15 +121,18 @@ def main() -> int:
     args = parser.parse_args()
     workers = args.workers or (1 if args.config == "sqlite" else 4)
     results = {}
-    for server in args.servers.split(","):
-        env = bench_env(args.config, "iiom-slow-")
-        if env is None:
-            return 2
-        info = prepare(env, args.candidates)
+    servers = args.servers.split(",")
+    env = bench_env(args.config, "iiom-slow-")
+    if env is None:
+        return 2
+    # One database; each server's run signs in candidates of its own (an attempt belongs to one browser).
+    info = prepare(env, args.candidates * len(servers))
+    for n, server in enumerate(servers):
         port = free_port()
         process = serve(env, port, workers, args.threads, connections=args.candidates + args.slow + 50, server=server)
         try:
-            results[server] = asyncio.run(measure(port, info, args))
+            names = [f"b{k:05d}" for k in range(n * args.candidates, (n + 1) * args.candidates)]
+            results[server] = asyncio.run(measure(port, info, names, args))
         finally:
             process.terminate()
             process.wait(30)

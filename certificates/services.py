@@ -23,6 +23,14 @@ from core.extensions import scheduler
 from registration import rules as reg_rules
 from registration.models import Event, Registration
 
+audit.describe({
+    "certificate.issue": _l("Certificate issued"), "certificate.batch": _l("Certificates issued in a batch"),
+    "certificate.revoke": _l("Certificate revoked"), "results.compute": _l("Results computed"),
+    "results.final": _l("Results made final"), "results.publish": _l("Results published for publicity"),
+    "results.objection": _l("Objection raised"), "results.objection_resolved": _l("Objection resolved"),
+    "results.rules": _l("Result rules changed"),
+})
+
 PDF_FOLDER = "certificates"
 SKILL = "工业互联网系统运维"
 SKILL_EN = "Industrial Internet System Operation and Maintenance"

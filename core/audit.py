@@ -15,6 +15,7 @@ from enum import Enum
 from typing import Any
 
 from flask import has_request_context, request
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import JSON, ForeignKey, Index, String, inspect
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -70,6 +71,26 @@ def _jsonable(value: Any) -> Any:
 def snapshot(obj: Any, fields: list[str]) -> dict:
     """The values of `fields` on `obj`, ready for the `before`/`after` of a record."""
     return {f: _jsonable(getattr(obj, f)) for f in fields}
+
+
+# What each action is called on a page (the history of a form, the audit log): every package names
+# its own actions with describe(); a page never shows the action's code (tests/core/test_audit_labels.py).
+_LABELS: dict[str, Any] = {}
+
+
+def describe(labels: dict[str, Any]) -> None:
+    """Name actions for people: {"registration.submit": _l("Submitted"), ...}."""
+    _LABELS.update(labels)
+
+
+def action_label(action: str) -> str:
+    """An action as people call it, in the reader's language."""
+    label = _LABELS.get(action)
+    return str(label) if label is not None else str(_l("Other change"))
+
+
+def described(action: str) -> bool:
+    return action in _LABELS
 
 
 def record(

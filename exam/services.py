@@ -42,6 +42,24 @@ from exam.models import (
 from question_bank import rules as qrules
 from question_bank.models import Level, Question, QuestionStatus, QuestionType, QuestionVersion
 
+audit.describe({
+    "exam.start": _l("Exam started"), "exam.submit": _l("Exam handed in"), "exam.publish": _l("Exam published"),
+    "exam.release_results": _l("Exam results released"), "exam.reopen": _l("Attempt reopened"),
+    "exam.force_submit": _l("Handed in by the invigilator"), "exam.focus_submit": _l("Handed in: focus lost too often"),
+    "exam.compensate": _l("Time compensated"), "exam.extra_time": _l("Extra time granted"),
+    "exam.takeover_approved": _l("Another computer approved"), "exam.challenge_dismiss": _l("Challenge dismissed"),
+    "exam.challenge_rekey": _l("Question re-keyed after a challenge"),
+    "exam.challenge_void": _l("Question voided after a challenge"),
+    "exam.create": _l("Exam created"), "exam.update": _l("Exam settings changed"),
+    "exam.section_add": _l("Section added"), "exam.section_delete": _l("Section deleted"),
+    "exam.roster_add": _l("Candidates added to the roster"),
+    "exam.hall_add": _l("Hall added"), "exam.halls_from_event": _l("Halls made from the event's sessions"),
+    "exam.hall_invigilator": _l("Invigilator assigned"), "exam.hall_seat": _l("Seat assigned"),
+    "exam.hall_start": _l("Hall start time set"), "exam.hall_integrity": _l("Hall integrity settings changed"),
+    "exam.hall_pause": _l("Hall paused"), "exam.hall_resume": _l("Hall resumed"),
+    "exam.hall_incident": _l("Incident recorded"),
+})
+
 LEVEL_ORDER = [Level.JUNIOR, Level.INTERMEDIATE, Level.SENIOR]
 
 

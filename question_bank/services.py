@@ -23,6 +23,12 @@ from question_bank.messages import problem_message
 from question_bank.models import Level, Question, QuestionStatus, QuestionType, QuestionVersion
 from question_bank.transfer import ParsedFile, ParsedRow
 
+audit.describe({
+    "question.create": _l("Question written"), "question.revise": _l("Question revised (new version)"),
+    "question.import": _l("Questions imported"), "question.draft": _l("Question set to draft"),
+    "question.active": _l("Question activated"), "question.retired": _l("Question retired"),
+})
+
 LEVEL_LETTER = {"junior": "J", "intermediate": "I", "senior": "S"}
 CODE_RULE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,29}$")
 

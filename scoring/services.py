@@ -35,6 +35,22 @@ from scoring.models import (
     Violation,
 )
 
+audit.describe({
+    "mark.create": _l("Mark entered"), "mark.update": _l("Mark changed"), "mark.confirm": _l("Marks submitted"),
+    "mark.violation": _l("Violation recorded"), "flag.confirm": _l("Divergence confirmed by the chief referee"),
+    "flag.remark": _l("Re-mark requested by the chief referee"),
+    "scheme.create": _l("Marking scheme created"), "scheme.import": _l("Marking scheme imported"),
+    "scheme.task": _l("Task changed"), "scheme.aspect": _l("Aspect changed"),
+    "scheme.aspect_delete": _l("Aspect deleted"), "scheme.lock": _l("Marking scheme locked"),
+    "scheme.new_version": _l("Marking scheme: new version"), "scheme.two_person": _l("Two-referee rule changed"),
+    "scoring.assign": _l("Referee assigned"), "scoring.draw_stations": _l("Stations drawn"),
+    "scoring.lock": _l("Task locked"), "scoring.unlock": _l("Task unlocked"),
+    "scoring.sign_referee": _l("Signed by the referees"), "scoring.sign_chief": _l("Signed by the chief referee"),
+    "scoring.sign_supervisor": _l("Signed by the supervisor"),
+    "video.submit": _l("Teaching video submitted"), "video.score": _l("Video scored"),
+    "video.expert": _l("Video expert assigned"),
+})
+
 VALUE_MESSAGES = {
     "judgement_range": _l("A judgement score is a whole number from 0 to 3."),
     "out_of_range": _l("The mark must be between 0 and %(max)s."),

@@ -26,9 +26,21 @@ def test_production_refuses_the_default_secret_key(monkeypatch):
 
 def test_production_starts_with_a_real_key(monkeypatch, tmp_path):
     monkeypatch.setenv("SECRET_KEY", "k" * 64)
+    monkeypatch.setenv("BASE_URL", "https://exam.example.cn")
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'p.sqlite3'}")
     app = create_app("production")
     assert app.config["SESSION_COOKIE_SECURE"] and not app.config["DEMO_DATA_ALLOWED"]
+
+
+def test_production_refuses_without_its_public_address(monkeypatch, tmp_path):
+    """Issue 15: every QR code prints BASE_URL; production left at the development default would
+    issue certificates whose QR codes read as not found, so it refuses to start, saying why."""
+    monkeypatch.setenv("SECRET_KEY", "k" * 64)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'p.sqlite3'}")
+    monkeypatch.delenv("BASE_URL", raising=False)
+    with pytest.raises(RuntimeError, match="BASE_URL"):
+        create_app("production")
+
 
 
 def test_environment_overrides_every_setting(monkeypatch):
@@ -138,7 +150,8 @@ def test_gunicorn_refuses_to_serve_development(tmp_path):
     env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'g.sqlite3'}", SECRET_KEY_FILE=str(tmp_path / "secret_key"))
     refused = _gunicorn_check(env)
     assert refused.returncode != 0 and "IIOM_CONFIG=production" in refused.stderr + refused.stdout
-    served = _gunicorn_check({**env, "IIOM_CONFIG": "production", "SECRET_KEY": "p" * 64})
+    served = _gunicorn_check({**env, "IIOM_CONFIG": "production", "SECRET_KEY": "p" * 64,
+                              "BASE_URL": "https://exam.example.cn"})
     assert served.returncode == 0, served.stderr
 
 

@@ -9,6 +9,7 @@ import hashlib
 import http.client
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -25,6 +26,13 @@ ROOT = Path(__file__).resolve().parents[2]
 SERVE = ROOT / "deploy" / "serve.py"
 
 
+_PROCESS: list[subprocess.Popen] = []
+
+
+def production_process() -> int:
+    return _PROCESS[0].pid
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -37,7 +45,8 @@ def production(tmp_path_factory):
     port = free_port()
     log = (tmp_path_factory.mktemp("serving") / "server.log").open("w+")
     env = {**os.environ, "IIOM_CONFIG": "production", "BIND": f"127.0.0.1:{port}", "WEB_WORKERS": "1",
-           "WEB_THREADS": "1", "WEB_BODY_TIMEOUT": "2", "WEB_ACCESS_LOG": "0"}
+           "WEB_THREADS": "1", "WEB_BODY_TIMEOUT": "2", "WEB_ACCESS_LOG": "0",
+           "BASE_URL": f"http://127.0.0.1:{port}"}
     process = subprocess.Popen([sys.executable, str(SERVE), "--wsgi-app", "tests.core.serving_app:create_app"],
                                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                                start_new_session=True)
@@ -51,6 +60,7 @@ def production(tmp_path_factory):
         process.kill()
         log.seek(0)
         pytest.fail("deploy/serve.py did not start: " + log.read()[-2000:])
+    _PROCESS[:] = [process]
     yield port
     process.terminate()
     process.wait(20)
@@ -167,6 +177,19 @@ def test_a_body_that_stops_arriving_gets_408(production):
     answer = conn.recv(4096)
     conn.close()
     assert answer.startswith(b"HTTP/1.1 408")
+
+
+def test_a_graceful_restart_answers_every_request(production):
+    """SIGHUP (the deployment's graceful restart) starts a new worker and stops the old one after
+    its requests: no request in between fails."""
+    os.kill(production_process(), signal.SIGHUP)
+    deadline = time.monotonic() + 4
+    answered = 0
+    while time.monotonic() < deadline:
+        assert echo(production, "GET", "/during-restart", timeout=10)["PATH_INFO"] == "/during-restart"
+        answered += 1
+        time.sleep(0.05)
+    assert answered > 10
 
 
 def test_the_launcher_refuses_outside_production():

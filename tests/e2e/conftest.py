@@ -1,4 +1,5 @@
-"""Browser tests: the app served on loopback by a thread, Playwright driving Debian's Chromium.
+"""Browser tests: the app served on loopback as production serves it (granian and the buffered
+bridge, embedded in a thread of the test process), Playwright driving Debian's Chromium.
 
 They skip, saying why, where Chromium or Playwright is missing, except when REQUIRE_E2E is set
 (as .ci/run does), where a missing browser is a failure."""
@@ -8,10 +9,10 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+import time
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -96,16 +97,49 @@ def live_server(tmp_path_factory):
         demo.load_all(app, db.session)
         db.session.commit()
         db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    url = LiveServer(f"http://127.0.0.1:{server.server_port}")
+    port, stop = _serve_in_process(app)
+    url = LiveServer(f"http://127.0.0.1:{port}")
     url.app = app
     yield url
-    server.shutdown()
-    thread.join(timeout=5)
+    stop()
     with app.app_context():
         db.engine.dispose()
+
+
+def _serve_in_process(app):
+    """The app served as production serves it (granian's HTTP layer and core/serving.py's bridge),
+    embedded in a thread of the test process, so that a test can still move the server's clock
+    (core.clock.freeze) and read its app. Returns the port and a function that stops it."""
+    import asyncio
+    import socket
+
+    from granian.constants import Interfaces
+    from granian.log import LogLevels
+    from granian.server.embed import Server
+
+    from core.serving import BufferedWSGI
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = Server(BufferedWSGI(app, threads=4), address="127.0.0.1", port=port, interface=Interfaces.RSGI,
+                    websockets=False, log_level=LogLevels.error)
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_until_complete, args=(server.serve(),), daemon=True)
+    thread.start()
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+
+    def stop():
+        loop.call_soon_threadsafe(server.stop)
+        thread.join(timeout=10)
+        loop.close()
+
+    return port, stop
 
 
 @pytest.fixture(scope="session")

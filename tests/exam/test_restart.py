@@ -69,7 +69,7 @@ def serve(env, port, production=False):
         command = [sys.executable, str(ROOT / "deploy" / "serve.py")]
         env = {**env, "IIOM_CONFIG": "production", "SESSION_COOKIE_SECURE": "false",
                "REMEMBER_COOKIE_SECURE": "false", "BIND": f"127.0.0.1:{port}", "WEB_WORKERS": "2",
-               "WEB_THREADS": "2", "WEB_ACCESS_LOG": "0"}
+               "WEB_THREADS": "2", "WEB_ACCESS_LOG": "0", "BASE_URL": f"http://127.0.0.1:{port}"}
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                start_new_session=True)
     for _ in range(300):

@@ -83,12 +83,12 @@ def test_candidate_score_history_page(client, db, panel, frozen_clock):
     sign_in(client, panel["admin"])
     page = client.get(url)
     text = page.get_data(as_text=True)
-    assert page.status_code == 200 and "mark.create" in text and "裁判一" in text
+    assert page.status_code == 200 and "已录入评分" in text and "裁判一" in text
     assert "15.67" in text  # 9 + 4 + 2/3 × 4
     client.submit("/logout")
     sign_in(client, panel["chief"])  # blind marking: not before the chief referee signs the task off
     text = client.get(url).get_data(as_text=True)
-    assert "mark.create" not in text and "裁判一" not in text and "15.67" not in text
+    assert "已录入评分" not in text and "裁判一" not in text and "15.67" not in text
 
 
 def test_marks_that_are_not_finite_numbers_are_refused_on_their_field(client, db, panel, frozen_clock):

@@ -58,7 +58,7 @@ def _links(pages: dict[str, str], panel) -> list[str]:
         page = pages[f"candidate {person.candidate_number}"]
         if score in page:
             found.append(f"{person.candidate_number}'s page shows their task 1 score {score}")
-        if "mark.create" in page or panel["r1"].full_name in page:
+        if "已录入评分" in page or panel["r1"].full_name in page:
             found.append(f"{person.candidate_number}'s page shows the history or the referees of their marks")
         if person.candidate_number in pages["sheet"]:
             found.append(f"the score sheet names {person.candidate_number}")
@@ -125,4 +125,4 @@ def test_a_task_signed_off_is_open_while_the_others_stay_blind(client, db, marke
     assert SCORES[0] in text  # task 1, signed off
     assert 'data-testid="task-2"' in text and "7.00" not in text  # task 2's draft mark
     assert '<strong>—</strong>' in text[text.index('data-testid="practical-total"'):][:200]
-    assert text.count("mark.create") == 3  # task 1's three marks in the history, not task 2's
+    assert text.count("已录入评分") == 3  # task 1's three marks in the history, not task 2's

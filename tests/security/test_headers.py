@@ -95,6 +95,7 @@ def test_public_pages_with_personal_data_are_never_stored(app, client, db, panel
 
 def _production(monkeypatch, tmp_path, **env):
     monkeypatch.setenv("SECRET_KEY", "k" * 64)
+    monkeypatch.setenv("BASE_URL", "https://exam.example.cn")
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'p.sqlite3'}")
     for name, value in env.items():
         monkeypatch.setenv(name, value)
