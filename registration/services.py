@@ -35,12 +35,12 @@ from registration.models import (
 
 audit.describe({
     "registration.create": _l("Form created"), "registration.update": _l("Form changed"),
-    "registration.submit": _l("Submitted"), "registration.resubmit": _l("Corrected and submitted again"),
+    "registration.submit": _l("Form submitted"), "registration.resubmit": _l("Corrected and submitted again"),
     "registration.centre_approve": _l("Approved by the training centre"),
     "registration.approve": _l("Approved by the project centre"), "registration.return": _l("Returned for corrections"),
-    "registration.reject": _l("Rejected"), "registration.withdraw": _l("Withdrawn"),
+    "registration.reject": _l("Form rejected"), "registration.withdraw": _l("Form withdrawn"),
     "registration.expire": _l("Withdrawn: not corrected in time"), "registration.enrol": _l("Enrolled"),
-    "registration.hours": _l("Training hours recorded"), "registration.check_in": _l("Checked in"),
+    "registration.hours": _l("Training hours recorded"), "registration.check_in": _l("Checked in at the venue"),
     "registration.number_held": _l("Candidate number held"), "registration.batch_import": _l("Imported from Excel"),
     "event.create": _l("Event created"), "event.update": _l("Event changed"),
     "event.session_add": _l("Session added"),

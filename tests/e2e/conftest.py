@@ -27,11 +27,25 @@ def press(page, label: str = "", *, key: str | None = None) -> None:
     """Submit a form by its button (or by a key in the focused field) and wait for the page it
     leads to. A click returns before the navigation starts, so waiting for the load state alone
     can see the old page, and a screenshot taken then fails as the page goes away."""
-    with page.expect_navigation():
-        if key:
+    if key:
+        with page.expect_navigation():
             page.keyboard.press(key)
-        else:
-            page.get_by_role("button", name=label, exact=True).click()
+        return
+    click(page, page.get_by_role("button", name=label, exact=True))
+
+
+def click(page, button) -> None:
+    """Click a submit button and wait for the next page; an irreversible action's button
+    (data-confirm) first opens the confirmation dialog, which must say what will happen, and is
+    confirmed there."""
+    message = button.get_attribute("data-confirm")
+    with page.expect_navigation():
+        button.click()
+        if message:
+            dialog = page.get_by_test_id("confirm-dialog")
+            dialog.get_by_test_id("confirm-yes").wait_for(state="visible")
+            assert message in dialog.inner_text()
+            dialog.get_by_test_id("confirm-yes").click()
 
 
 def _unavailable() -> str | None:

@@ -43,7 +43,7 @@ from question_bank.models import Level, QuestionType
 from registration import rules as reg_rules
 from registration import services as reg
 from registration.models import Education, Event, EventKind
-from tests.e2e.conftest import DEMO_PASSWORD, press
+from tests.e2e.conftest import DEMO_PASSWORD, click, press
 
 pytestmark = pytest.mark.e2e
 
@@ -467,8 +467,7 @@ def chief_decides_and_locks(browser, base_url) -> None:
     flashed(page, "已记录处理决定")
     expect(page.get_by_test_id("flag")).to_have_count(0)
     for task in range(1, 7):
-        task_card(page, task).get_by_role("button", name="锁定任务").click()
-        page.wait_for_load_state()
+        click(page, task_card(page, task).get_by_role("button", name="锁定任务"))
         flashed(page, f"任务 {task} 已锁定")
         # The referee stage's signature is offered to the chief referee (referees have no button).
         for label in ("签字确认（裁判）", "签字确认（裁判长）"):

@@ -14,7 +14,7 @@ from registration import rules as reg_rules
 from registration import services as reg
 from registration.models import Education, EventKind
 from scoring import services
-from tests.e2e.conftest import ARTIFACTS, DEMO_PASSWORD, press
+from tests.e2e.conftest import ARTIFACTS, DEMO_PASSWORD, click, press
 from tests.e2e.test_registration import signed_in
 from tests.registration.conftest import form_data, photo_bytes
 
@@ -93,8 +93,7 @@ def test_two_referees_diverge_and_the_chief_resolves_and_locks(browser, live_ser
     flag.get_by_role("button", name="确定").click()
     page.wait_for_load_state()
     assert page.get_by_test_id("flag").count() == 0
-    page.get_by_role("button", name="锁定任务").first.click()
-    page.wait_for_load_state()
+    click(page, page.get_by_role("button", name="锁定任务").first)
     assert page.get_by_test_id("task-locked-1").is_visible()
     page.goto(f"/scoring/events/{event_id}/board")
     cell = page.locator("td[data-task='1']").first
