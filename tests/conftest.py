@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import sqlite3
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -25,6 +27,25 @@ from core.extensions import db as _db  # noqa: E402
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 PASSWORD = "Correct-horse-42"
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on now, for a server a test starts."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def listening(port: int, seconds: float = 10) -> bool:
+    """Wait until something accepts connections on the loopback port; whether it did in time."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return True
+        except OSError:
+            time.sleep(0.05)
+    return False
 
 
 def _migrate(url: str) -> None:

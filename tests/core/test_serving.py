@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+from tests.conftest import free_port, listening
 from tests.core.serving_app import EchoApp
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,12 +34,6 @@ def production_process() -> int:
     return _PROCESS[0].pid
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def production(tmp_path_factory):
     """deploy/serve.py serving the echo app: one worker, ONE thread, a body timeout of 2 s."""
@@ -50,13 +45,7 @@ def production(tmp_path_factory):
     process = subprocess.Popen([sys.executable, str(SERVE), "--wsgi-app", "tests.core.serving_app:create_app"],
                                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                                start_new_session=True)
-    for _ in range(200):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    else:
+    if not listening(port):
         process.kill()
         log.seek(0)
         pytest.fail("deploy/serve.py did not start: " + log.read()[-2000:])

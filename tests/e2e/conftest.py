@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import shutil
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -125,28 +124,21 @@ def _serve_in_process(app):
     embedded in a thread of the test process, so that a test can still move the server's clock
     (core.clock.freeze) and read its app. Returns the port and a function that stops it."""
     import asyncio
-    import socket
 
     from granian.constants import Interfaces
     from granian.log import LogLevels
     from granian.server.embed import Server
 
     from core.serving import BufferedWSGI
+    from tests.conftest import free_port, listening
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     server = Server(BufferedWSGI(app, threads=4), address="127.0.0.1", port=port, interface=Interfaces.RSGI,
                     websockets=False, log_level=LogLevels.error)
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_until_complete, args=(server.serve(),), daemon=True)
     thread.start()
-    for _ in range(200):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.05)
+    assert listening(port), "the embedded server did not start"
 
     def stop():
         loop.call_soon_threadsafe(server.stop)
