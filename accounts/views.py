@@ -29,8 +29,8 @@ bp = Blueprint("accounts", __name__)
 
 nav.add("accounts.home", _l("Home"), order=0)
 nav.add("accounts.my_centre", _l("My centre"), order=20)
-nav.add("accounts.users", _l("Users"), order=80)
-nav.add("accounts.centres", _l("Training centres"), order=81)
+nav.add("accounts.users", _l("Users"), order=80, group="system")
+nav.add("accounts.centres", _l("Training centres"), order=81, group="system")
 
 
 @bp.route("/")

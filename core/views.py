@@ -30,7 +30,7 @@ from core.web import local_path, page_arg
 
 bp = Blueprint("core", __name__)
 
-nav.add("core.audit_log", _l("Audit log"), order=90)
+nav.add("core.audit_log", _l("Audit log"), order=90, group="system")
 
 ADMIN = "admin"
 

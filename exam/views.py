@@ -75,8 +75,8 @@ bp = Blueprint("exam", __name__, url_prefix="/exam")
 
 nav.add("exam.my_exams", _l("My exams"), order=10)
 nav.add("exam.practice", _l("Practice"), order=11)
-nav.add("exam.admin_index", _l("Exams"), order=31)
-nav.add("exam.halls_index", _l("Exam halls"), order=32)
+nav.add("exam.admin_index", _l("Exams"), order=31, group="exams")
+nav.add("exam.halls_index", _l("Exam halls"), order=32, group="exams")
 
 DEVICE_KEY = "exam_device"
 

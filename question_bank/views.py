@@ -37,7 +37,7 @@ from question_bank.rules import MODULES
 
 bp = Blueprint("question_bank", __name__, url_prefix="/question-bank")
 
-nav.add("question_bank.index", _l("Question bank"), order=30)
+nav.add("question_bank.index", _l("Question bank"), order=30, group="exams")
 
 STAFF = (Role.ADMIN, Role.CENTRE_STAFF)
 IMAGE_FOLDER = "questions"

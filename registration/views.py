@@ -48,9 +48,9 @@ from registration.models import Event, Registration, State
 
 bp = Blueprint("registration", __name__, url_prefix="/registration")
 
-nav.add("registration.index", _l("Registrations"), order=25)
-nav.add("registration.events", _l("Events"), order=24)
-nav.add("registration.check_in", _l("Check-in"), order=26)
+nav.add("registration.index", _l("Registrations"), order=25, group="events")
+nav.add("registration.events", _l("Events"), order=24, group="events")
+nav.add("registration.check_in", _l("Check-in"), order=26, group="events")
 
 STAFF = (Role.ADMIN, Role.CENTRE_STAFF)
 PEOPLE = (Role.ADMIN, Role.CENTRE_STAFF, Role.CANDIDATE)

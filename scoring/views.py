@@ -61,9 +61,9 @@ from scoring.models import (
 
 bp = Blueprint("scoring", __name__, url_prefix="/scoring")
 
-nav.add("scoring.my_marking", _l("My marking"), order=40)
-nav.add("scoring.events", _l("Practical scoring"), order=41)
-nav.add("scoring.videos", _l("Teaching videos"), order=42)
+nav.add("scoring.my_marking", _l("My marking"), order=40, group="practical")
+nav.add("scoring.events", _l("Practical scoring"), order=41, group="practical")
+nav.add("scoring.videos", _l("Teaching videos"), order=42, group="practical")
 
 REFEREES = (Role.REFEREE, Role.CHIEF_REFEREE)
 PANEL = (Role.ADMIN, Role.CHIEF_REFEREE)

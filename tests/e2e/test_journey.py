@@ -226,7 +226,13 @@ def sign_in(browser, base_url, username, password=DEMO_PASSWORD):
 
 
 def nav(page, label: str) -> None:
-    page.get_by_test_id("main-nav").get_by_role("link", name=label, exact=True).click()
+    """Follow a navigation entry, opening its menu first when it sits in one."""
+    menu = page.get_by_test_id("main-nav")
+    named = page.get_by_role("link", name=label, exact=True, include_hidden=True)
+    link = menu.locator(named)
+    if not link.is_visible():
+        menu.locator(".dropdown", has=named).locator(".dropdown-toggle").click()
+    link.click()
     page.wait_for_load_state()
 
 
