@@ -4,7 +4,7 @@ import pytest
 
 pytestmark = pytest.mark.e2e
 
-from tests.e2e.conftest import DEMO_PASSWORD  # noqa: E402
+from tests.e2e.conftest import DEMO_PASSWORD, click, press  # noqa: E402
 
 ROLES = {
     # username: (role label in Chinese, nav entries it must see, nav entries it must not see)
@@ -20,11 +20,9 @@ def sign_in(page, username):
     page.goto("/login")
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url("**/")
+    press(page, "登录")
     if page.locator("html").get_attribute("lang") != "zh-Hans":  # an earlier test chose English
-        page.get_by_role("button", name="简体中文").click()
-        page.wait_for_url("**/")
+        press(page, "简体中文")
 
 
 @pytest.mark.parametrize("username", list(ROLES))
@@ -45,8 +43,7 @@ def test_login_page_speaks_chinese_then_english(page, screenshot):
     assert page.locator("html").get_attribute("lang") == "zh-Hans"
     assert page.get_by_role("heading", name="登录").is_visible()
     screenshot("login-zh")
-    page.get_by_role("button", name="English").click()
-    page.wait_for_load_state()
+    press(page, "English")
     assert page.get_by_role("heading", name="Sign in").is_visible()
     page.goto("/login")  # remembered
     assert page.locator("html").get_attribute("lang") == "en"
@@ -57,22 +54,22 @@ def test_wrong_password_is_refused_with_a_message(page):
     page.goto("/login")
     page.get_by_label("用户名").fill("referee")
     page.get_by_label("密码").fill("not-the-password")
-    page.get_by_role("button", name="登录").click()
+    press(page, "登录")
     assert page.get_by_role("alert").filter(has_text="用户名或密码错误").is_visible()
     assert "/login" in page.url
 
 
 def test_admin_creates_a_user_in_english(page, screenshot):
     sign_in(page, "admin")
-    page.get_by_role("button", name="English").click()
-    page.get_by_role("link", name="Users").first.click()
-    page.get_by_role("link", name="New user").click()
+    press(page, "English")
+    click(page, page.get_by_role("link", name="Manage users"))
+    click(page, page.get_by_role("link", name="New user"))
     page.get_by_label("Username").fill("newref")
     page.get_by_label("Full name").fill("New Referee")
     page.get_by_label("Role").select_option("referee")
     page.get_by_label("Initial password").fill("Ref-pass-2026")
     screenshot("user-new-en")
-    page.get_by_role("button", name="Save").click()
+    press(page, "Save")
     assert page.get_by_role("alert").filter(has_text="User newref created.").is_visible()
     assert page.get_by_role("link", name="newref").is_visible()
     screenshot("users-en")
@@ -80,9 +77,9 @@ def test_admin_creates_a_user_in_english(page, screenshot):
 
 def test_admin_finds_the_change_in_the_audit_log(page, screenshot):
     sign_in(page, "admin")
-    page.get_by_role("link", name="审计日志").first.click()
+    click(page, page.get_by_role("link", name="搜索审计日志"))
     page.get_by_label("操作").fill("user.create")
-    page.get_by_role("button", name="筛选").click()
+    press(page, "筛选")
     rows = page.locator("tbody tr")
     assert rows.count() >= 7  # the demo accounts were created through the same service
     assert rows.filter(has_text="cand01").count() == 1
