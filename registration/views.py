@@ -51,6 +51,7 @@ bp = Blueprint("registration", __name__, url_prefix="/registration")
 nav.add("registration.index", _l("Registrations"), order=25, group="events")
 nav.add("registration.events", _l("Events"), order=24, group="events")
 nav.add("registration.check_in", _l("Check-in"), order=26, group="events")
+nav.add("registration.outbox", _l("Outbox"), order=91, group="system")
 
 STAFF = (Role.ADMIN, Role.CENTRE_STAFF)
 PEOPLE = (Role.ADMIN, Role.CENTRE_STAFF, Role.CANDIDATE)
@@ -434,6 +435,12 @@ def check_in_candidate(public_id: str):
 @bp.route("/outbox")
 @roles(Role.ADMIN)
 def outbox():
-    rows = db.session.scalars(select(Notification).order_by(Notification.id.desc()).limit(200)).all()
-    return render_template("registration/outbox.html", rows=rows)
+    """The notifications the platform made, newest first, searchable by recipient or subject (a
+    centre asking whether a candidate was told). A sensitive body (an initial password) is never shown."""
+    q = (request.args.get("q") or "").strip()[:100]
+    query = select(Notification).order_by(Notification.id.desc()).limit(200)
+    if q:
+        query = query.where(or_(Notification.email.contains(q, autoescape=True),
+                                Notification.subject.contains(q, autoescape=True)))
+    return render_template("registration/outbox.html", rows=db.session.scalars(query).all(), q=q)
 

@@ -84,3 +84,21 @@ def test_the_outbox_never_shows_an_initial_password(app, db, panel, frozen_clock
     for note in notes:
         secret = note.body.split("\n")[1].split(":")[-1].split("：")[-1].strip()
         assert secret and secret not in page
+
+
+def test_the_outbox_is_in_the_admin_menu_and_searchable(app, db, panel, frozen_clock):
+    """Issue 15: the outbox is linked from the administrator's menu and finds a message by its
+    recipient or subject; a search for what no message holds (LIKE wildcards included) finds none."""
+    from tests.conftest import PASSWORD
+
+    notes = db.session.scalars(select(notify.Notification)).all()
+    assert len(notes) >= 2
+    admin = app.test_client()
+    assert admin.submit("/login", {"username": panel["admin"].username, "password": PASSWORD}).status_code == 302
+    assert 'data-endpoint="registration.outbox"' in admin.get("/").get_data(as_text=True)
+    target = notes[0]
+    page = admin.get("/registration/outbox", query_string={"q": target.email}).get_data(as_text=True)
+    assert target.subject in page
+    others = [n for n in notes if n.email != target.email and n.subject not in page]
+    assert all(n.email not in page for n in others)
+    assert "暂无" in admin.get("/registration/outbox", query_string={"q": "%_%"}).get_data(as_text=True)
