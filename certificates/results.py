@@ -67,6 +67,23 @@ def practical_score(session: Session, registration: Registration) -> Decimal | N
     return rules.scaled(scoring.practical_total(session, scheme, registration), scheme.total)
 
 
+_PRIZES = {1: _l("First prize"), 2: _l("Second prize"), 3: _l("Third prize")}
+
+
+def outcome(result: Result, event: Event) -> str:
+    """A result's outcome in words, on every page and export: absent (缺考) when neither part was
+    sat, incomplete when one is missing, the prize in a competition, pass or not in a certification."""
+    if result.theory is None and result.practical is None:
+        return str(_l("Absent"))
+    if result.total is None:
+        return str(_l("Incomplete: theory missing") if result.theory is None else _l("Incomplete: practical missing"))
+    if result.award:
+        return str(_PRIZES[result.award])
+    if event.kind.value == "certification":
+        return str(_l("Pass") if result.passed else _l("Not passed"))
+    return ""
+
+
 def compute(session: Session, *, event: Event, actor: User | None, now: datetime) -> int:
     """Combine every enrolled candidate's parts, then rank and award per group. Results already
     published or final are not recomputed."""
@@ -97,7 +114,8 @@ def compute(session: Session, *, event: Event, actor: User | None, now: datetime
                             order)
         prizes = rules.awards(ranked, ratios) if event.kind.value == "competition" else {}
         for entry, position in ranked:
-            entries[entry.key].rank = position
+            # A certification is passed or not: its candidates are not ranked against each other.
+            entries[entry.key].rank = position if event.kind.value == "competition" else None
             entries[entry.key].award = prizes.get(entry.key)
     session.flush()
     audit.record(session, "results.compute", target=event, actor=actor, after={"candidates": len(people)})

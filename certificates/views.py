@@ -44,6 +44,7 @@ bp = Blueprint("certificates", __name__)
 _verify_pages = PageCache()
 
 nav.add("certificates.admin_events", _l("Results and certificates"), order=43)
+bp.add_app_template_global(result_services.outcome, "result_outcome")
 nav.add("certificates.mine", _l("My results"), order=12)
 
 
@@ -237,13 +238,16 @@ def admin_event(public_id: str):
         query = query.where(Registration.group == request.args["group"])
     if request.args.get("centre"):
         query = query.where(Registration.centre.has(public_id=request.args["centre"]))
-    rows = db.session.scalars(query.order_by(Registration.group, Result.rank.is_(None), Result.rank)).all()
+    rows = db.session.scalars(query.order_by(Registration.group, Result.rank.is_(None), Result.rank,
+                                             Registration.candidate_number)).all()
     if request.args.get("format") == "xlsx":
+        ranked = event.kind.value == "competition"
         headers = [_("Candidate number"), _("Full name"), _("Training centre"), _("Group"), _("Theory"),
-                   _("Practical"), _("Total"), _("Passed"), _("Rank"), _("Award"), _("Status")]
+                   _("Practical"), _("Total"), _("Result"), *([_("Rank")] if ranked else []), _("Status")]
         data = ((r.registration.candidate_number, r.registration.full_name, r.registration.centre.name,
                  r.registration.group.label if r.registration.group else "", _num(r.theory), _num(r.practical),
-                 _num(r.total), _("yes") if r.passed else _("no"), r.rank, r.award, r.status.label) for r in rows)
+                 _num(r.total), result_services.outcome(r, event), *([r.rank] if ranked else []), r.status.label)
+                for r in rows)
         return xlsx_response("results.xlsx", _("Results"), headers, data)
     certificates = {c.registration_id: c for c in db.session.scalars(select(Certificate).filter_by(event_id=event.id))}
     batch = db.session.scalar(select(IssueBatch).filter_by(event_id=event.id).order_by(IssueBatch.id.desc()).limit(1))

@@ -41,6 +41,13 @@ def test_compute_combines_the_exam_and_the_practical(db, panel, make_exam, froze
     assert first.theory == D("16.00") and first.practical == D("25.00")
     assert first.total == D("20.50") and not first.passed
     assert rows[people[1].id].total is None  # nothing sat yet
+    # Issue 15: a certification is passed or not, never ranked; a candidate who sat nothing is
+    # absent (缺考), not "not passed"; one part missing says which.
+    assert all(r.rank is None for r in rows.values())
+    assert results.outcome(first, event) == "不合格"
+    assert results.outcome(rows[people[1].id], event) == "缺考"
+    first.practical, first.total = None, None
+    assert results.outcome(first, event) == "缺实操成绩"
 
 
 def test_publicity_objection_and_finality(app, db, panel, frozen_clock):

@@ -517,21 +517,22 @@ def compute_and_publish(browser, base_url, app, number: str) -> None:
     press(page, "计算成绩")
     flashed(page, "成绩已计算")
     cells = result_row(page, number).locator("td").all_inner_texts()
-    assert cells[1:7] == [number, CANDIDATE, THEORY, PRACTICAL, TOTAL, "合格"], cells
+    # A certification: pass or not, no rank column (issue 15).
+    assert cells[:6] == [number, CANDIDATE, THEORY, PRACTICAL, TOTAL, "合格"], cells
     press(page, "发布公示")
     flashed(page, "成绩已发布公示")
-    assert result_row(page, number).locator("td").nth(7).inner_text().startswith("公示中")
+    assert result_row(page, number).locator("td[data-col=status]").inner_text().startswith("公示中")
     press(page, "批量颁发证书")  # not while the results are in publicity
     flashed(page, "尚无已确定的最终成绩")
     run_job(app, "certificates.finalise_results")  # nor does the scheduler end it early
     page.reload()
-    assert result_row(page, number).locator("td").nth(7).inner_text().startswith("公示中")
+    assert result_row(page, number).locator("td[data-col=status]").inner_text().startswith("公示中")
     shoot(page, "13-results-in-publicity")
     page.get_by_role("link", name="公示名单").click()
     page.wait_for_load_state()
     masked = CANDIDATE[0] + "*" + CANDIDATE[-1]
     row = page.get_by_test_id("publicity").locator("tbody tr").filter(has_text=number)
-    assert row.locator("td").nth(2).inner_text() == masked
+    assert row.locator("td[data-col=name]").inner_text() == masked
     assert CANDIDATE not in page.content()
     shoot(page, "14-public-list")
     context.close()
@@ -550,14 +551,14 @@ def issue(browser, base_url, app, number: str) -> str:
     context, page = sign_in(browser, base_url, "admin")
     nav(page, "成绩与证书")
     page.get_by_role("link", name=EVENT_NAME).click()
-    assert result_row(page, number).locator("td").nth(7).inner_text().startswith("已确定")
+    assert result_row(page, number).locator("td[data-col=status]").inner_text().startswith("已确定")
     press(page, "批量颁发证书")
     flashed(page, "已开始批量颁发证书")
     expect(page.locator("#batch-count")).to_have_text("0 / 1")
     assert run_job(app, "certificates.run_batches") >= 1
     expect(page.locator("#batch-count")).to_have_text("1 / 1")  # the page follows the batch
     page.reload()
-    certificate = result_row(page, number).locator("td").nth(8).get_by_role("link").inner_text()
+    certificate = result_row(page, number).locator("td[data-col=certificate]").get_by_role("link").inner_text()
     shoot(page, "15-certificate-issued")
     context.close()
     return certificate
