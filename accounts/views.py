@@ -36,7 +36,10 @@ nav.add("accounts.centres", _l("Training centres"), order=81, group="system")
 @bp.route("/")
 @authenticated
 def home():
-    return render_template("accounts/home.html", user=current_user)
+    from core import health
+
+    mismatch = health.base_url_mismatch(request.host) if current_user.role is Role.ADMIN else None
+    return render_template("accounts/home.html", user=current_user, base_url_host=mismatch)
 
 
 @bp.route("/login", methods=["GET", "POST"])

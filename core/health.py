@@ -61,3 +61,29 @@ def scheduler_ok() -> tuple[bool, str]:
         return False, "no scheduled run recorded yet (is `flask scheduler run` running?)"
     age = (clock.now() - last).total_seconds()
     return age < 600, f"last run {int(age)} s ago"
+
+
+def base_url_mismatch(request_host: str) -> str | None:
+    """The host BASE_URL names when it is not the one this request came to (QR codes and e-mails
+    would send people elsewhere), else None."""
+    from urllib.parse import urlsplit
+
+    configured = urlsplit(current_app.config.get("BASE_URL") or "").netloc.lower()
+    return configured if configured and configured != (request_host or "").lower() else None
+
+
+def base_url_ok() -> tuple[bool, str]:
+    """BASE_URL answers as this platform: its /healthz gives this version. Printed in every QR
+    code, so a wrong one makes genuine certificates read as not found."""
+    import json
+    import urllib.request
+
+    base = (current_app.config.get("BASE_URL") or "").rstrip("/")
+    try:
+        with urllib.request.urlopen(f"{base}/healthz", timeout=3) as response:  # noqa: S310 (our own URL)
+            version = json.loads(response.read(4096)).get("version")
+    except Exception as exc:  # unreachable, not JSON, not ours: all say the same to the operator
+        return False, f"{base} does not answer as this platform ({type(exc).__name__})"
+    if version != current_app.config.get("VERSION"):
+        return False, f"{base} answers, but as version {version!r}, not this one"
+    return True, base
