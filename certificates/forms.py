@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DecimalField, IntegerField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+from wtforms import DecimalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from core.forms import BaseForm
+from core.forms import BaseForm, choices
 
 
 class LookupForm(BaseForm):
@@ -36,10 +36,12 @@ class RuleForm(BaseForm):
                                validators=[DataRequired(), NumberRange(min=0, max=100)])
     practical_pass = DecimalField(_l("Practical pass mark (certification)"), places=2,
                                   validators=[DataRequired(), NumberRange(min=0, max=100)])
-    tie_break = StringField(_l("Tie-breaks, in order"), validators=[
-        DataRequired(), Length(max=40),
-        Regexp(r"^(practical|theory|number)(,(practical|theory|number))*$",
-               message=_l("Use practical, theory and number, separated by commas."))])
+    tie_break = SelectField(_l("Equal totals are ordered by"), choices=choices([
+        ("practical,theory,number", _l("the practical score, then the theory score, then the candidate number")),
+        ("theory,practical,number", _l("the theory score, then the practical score, then the candidate number")),
+        ("practical,number", _l("the practical score, then the candidate number")),
+        ("theory,number", _l("the theory score, then the candidate number")),
+    ]), validators=[DataRequired()])
     first_ratio = DecimalField(_l("First prizes (share)"), places=3, validators=[DataRequired(), NumberRange(0, 1)])
     second_ratio = DecimalField(_l("Second prizes (share)"), places=3, validators=[DataRequired(), NumberRange(0, 1)])
     third_ratio = DecimalField(_l("Third prizes (share)"), places=3, validators=[DataRequired(), NumberRange(0, 1)])

@@ -215,9 +215,12 @@ def admin_event(public_id: str):
     event = _event(public_id)
     rule = result_services.rule_of(db.session, event)
     form = RuleForm(obj=rule)
-    if request.method == "POST":
-        action = request.form.get("action")
-        if action == "rules" and form.validate_on_submit():
+    status = 200
+    action = request.form.get("action") if request.method == "POST" else None
+    if action == "rules" and not form.validate_on_submit():
+        status = 400  # the page again, with every field's error and what was typed; nothing saved
+    elif request.method == "POST":
+        if action == "rules":
             form.populate_obj(rule)
             from core import audit
 
@@ -259,7 +262,7 @@ def admin_event(public_id: str):
                            certificates=certificates, batch=batch,
                            publication=result_services.publication_of(db.session, event),
                            histogram=_histogram(totals), action_form=RevokeForm(), objection_form=ObjectionForm(),
-                           resolve_form=ResolveForm(), task_means=_task_means(event))
+                           resolve_form=ResolveForm(), task_means=_task_means(event)), status
 
 
 def _num(value):

@@ -81,3 +81,32 @@ def test_publicity_objection_and_finality(app, db, panel, frozen_clock):
     db.session.expire_all()
     assert rows[0].status is ResultStatus.FINAL and rows[0].registration.theory_score == D(70)
     assert clock.now() - timedelta(days=7) > publication.published_at
+
+
+def test_the_rules_form_keeps_what_was_typed_and_says_what_is_wrong(app, client, db, panel, frozen_clock):
+    """Issue 15: publicity of 1 working day used to revert silently to 5. Now the page comes back
+    with the error and the values typed, and nothing is saved; the tie-break is an ordered choice."""
+    from tests.conftest import PASSWORD
+
+    event = panel["scheme"].event
+    rule = results.rule_of(db.session, event)
+    db.session.commit()
+    client.submit("/login", {"username": panel["admin"].username, "password": PASSWORD})
+    fields = {"action": "rules", "theory_weight": "0.3", "practical_weight": "0.7", "theory_pass": "60",
+              "practical_pass": "60", "tie_break": "theory,practical,number", "first_ratio": "0.1",
+              "second_ratio": "0.2", "third_ratio": "0.3", "publicity_days": "1", "expiry_years": "",
+              "issuer": "项目中心"}
+    refused = client.submit(f"/certificates/admin/{event.public_id}", fields)
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and '<details class="mb-3" open data-testid="result-rules">' in page
+    assert 'value="1"' in page and "invalid-feedback" in page
+    db.session.expire_all()
+    assert results.rule_of(db.session, event).publicity_days == rule.publicity_days == 5
+    assert '<option selected value="theory,practical,number">' in page
+    saved = client.submit(f"/certificates/admin/{event.public_id}", {**fields, "publicity_days": "7"})
+    assert saved.status_code == 302
+    db.session.expire_all()
+    stored = results.rule_of(db.session, event)
+    assert stored.publicity_days == 7 and stored.tie_break == "theory,practical,number"
+    forged = client.submit(f"/certificates/admin/{event.public_id}", {**fields, "tie_break": "drop table"})
+    assert forged.status_code == 400
