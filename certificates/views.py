@@ -23,7 +23,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from accounts.models import Role
 from certificates import results as result_services
@@ -209,6 +209,22 @@ def admin_events():
     return render_template("certificates/admin_events.html", events=events)
 
 
+def _standing(event: Event) -> dict:
+    """How many results the event has, and how many of them lack a part (what publishing will publish)."""
+    counts = db.session.execute(select(func.count(Result.id), func.count(Result.id).filter(Result.total.is_(None)))
+                                .where(Result.event_id == event.id)).one()
+    return {"all": counts[0], "lacking": counts[1]}
+
+
+def _lacking(event: Event) -> list[str]:
+    """The candidates whose result lacks a part, each with what is missing (number, name: outcome)."""
+    rows = db.session.scalars(select(Result).join(Registration).where(Result.event_id == event.id,
+                                                                       Result.total.is_(None))
+                              .order_by(Registration.candidate_number)).all()
+    return [f"{r.registration.candidate_number} {r.registration.full_name}: {result_services.outcome(r, event)}"
+            for r in rows]
+
+
 @bp.route("/certificates/admin/<public_id>", methods=["GET", "POST"])
 @roles(Role.ADMIN)
 def admin_event(public_id: str):
@@ -235,6 +251,10 @@ def admin_event(public_id: str):
             if ok:
                 flash({"compute": _("Results computed."), "publish": _("Results published for publicity."),
                        "batch": _("Issuing has started; this page shows the progress.")}[action], "success")
+                lacking = _lacking(event) if action in ("compute", "publish") else []
+                if lacking:
+                    flash(_("%(n)d candidates lack a part: %(who)s.", n=len(lacking),
+                            who="; ".join(lacking[:10]) + ("…" if len(lacking) > 10 else "")), "warning")
         return redirect(url_for("certificates.admin_event", public_id=event.public_id))
     query = select(Result).join(Registration).where(Result.event_id == event.id)
     if request.args.get("group"):
@@ -262,7 +282,8 @@ def admin_event(public_id: str):
                            certificates=certificates, batch=batch,
                            publication=result_services.publication_of(db.session, event),
                            histogram=_histogram(totals), action_form=RevokeForm(), objection_form=ObjectionForm(),
-                           resolve_form=ResolveForm(), task_means=_task_means(event)), status
+                           resolve_form=ResolveForm(), task_means=_task_means(event),
+                           standing=_standing(event)), status
 
 
 def _num(value):

@@ -110,3 +110,18 @@ def test_the_rules_form_keeps_what_was_typed_and_says_what_is_wrong(app, client,
     assert stored.publicity_days == 7 and stored.tie_break == "theory,practical,number"
     forged = client.submit(f"/certificates/admin/{event.public_id}", {**fields, "tie_break": "drop table"})
     assert forged.status_code == 400
+
+
+def test_compute_and_publish_say_who_lacks_a_part(app, client, db, panel, frozen_clock):
+    """Issue 15: computing and publishing went through with missing scores and no word. Now the
+    publish button's confirmation counts who lacks a part, and after computing the page names them."""
+    from tests.conftest import PASSWORD
+
+    event = panel["scheme"].event
+    client.submit("/login", {"username": panel["admin"].username, "password": PASSWORD})
+    done = client.submit(f"/certificates/admin/{event.public_id}", {"action": "compute"}, follow_redirects=True)
+    page = done.get_data(as_text=True)
+    people = panel["people"]
+    assert f"{len(people)} 名考生缺少部分成绩" in page  # nobody has sat anything in this panel
+    assert all(p.candidate_number in page for p in people[:3]) and "缺考" in page
+    assert f"发布 {len(people)} 名考生的成绩公示吗" in page and f"其中 {len(people)} 人缺少部分成绩" in page
