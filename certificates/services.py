@@ -10,7 +10,7 @@ from datetime import datetime
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from accounts.models import User
@@ -283,3 +283,21 @@ def facts(certificate: Certificate) -> dict:
         "expires": certificate.expires_at.date().isoformat() if certificate.expires_at else None,
         "event": certificate.event.name,
     }
+
+
+def counts_by_event(session: Session, event_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Results per event and status, and certificates issued, in two statements:
+    {event_id: {"computed": n, "published": n, "final": n, "certificates": n}}."""
+    if not event_ids:
+        return {}
+    out: dict[int, dict[str, int]] = {i: {} for i in event_ids}
+    for event_id, status, n in session.execute(
+            select(Result.event_id, Result.status, func.count()).where(Result.event_id.in_(event_ids))
+            .group_by(Result.event_id, Result.status)):
+        out[event_id][status.value] = n
+    for event_id, n in session.execute(
+            select(Certificate.event_id, func.count()).where(Certificate.event_id.in_(event_ids),
+                                                             Certificate.revoked_at.is_(None))
+            .group_by(Certificate.event_id)):
+        out[event_id]["certificates"] = n
+    return out

@@ -532,3 +532,17 @@ def seat_cards(session: Session, *, event_id: int | None, user_ids: list[int]) -
 def photo_folder():
     """Where registration photos are kept (served only after a caller's own access check)."""
     return uploads.folder(PHOTO_FOLDER)
+
+
+def counts_by_event(session: Session, event_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Registrations per event and state, in one statement: {event_id: {state: n}} (a bulk read
+    for the administrator's overview; states with none are absent)."""
+    if not event_ids:
+        return {}
+    out: dict[int, dict[str, int]] = {i: {} for i in event_ids}
+    rows = session.execute(select(Registration.event_id, Registration.state, func.count())
+                           .where(Registration.event_id.in_(event_ids))
+                           .group_by(Registration.event_id, Registration.state))
+    for event_id, state, n in rows:
+        out[event_id][state.value] = n
+    return out
