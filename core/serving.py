@@ -35,14 +35,18 @@ _NO_BODY = BytesIO(b"")
 
 
 class _Response:
-    __slots__ = ("status", "headers")
+    """start_response: the status and headers, kept until the bridge sends them (PEP 3333: an
+    error may replace them until then, and is raised once they are sent)."""
+
+    __slots__ = ("status", "headers", "sent")
 
     def __init__(self) -> None:
         self.status = 500
         self.headers: list[tuple[str, str]] = []
+        self.sent = False
 
     def __call__(self, status: str, headers, exc_info=None):
-        if exc_info and self.headers:
+        if exc_info and self.sent:
             raise exc_info[1].with_traceback(exc_info[2])
         self.status = int(status.split(" ", 1)[0])
         self.headers = list(headers)
@@ -186,6 +190,7 @@ class BufferedWSGI:
         if len(first) < STREAM_BYTES:  # exhausted: the whole body is in hand
             _close(result)
             return start.status, start.headers, first, None
+        start.sent = True  # the rest streams after the headers go out
         return start.status, start.headers, first, _Closing(iterator, result)
 
     def __rsgi_del__(self, _loop) -> None:
