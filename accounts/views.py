@@ -41,43 +41,28 @@ def home():
     admin = current_user.role is Role.ADMIN
     mismatch = health.base_url_mismatch(request.host) if admin else None
     return render_template("accounts/home.html", user=current_user, base_url_host=mismatch,
-                           events=_event_overview() if admin else [])
+                           events=_event_overview() if admin else [], stage_labels=STAGE_LABELS)
 
 
 def _event_overview(limit: int = 20) -> list[dict]:
-    """The administrator's events, newest first, each with its counts and the stage it has
-    reached: a fixed number of statements however many events and candidates there are."""
+    """The administrator's events, newest first, each with its progress (registration.rules):
+    a fixed number of statements however many events and candidates there are."""
     from certificates import services as certificates
+    from registration import rules as registration_rules
     from registration import services as registration
     from registration.models import Event
 
     events = db.session.scalars(select(Event).order_by(Event.registration_opens.desc()).limit(limit)).all()
     ids = [e.id for e in events]
     forms, results = registration.counts_by_event(db.session, ids), certificates.counts_by_event(db.session, ids)
-    out = []
-    for event in events:
-        f, r = forms[event.id], results[event.id]
-        counts = {"forms": sum(n for state, n in f.items() if state not in ("withdrawn", "rejected")),
-                  "review": f.get("submitted", 0) + f.get("centre_approved", 0), "returned": f.get("returned", 0),
-                  "enrolled": f.get("enrolled", 0),
-                  "results": sum(r.get(k, 0) for k in ("computed", "published", "final")),
-                  "certificates": r.get("certificates", 0)}
-        if counts["certificates"]:
-            stage = _("Certificates issued")
-        elif r.get("final"):
-            stage = _("Results final")
-        elif r.get("published"):
-            stage = _("Results in publicity")
-        elif r.get("computed"):
-            stage = _("Results computed")
-        elif counts["enrolled"]:
-            stage = _("Exam and practical")
-        elif counts["forms"]:
-            stage = _("Registration and review")
-        else:
-            stage = _("Open for registration")
-        out.append({"event": event, "stage": stage, **counts})
-    return out
+    return [{"event": e, "progress": registration_rules.event_progress(forms[e.id], results[e.id])} for e in events]
+
+
+STAGE_LABELS = {
+    "open": _l("Open for registration"), "registration": _l("Registration and review"),
+    "assessment": _l("Exam and practical"), "computed": _l("Results computed"),
+    "publicity": _l("Results in publicity"), "final": _l("Results final"), "certified": _l("Certificates issued"),
+}
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from accounts.models import User
@@ -82,6 +82,21 @@ def outcome(result: Result, event: Event) -> str:
     if event.kind.value == "certification":
         return str(_l("Pass") if result.passed else _l("Not passed"))
     return ""
+
+
+def standing(session: Session, event: Event) -> dict:
+    """How many results the event has, and how many of them lack a part (what publishing publishes)."""
+    counts = session.execute(select(func.count(Result.id), func.count(Result.id).filter(Result.total.is_(None)))
+                             .where(Result.event_id == event.id)).one()
+    return {"all": counts[0], "lacking": counts[1]}
+
+
+def lacking(session: Session, event: Event) -> list[str]:
+    """The candidates whose result lacks a part, each with what is missing ("number name: outcome")."""
+    rows = session.scalars(select(Result).join(Registration).where(Result.event_id == event.id,
+                                                                    Result.total.is_(None))
+                           .order_by(Registration.candidate_number)).all()
+    return [f"{r.registration.candidate_number} {r.registration.full_name}: {outcome(r, event)}" for r in rows]
 
 
 def compute(session: Session, *, event: Event, actor: User | None, now: datetime) -> int:

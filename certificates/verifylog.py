@@ -12,6 +12,7 @@ from __future__ import annotations
 import atexit
 import logging
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,7 +35,6 @@ _queue: deque[Entry] = deque(maxlen=MAX_QUEUED)
 _lock = threading.Lock()
 _thread: threading.Thread | None = None
 _app: Flask | None = None
-_wake = threading.Event()
 
 
 def record(session, *, certificate_id: int | None, method: str, address: str, now: datetime) -> None:
@@ -89,8 +89,7 @@ def _start(app: Flask, interval: float) -> None:
 
         def run():
             while True:
-                _wake.wait(interval)
-                _wake.clear()
+                time.sleep(interval)
                 flush()
 
         _thread = threading.Thread(target=run, name="verify-log", daemon=True)

@@ -23,7 +23,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 
 from accounts.models import Role
 from certificates import results as result_services
@@ -44,8 +44,8 @@ bp = Blueprint("certificates", __name__)
 _verify_pages = PageCache()
 
 nav.add("certificates.admin_events", _l("Results and certificates"), order=43)
-bp.add_app_template_global(result_services.outcome, "result_outcome")
 nav.add("certificates.mine", _l("My results"), order=12)
+bp.add_app_template_global(result_services.outcome, "result_outcome")
 
 
 def _event(public_id: str) -> Event:
@@ -209,22 +209,6 @@ def admin_events():
     return render_template("certificates/admin_events.html", events=events)
 
 
-def _standing(event: Event) -> dict:
-    """How many results the event has, and how many of them lack a part (what publishing will publish)."""
-    counts = db.session.execute(select(func.count(Result.id), func.count(Result.id).filter(Result.total.is_(None)))
-                                .where(Result.event_id == event.id)).one()
-    return {"all": counts[0], "lacking": counts[1]}
-
-
-def _lacking(event: Event) -> list[str]:
-    """The candidates whose result lacks a part, each with what is missing (number, name: outcome)."""
-    rows = db.session.scalars(select(Result).join(Registration).where(Result.event_id == event.id,
-                                                                       Result.total.is_(None))
-                              .order_by(Registration.candidate_number)).all()
-    return [f"{r.registration.candidate_number} {r.registration.full_name}: {result_services.outcome(r, event)}"
-            for r in rows]
-
-
 @bp.route("/certificates/admin/<public_id>", methods=["GET", "POST"])
 @roles(Role.ADMIN)
 def admin_event(public_id: str):
@@ -251,7 +235,7 @@ def admin_event(public_id: str):
             if ok:
                 flash({"compute": _("Results computed."), "publish": _("Results published for publicity."),
                        "batch": _("Issuing has started; this page shows the progress.")}[action], "success")
-                lacking = _lacking(event) if action in ("compute", "publish") else []
+                lacking = result_services.lacking(db.session, event) if action in ("compute", "publish") else []
                 if lacking:
                     flash(_("%(n)d candidates lack a part: %(who)s.", n=len(lacking),
                             who="; ".join(lacking[:10]) + ("…" if len(lacking) > 10 else "")), "warning")
@@ -283,7 +267,7 @@ def admin_event(public_id: str):
                            publication=result_services.publication_of(db.session, event),
                            histogram=_histogram(totals), action_form=RevokeForm(), objection_form=ObjectionForm(),
                            resolve_form=ResolveForm(), task_means=_task_means(event),
-                           standing=_standing(event)), status
+                           standing=result_services.standing(db.session, event)), status
 
 
 def _num(value):

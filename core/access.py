@@ -12,6 +12,7 @@ from flask_login import current_user
 PUBLIC = "public"
 AUTHENTICATED = "authenticated"
 
+
 def signed_in_maybe() -> bool:
     """Whether the request could belong to a signed-in user (a session with a user, or a remember
     cookie), known without loading anyone."""

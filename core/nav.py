@@ -3,6 +3,7 @@ access policy admits their role, so the menu can never offer a page that answers
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 from flask import url_for
@@ -40,10 +41,7 @@ def items_for_current_user() -> list[dict]:
     """The entries the user may open, in order: a link {"endpoint", "label", "url"}, or a menu
     {"label", "children": [links], "endpoints"} where a group holds two or more of them."""
     visible = [item for item in sorted(_items.values(), key=lambda i: i.order) if can_view(item.endpoint)]
-    counts: dict[str, int] = {}
-    for item in visible:
-        if item.group:
-            counts[item.group] = counts.get(item.group, 0) + 1
+    counts = Counter(item.group for item in visible)
     entries: list[dict] = []
     menus: dict[str, dict] = {}
     for item in visible:

@@ -45,7 +45,3 @@ class PageCache:
             while len(self._pages) > self.size:
                 self._pages.popitem(last=False)
         return html
-
-    def clear(self) -> None:
-        with self._lock:
-            self._pages.clear()

@@ -100,7 +100,8 @@ class BufferedWSGI:
         try:
             await self._respond(proto, environ)
         finally:
-            body.close() if body is not _NO_BODY else None
+            if body is not _NO_BODY:
+                body.close()
 
     async def _respond(self, proto, environ: dict) -> None:
         loop = asyncio.get_running_loop()

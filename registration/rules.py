@@ -202,3 +202,53 @@ def transition(state: str, action: str, actor: str) -> Transition | None:
 
 def actions_for(state: str, actors: set[str]) -> list[str]:
     return sorted({t.action for t in TRANSITIONS if state in t.source and t.actors & actors})
+
+
+# --- an event's progress (the administrator's overview) ----------------------------------------
+
+
+class EventStage(StrEnum):
+    OPEN = "open"              # nobody has registered yet
+    REGISTRATION = "registration"  # forms in, review under way
+    ASSESSMENT = "assessment"  # candidates enrolled: the exam and the practical
+    COMPUTED = "computed"      # results computed, not yet published
+    PUBLICITY = "publicity"    # results in their public notice period
+    FINAL = "final"            # results final
+    CERTIFIED = "certified"    # certificates issued
+
+
+@dataclass(frozen=True)
+class EventProgress:
+    """An event's counts, from its registrations by state and its results by status (with
+    "certificates": the certificates issued and not revoked), and the stage they show."""
+
+    forms: int
+    review: int
+    returned: int
+    enrolled: int
+    results: int
+    certificates: int
+    stage: EventStage
+
+
+def event_progress(forms: dict[str, int], results: dict[str, int]) -> EventProgress:
+    counts = {"forms": sum(n for state, n in forms.items() if state not in (State.WITHDRAWN, State.REJECTED)),
+              "review": forms.get(State.SUBMITTED, 0) + forms.get(State.CENTRE_APPROVED, 0),
+              "returned": forms.get(State.RETURNED, 0), "enrolled": forms.get(State.ENROLLED, 0),
+              "results": sum(results.get(k, 0) for k in ("computed", "published", "final")),
+              "certificates": results.get("certificates", 0)}
+    if counts["certificates"]:
+        stage = EventStage.CERTIFIED
+    elif results.get("final"):
+        stage = EventStage.FINAL
+    elif results.get("published"):
+        stage = EventStage.PUBLICITY
+    elif results.get("computed"):
+        stage = EventStage.COMPUTED
+    elif counts["enrolled"]:
+        stage = EventStage.ASSESSMENT
+    elif counts["forms"]:
+        stage = EventStage.REGISTRATION
+    else:
+        stage = EventStage.OPEN
+    return EventProgress(**counts, stage=stage)

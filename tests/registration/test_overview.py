@@ -58,3 +58,18 @@ def test_the_admin_home_counts_each_event_in_a_fixed_number_of_statements(app, c
     assert many == few, (few, many)
     row = page.split('data-event="OV05"')[1].split("</tr>")[0]
     assert row.count(">3<") == 2  # three forms, all three awaiting review
+
+
+def test_an_events_stage_follows_its_furthest_step():
+    from registration.rules import EventStage, event_progress
+
+    assert event_progress({}, {}).stage is EventStage.OPEN
+    assert event_progress({"withdrawn": 2}, {}).stage is EventStage.OPEN
+    progress = event_progress({"submitted": 2, "centre_approved": 1, "returned": 1}, {})
+    assert progress.stage is EventStage.REGISTRATION
+    assert (progress.forms, progress.review, progress.returned) == (4, 3, 1)
+    assert event_progress({"enrolled": 5}, {}).stage is EventStage.ASSESSMENT
+    assert event_progress({"enrolled": 5}, {"computed": 5}).stage is EventStage.COMPUTED
+    assert event_progress({"enrolled": 5}, {"published": 5}).stage is EventStage.PUBLICITY
+    assert event_progress({"enrolled": 5}, {"final": 5}).stage is EventStage.FINAL
+    assert event_progress({"enrolled": 5}, {"final": 5, "certificates": 4}).stage is EventStage.CERTIFIED
