@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 FLASK  := $(BIN)/flask --app app
-SOURCES := app.py config.py core accounts registration question_bank exam scoring certificates templates
+SOURCES := app.py config.py core accounts registration question_bank exam scoring certificates cockpit templates
 HOST ?= 127.0.0.1
 PORT ?= 5000
 

@@ -77,6 +77,7 @@ def create_app(config=None) -> Flask:
 
     from accounts.views import bp as accounts_bp
     from certificates.views import bp as certificates_bp
+    from cockpit.views import bp as cockpit_bp
     from core.views import bp as core_bp
     from exam.views import bp as exam_bp
     from question_bank.views import bp as question_bank_bp
@@ -84,7 +85,7 @@ def create_app(config=None) -> Flask:
     from scoring.views import bp as scoring_bp
 
     for blueprint in (core_bp, accounts_bp, registration_bp, question_bank_bp, exam_bp,
-                      scoring_bp, certificates_bp):
+                      scoring_bp, certificates_bp, cockpit_bp):
         app.register_blueprint(blueprint)
 
     from accounts.cli import cli as accounts_cli
@@ -100,6 +101,7 @@ def create_app(config=None) -> Flask:
     access.check_all_declared(app)
 
     from core import nav, web
+    from core.views import inbox_unread
 
     app.jinja_env.globals.update(
         can_view=access.can_view,
@@ -107,6 +109,7 @@ def create_app(config=None) -> Flask:
         html_lang=html_lang,
         locale_names=LOCALE_NAMES,
         args_except=web.args_except,
+        inbox_unread=inbox_unread,
     )
     app.jinja_env.filters["dt"] = format_dt
     app.jinja_env.filters["action_label"] = audit.action_label

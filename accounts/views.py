@@ -16,7 +16,8 @@ from accounts.forms import (
     UserForm,
 )
 from accounts.models import Role, TrainingCentre, User
-from core import clock, nav
+from core import clock, health, nav
+from core import home as home_panels
 from core.access import authenticated, public, roles, signed_in_maybe
 from core.errors import Throttled
 from core.excel import xlsx_response
@@ -36,33 +37,9 @@ nav.add("accounts.centres", _l("Training centres"), order=81, group="system")
 @bp.route("/")
 @authenticated
 def home():
-    from core import health
-
-    admin = current_user.role is Role.ADMIN
-    mismatch = health.base_url_mismatch(request.host) if admin else None
+    mismatch = health.base_url_mismatch(request.host) if current_user.role is Role.ADMIN else None
     return render_template("accounts/home.html", user=current_user, base_url_host=mismatch,
-                           events=_event_overview() if admin else [], stage_labels=STAGE_LABELS)
-
-
-def _event_overview(limit: int = 20) -> list[dict]:
-    """The administrator's events, newest first, each with its progress (registration.rules):
-    a fixed number of statements however many events and candidates there are."""
-    from certificates import services as certificates
-    from registration import rules as registration_rules
-    from registration import services as registration
-    from registration.models import Event
-
-    events = db.session.scalars(select(Event).order_by(Event.registration_opens.desc()).limit(limit)).all()
-    ids = [e.id for e in events]
-    forms, results = registration.counts_by_event(db.session, ids), certificates.counts_by_event(db.session, ids)
-    return [{"event": e, "progress": registration_rules.event_progress(forms[e.id], results[e.id])} for e in events]
-
-
-STAGE_LABELS = {
-    "open": _l("Open for registration"), "registration": _l("Registration and review"),
-    "assessment": _l("Exam and practical"), "computed": _l("Results computed"),
-    "publicity": _l("Results in publicity"), "final": _l("Results final"), "certified": _l("Certificates issued"),
-}
+                           panels=home_panels.panels_for(current_user))
 
 
 @bp.route("/login", methods=["GET", "POST"])

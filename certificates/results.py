@@ -4,6 +4,7 @@ objections, and finality. Services flush and audit; they never commit."""
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
@@ -11,9 +12,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from accounts.models import User
+from accounts.models import TrainingCentre, User
 from certificates import rules
-from certificates.models import Objection, Publication, Result, ResultRule, ResultStatus
+from certificates.models import Certificate, Objection, Publication, Result, ResultRule, ResultStatus
 from core import audit
 from core.errors import DomainError
 from core.extensions import scheduler
@@ -198,3 +199,54 @@ def finalise(session: Session, *, now: datetime) -> int:
     if done:
         audit.record(session, "results.final", after={"results": done})
     return done
+
+
+# --- for other packages: bulk reads --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScoreRow:
+    theory: Decimal | None
+    practical: Decimal | None
+    total: Decimal | None
+    passed: bool
+    centre: str
+
+
+@dataclass(frozen=True)
+class ResultsDigest:
+    """An event's results at a glance (the event's cockpit)."""
+
+    by_status: dict[str, int]
+    absent: int
+    lacking: tuple[str, ...]  # "number name: what is missing", the first of them
+    lacking_count: int
+    publicity_ends: datetime | None
+    objections_open: int
+    certificates: int
+    rows: tuple[ScoreRow, ...]  # every result, for the charts
+
+
+def results_digest(session: Session, event: Event, *, first: int = 8) -> ResultsDigest:
+    """Five statements however many results the event has."""
+    by_status = dict((s.value, n) for s, n in session.execute(
+        select(Result.status, func.count()).where(Result.event_id == event.id).group_by(Result.status)))
+    rows = session.execute(
+        select(Result.theory, Result.practical, Result.total, Result.passed, Result.award,
+               Registration.candidate_number, Registration.full_name, TrainingCentre.name.label("centre"))
+        .join(Registration, Registration.id == Result.registration_id).join(TrainingCentre)
+        .where(Result.event_id == event.id).order_by(Registration.candidate_number)).all()
+    lacking_rows = [r for r in rows if r.total is None]
+    publication = publication_of(session, event)
+    open_objections = session.scalar(select(func.count(Objection.id)).join(Result).where(
+        Result.event_id == event.id, Objection.resolved_at.is_(None))) or 0
+    issued = session.scalar(select(func.count(Certificate.id)).where(Certificate.event_id == event.id,
+                                                                     Certificate.revoked_at.is_(None))) or 0
+    return ResultsDigest(
+        by_status=by_status,
+        absent=sum(1 for r in rows if r.theory is None and r.practical is None),
+        lacking=tuple(f"{r.candidate_number} {r.full_name}: {outcome(r, event)}" for r in lacking_rows[:first]),
+        lacking_count=len(lacking_rows),
+        publicity_ends=publication.ends_at if publication else None,
+        objections_open=open_objections, certificates=issued,
+        rows=tuple(ScoreRow(r.theory, r.practical, r.total, r.passed, r.centre) for r in rows))

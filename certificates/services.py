@@ -301,3 +301,8 @@ def counts_by_event(session: Session, event_ids: list[int]) -> dict[int, dict[st
             .group_by(Certificate.event_id)):
         out[event_id]["certificates"] = n
     return out
+
+
+def latest_batch(session: Session, event: Event) -> IssueBatch | None:
+    """The event's last batch of certificates (its progress bar)."""
+    return session.scalar(select(IssueBatch).filter_by(event_id=event.id).order_by(IssueBatch.id.desc()).limit(1))

@@ -24,12 +24,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload
 
 from accounts.models import Role
 from certificates import results as result_services
 from certificates import rules, services, signing, verifylog
 from certificates.forms import LookupForm, ObjectionForm, ResolveForm, RevokeForm, RuleForm
-from certificates.models import Certificate, IssueBatch, Objection, Result, ResultStatus
+from certificates.models import Certificate, Objection, Result, ResultStatus
 from core import clock, nav, uploads
 from core.access import public, roles
 from core.errors import Throttled
@@ -132,6 +133,7 @@ def publicity(public_id: str):
         abort(404)
     rows = db.session.scalars(select(Result).join(Registration).where(
         Result.event_id == event.id, Result.status != ResultStatus.COMPUTED)
+        .options(joinedload(Result.registration).joinedload(Registration.centre))
         .order_by(Registration.group, Result.rank.is_(None), Result.rank, Registration.candidate_number)).all()
     return render_template("certificates/publicity.html", event=event, publication=publication, rows=rows,
                            mask=rules.mask_name, now=clock.now())
@@ -257,7 +259,7 @@ def admin_event(public_id: str):
                 for r in rows)
         return xlsx_response("results.xlsx", _("Results"), headers, data)
     certificates = {c.registration_id: c for c in db.session.scalars(select(Certificate).filter_by(event_id=event.id))}
-    batch = db.session.scalar(select(IssueBatch).filter_by(event_id=event.id).order_by(IssueBatch.id.desc()).limit(1))
+    batch = services.latest_batch(db.session, event)
     totals = [r.total for r in rows if r.total is not None]
     from accounts.models import TrainingCentre
 
@@ -299,7 +301,7 @@ def _task_means(event: Event) -> list[tuple[str, Decimal]]:
 @roles(Role.ADMIN)
 def batch_progress(public_id: str):
     event = _event(public_id)
-    batch = db.session.scalar(select(IssueBatch).filter_by(event_id=event.id).order_by(IssueBatch.id.desc()).limit(1))
+    batch = services.latest_batch(db.session, event)
     if batch is None:
         abort(404)
     return jsonify({"total": batch.total, "done": batch.done, "finished": batch.finished_at is not None})

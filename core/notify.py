@@ -1,6 +1,7 @@
-"""Notifications: an outbox table written in the same transaction as the change it reports, and
-a scheduled job that sends it by SMTP when MAIL_SERVER is configured. Nothing is lost if the mail
-server is down: unsent rows stay and are retried."""
+"""Notifications: each user's inbox in the app (the bell), and an outbox for e-mail, the second
+channel. A notification is written in the same transaction as the change it reports; a scheduled
+job sends it by SMTP when MAIL_SERVER is configured. Nothing is lost if the mail server is down:
+unsent rows stay and are retried."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 
 from flask import current_app
-from sqlalchemy import ForeignKey, String, Text, false, select, update
+from sqlalchemy import ForeignKey, Index, String, Text, false, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core import clock
@@ -31,6 +32,11 @@ class Notification(db.Model):
     # The body holds a secret (an initial password): never shown in the outbox, and wiped once sent
     # or once it can no longer be sent.
     sensitive: Mapped[bool] = mapped_column(nullable=False, default=False, server_default=false())
+    # The inbox: where the work is (a path in this platform), and when the user read it.
+    link: Mapped[str] = mapped_column(String(300), nullable=False, default="", server_default="")
+    read_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+    __table_args__ = (Index("ix_notifications_inbox", "user_id", "read_at"),)
 
 
 WIPED = "(This message held an initial password. It was removed from the outbox once it was sent or had expired.)"
@@ -38,11 +44,33 @@ SEND_FOR = timedelta(days=7)
 
 
 def notify(session: Session, *, email: str, subject: str, body: str, user=None,
-           sensitive: bool = False) -> Notification:
+           sensitive: bool = False, link: str = "") -> Notification:
+    """Tell `user` (their inbox, when they have an account) and `email` (when SMTP is configured)
+    about a change, in the change's transaction. `link` is where the work is: a path such as
+    url_for(...) gives."""
     note = Notification(user_id=getattr(user, "id", None), email=email or "", subject=subject[:200], body=body,
-                        sensitive=sensitive)
+                        sensitive=sensitive, link=link[:300])
     session.add(note)
     return note
+
+
+def unread_count(session: Session, user_id: int) -> int:
+    return session.scalar(select(func.count(Notification.id)).where(Notification.user_id == user_id,
+                                                                     Notification.read_at.is_(None))) or 0
+
+
+def inbox(session: Session, user_id: int, *, limit: int = 100) -> list[Notification]:
+    """The user's notifications, unread first, newest first within each."""
+    return list(session.scalars(select(Notification).where(Notification.user_id == user_id)
+                                .order_by(Notification.read_at.is_not(None), Notification.id.desc()).limit(limit)))
+
+
+def mark_read(session: Session, *, user_id: int, now: datetime, note_id: int | None = None) -> int:
+    """Mark one of the user's notifications read (or all of them): someone else's is never touched."""
+    query = update(Notification).where(Notification.user_id == user_id, Notification.read_at.is_(None))
+    if note_id is not None:
+        query = query.where(Notification.id == note_id)
+    return session.execute(query.values(read_at=now)).rowcount
 
 
 @scheduler.job("core.wipe_sensitive_notifications", trigger="interval", hours=1)

@@ -6,6 +6,7 @@ from datetime import datetime, time, timedelta
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
     jsonify,
     make_response,
@@ -19,8 +20,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import or_, select
 
-from core import health, nav
-from core.access import public, roles
+from core import clock, health, nav, notify
+from core.access import authenticated, public, roles
 from core.audit import AuditLog
 from core.excel import xlsx_response
 from core.extensions import db
@@ -111,3 +112,39 @@ def audit_log():
     ).all()
     return render_template("core/audit_log.html", page=page, filters=filters,
                            object_types=object_types)
+
+
+# --- the inbox ---------------------------------------------------------------------------------
+
+
+def inbox_unread() -> int:
+    """The bell's count for the signed-in user (one statement; 0 for anonymous pages)."""
+    if not current_user.is_authenticated:
+        return 0
+    return notify.unread_count(db.session, current_user.id)
+
+
+@bp.route("/inbox")
+@authenticated
+def inbox():
+    return render_template("core/inbox.html", notes=notify.inbox(db.session, current_user.id), wiped=notify.WIPED)
+
+
+@bp.route("/inbox/<int:note_id>", methods=["POST"])
+@authenticated
+def inbox_open(note_id: int):
+    """Mark one notification read and go where its work is (only ever a path on this platform)."""
+    note = db.session.get(notify.Notification, note_id)
+    if note is None or note.user_id != current_user.id:
+        abort(404)
+    notify.mark_read(db.session, user_id=current_user.id, note_id=note.id, now=clock.now())
+    db.session.commit()
+    return redirect(local_path(note.link) or url_for("core.inbox"))
+
+
+@bp.route("/inbox/read", methods=["POST"])
+@authenticated
+def inbox_read_all():
+    notify.mark_read(db.session, user_id=current_user.id, now=clock.now())
+    db.session.commit()
+    return redirect(url_for("core.inbox"))

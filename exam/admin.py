@@ -13,6 +13,7 @@ from core import audit
 from core.errors import DomainError
 from exam.models import Exam, ExamCandidate, ExamQuota, ExamSection, ExamStatus
 from question_bank.models import Level, QuestionType
+from registration import signals
 
 SETTINGS = ["title", "event", "event_id", "level", "duration_minutes", "opens_at", "closes_at", "allow_overrun",
             "access_code", "shuffle_questions", "shuffle_options", "pass_score", "review_policy",
@@ -99,3 +100,10 @@ def add_to_roster(session: Session, *, exam: Exam, usernames: list[str], actor: 
         pass  # papers for late additions are drawn on demand at start (the fallback)
     audit.record(session, "exam.roster_add", target=exam, actor=actor, after={"added": added})
     return added
+
+
+@signals.enrolled.connect
+def _enrol_on_exams(session: Session, *, registration) -> None:
+    """An enrolled candidate sits every exam of their event (registration announces the enrolment)."""
+    for exam in session.scalars(select(Exam).where(Exam.event_id == registration.event_id)):
+        add_to_roster(session, exam=exam, usernames=[registration.user.username], actor=None)

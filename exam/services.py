@@ -967,3 +967,57 @@ def challenges_by_question(session: Session, exam: Exam) -> list[tuple]:
     for c in rows:
         grouped.setdefault(c.question_version_id, []).append(c)
     return [(session.get(QuestionVersion, vid), items, overrides.get(vid)) for vid, items in grouped.items()]
+
+
+# --- for other packages: bulk reads --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExamDigest:
+    """One exam of an event at a glance (the event's cockpit)."""
+
+    public_id: str
+    title: str
+    status: str  # ExamStatus value
+    opens_at: datetime
+    closes_at: datetime
+    released: bool
+    roster: int
+    submitted: int
+    in_progress: int
+
+
+def event_exams(session: Session, event_id: int) -> list[ExamDigest]:
+    """The event's exams with their roster and attempt counts: three statements however many
+    candidates sit them."""
+    exams = session.execute(select(Exam.id, Exam.public_id, Exam.title, Exam.status, Exam.opens_at, Exam.closes_at,
+                                   Exam.results_released_at).where(Exam.event_id == event_id)
+                            .order_by(Exam.opens_at, Exam.id)).all()
+    ids = [e.id for e in exams]
+    roster = dict(session.execute(select(ExamCandidate.exam_id, func.count()).where(ExamCandidate.exam_id.in_(ids))
+                                  .group_by(ExamCandidate.exam_id)).all())
+    attempts: dict[tuple[int, bool], int] = {}
+    counted = (select(Attempt.exam_id, Attempt.status, func.count()).where(Attempt.exam_id.in_(ids))
+               .group_by(Attempt.exam_id, Attempt.status))
+    for exam_id, status, n in session.execute(counted):
+        key = (exam_id, status is AttemptStatus.IN_PROGRESS)
+        attempts[key] = attempts.get(key, 0) + n
+    return [ExamDigest(e.public_id, e.title, e.status.value, e.opens_at, e.closes_at, e.results_released_at is not None,
+                       roster.get(e.id, 0), attempts.get((e.id, False), 0), attempts.get((e.id, True), 0))
+            for e in exams]
+
+
+def module_rates(session: Session, event_id: int) -> dict[int, Decimal]:
+    """The share of the points won, per module of the standard, over every submitted attempt of
+    the event's exams (unanswered items count as 0): one statement."""
+    rows = session.execute(
+        select(QuestionVersion.module, func.sum(PaperItem.points), func.sum(func.coalesce(Answer.score, 0)))
+        .select_from(PaperItem)
+        .join(Attempt, Attempt.paper_id == PaperItem.paper_id)
+        .join(Exam, Exam.id == Attempt.exam_id)
+        .join(QuestionVersion, QuestionVersion.id == PaperItem.question_version_id)
+        .outerjoin(Answer, (Answer.item_id == PaperItem.id) & (Answer.attempt_id == Attempt.id))
+        .where(Exam.event_id == event_id, Attempt.status != AttemptStatus.IN_PROGRESS)
+        .group_by(QuestionVersion.module).order_by(QuestionVersion.module))
+    return {module: (Decimal(won) / Decimal(points) * 100).quantize(Decimal("0.1"))
+            for module, points, won in rows if points}

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
-from openpyxl.styles import Font
+from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -39,6 +39,9 @@ EDUCATIONS = {"初中": "junior_high", "高中": "high_school", "中专": "high_
 GROUPS = {"学生组": "student", "教师组": "staff", "职工组": "staff", "国际组": "international"}
 PHOTO_NAME = re.compile(r"(?:^|/)(\d{17}[\dXx])\.(jpe?g|png)$", re.IGNORECASE)
 MAX_ROWS = 2000
+# The template's example row (黄小明, male, born 2001-03-14): a number whose check character is right,
+# so that the example passes the check as downloaded (tests/registration/test_batch_and_documents.py).
+EXAMPLE_ID = "440305200103141217"
 PHOTO_MEMBER_MAX = 5 * 1024 * 1024  # a larger file in the zip is not read (the row then has no photo)
 
 
@@ -48,6 +51,7 @@ class Row:
     data: dict
     problems: dict[str, str] = field(default_factory=dict)
     has_photo: bool = False
+    raw: dict[str, str] = field(default_factory=dict)  # the cells as the file had them, for the errors file
 
     @property
     def ok(self) -> bool:
@@ -67,7 +71,7 @@ class Plan:
 
     def dumps(self) -> str:
         """The checked rows and the file's errors as JSON (the photos stay in their zip)."""
-        rows = [{"number": r.number, "problems": r.problems, "has_photo": r.has_photo,
+        rows = [{"number": r.number, "problems": r.problems, "has_photo": r.has_photo, "raw": r.raw,
                  "data": {**r.data, "birth_date": r.data["birth_date"].isoformat() if r.data.get("birth_date")
                           else None}} for r in self.rows]
         return json.dumps({"rows": rows, "errors": self.errors}, ensure_ascii=False)
@@ -80,7 +84,7 @@ class Plan:
         for r in document["rows"]:
             born = r["data"]["birth_date"]
             rows.append(Row(r["number"], {**r["data"], "birth_date": date.fromisoformat(born) if born else None},
-                            r["problems"], r["has_photo"]))
+                            r["problems"], r["has_photo"], r.get("raw", {})))
         found = read_photos(photos.read_bytes())[0] if photos is not None and photos.exists() else {}
         return cls(rows, document["errors"], found)
 
@@ -91,7 +95,7 @@ def template_bytes() -> bytes:
     ws.title = "报名 registrations"
     append_row(ws, [header for _k, header in COLUMNS])
     append_row(ws, ["黄小明", "男", "2001-03-14", "高职", "学生", "广州职业技术学院", "13800138000", "广州市番禺区",
-               "xiaoming@example.com", "440305200103141239", "2019-2022 就读于高职院校", "2025 年参加中级培训", ""])
+               "xiaoming@example.com", EXAMPLE_ID, "2019-2022 就读于高职院校", "2025 年参加中级培训", ""])
     for i, _c in enumerate(COLUMNS, start=1):
         ws.cell(row=1, column=i).font = Font(bold=True)
         ws.column_dimensions[get_column_letter(i)].width = 16
@@ -99,7 +103,7 @@ def template_bytes() -> bytes:
     for line in ("每行一名考生；第一行为表头，请勿修改。删除示例行后填写。",
                  "性别：男/女；出生日期：YYYY-MM-DD；文化程度：初中/高中/中专/高职/大专/本科/硕士。",
                  "身份证号码须为 18 位，出生日期和性别须与号码一致。组别仅竞赛填写：学生组/教师组/国际组。",
-                 "照片：另行上传一个 zip 压缩包，每张照片以身份证号码命名，如 440305200103141239.jpg（JPEG 或 PNG）。"):
+                 "照片：另行上传一个 zip 压缩包，每张照片以身份证号码命名，如 " + EXAMPLE_ID + ".jpg（JPEG 或 PNG）。"):
         append_row(help_sheet, [line])
     help_sheet.column_dimensions["A"].width = 100
     buf = io.BytesIO()
@@ -235,7 +239,9 @@ def _row(number, cells, *, event, today, holders, seen, photos, user, held) -> R
         problem = uploads.image_problem(photos[number_])
         if problem:
             problems["photo"] = problem
-    return Row(number, data, problems, has_photo=number_ in photos)
+    raw = {key: value.isoformat() if isinstance(value, date) else value for key, value in cells.items()
+           if value is not None}
+    return Row(number, data, problems, has_photo=number_ in photos, raw=raw)
 
 
 def apply(session: Session, plan: Plan, *, event: Event, user: User, now: datetime) -> int:
@@ -250,3 +256,30 @@ def apply(session: Session, plan: Plan, *, event: Event, user: User, now: dateti
     audit.record(session, "registration.batch_import", target=event, actor=user,
                  after={"created": created, "skipped": len(plan.rows) - created})
     return created
+
+
+ERROR_FILL = PatternFill("solid", fgColor="FFC7CE")
+
+
+def errors_workbook(plan: Plan, *, labels: dict) -> bytes:
+    """The checked file given back: the template's columns as uploaded, then each row's problems (in
+    the user's language) and its row number in the upload; rows with problems first, in red. Every
+    cell is text, never a formula. It uploads again as it is: the extra columns are not read."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "报名 registrations"
+    append_row(ws, [header for _k, header in COLUMNS] + [str(_l("Problems")), str(_l("Row in your file"))])
+    for i in range(1, len(COLUMNS) + 3):
+        ws.cell(row=1, column=i).font = Font(bold=True)
+        ws.column_dimensions[get_column_letter(i)].width = 16
+    ws.column_dimensions[get_column_letter(len(COLUMNS) + 1)].width = 60
+    for row in sorted(plan.rows, key=lambda r: (r.ok, r.number)):
+        problems = "; ".join(f"{labels.get(f, f)}: {m}" for f, m in row.problems.items())
+        append_row(ws, [str(row.raw.get(key) or "") for key, _h in COLUMNS] + [problems, str(row.number)])
+        if not row.ok:
+            for cell in ws[ws.max_row]:
+                cell.fill = ERROR_FILL
+    ws.freeze_panes = "A2"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from pathlib import Path
 
 from flask_babel import format_datetime
@@ -27,10 +28,29 @@ def _photo(c: canvas.Canvas, registration: Registration, folder: Path, x: float,
 
 
 def admission_ticket(registration: Registration, *, check_in_url: str, photo_folder: Path) -> bytes:
-    font = cjk_font()
     buf = io.BytesIO()
     c = canvas.Canvas(buf, pagesize=A4)
     c.setTitle(f"准考证 {registration.candidate_number}")
+    _ticket_page(c, registration, check_in_url, photo_folder, cjk_font())
+    c.save()
+    return buf.getvalue()
+
+
+def admission_tickets(registrations: list[Registration], *, check_in_url: Callable[[Registration], str],
+                      photo_folder: Path) -> bytes:
+    """The tickets of many candidates in one PDF, one page each, in the order given."""
+    font = cjk_font()
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=A4)
+    c.setTitle(f"准考证 × {len(registrations)}")
+    for registration in registrations:
+        _ticket_page(c, registration, check_in_url(registration), photo_folder, font)
+    c.save()
+    return buf.getvalue()
+
+
+def _ticket_page(c: canvas.Canvas, registration: Registration, check_in_url: str, photo_folder: Path,
+                 font: str) -> None:
     event, session = registration.event, registration.session
     c.setFont(font, 20)
     c.drawCentredString(W / 2, H - 30 * mm, "准 考 证")
@@ -71,8 +91,6 @@ def admission_ticket(registration: Registration, *, check_in_url: str, photo_fol
         c.drawString(25 * mm, y, line)
         y -= 5.5 * mm
     c.showPage()
-    c.save()
-    return buf.getvalue()
 
 
 def registration_form(registration: Registration, *, photo_folder: Path) -> bytes:

@@ -7,6 +7,7 @@ from wtforms import (
     DateField,
     DateTimeLocalField,
     DecimalField,
+    HiddenField,
     IntegerField,
     SelectField,
     SelectMultipleField,
@@ -20,7 +21,7 @@ from core.i18n import local_to_utc, utc_to_local
 from question_bank.models import Level
 from registration import rules
 from registration.models import Education, EventKind, Gender, Group, State
-from registration.services import FIELD_LABELS, REQUIRED
+from registration.services import BULK_ACTIONS, FIELD_LABELS, REQUIRED
 
 
 class EventForm(BaseForm):
@@ -88,6 +89,8 @@ class RegistrationForm(BaseForm):
     training_history = TextAreaField(_l("Training history"), validators=[Length(max=4000)])
     photo = FileField(_l("One-inch photo"), validators=[FileAllowed(["jpg", "jpeg", "png"], _l("JPEG or PNG only."))],
                       description=_l("A blue-background portrait. It is cropped to the one-inch ratio (25 × 35 mm)."))
+    # A photo chosen on a submit that was refused, kept on the server so it is not chosen again.
+    photo_token = HiddenField(validators=[Optional(), Length(max=64)])
 
     def __init__(self, *args, centres, event, **kwargs):
         super().__init__(*args, **kwargs)
@@ -123,6 +126,21 @@ class ReturnForm(BaseForm):
     @staticmethod
     def fields():
         return [(f, FIELD_LABELS[f]) for f in rules.CORRECTABLE]
+
+
+class BulkForm(ReturnForm):
+    """One action on the forms selected in the list (the ids, or every form the filter finds)."""
+
+    action = SelectField(choices=choices((a, a) for a in (*BULK_ACTIONS, "tickets", "export")))
+    scope = StringField(validators=[Optional(), Length(max=10)])
+    comment = StringField(_l("Opinion (optional)"), validators=[Optional(), Length(max=500)])
+    return_comment = StringField(_l("What to correct"), validators=[Optional(), Length(max=500)])
+    event_session = SelectField(_l("Session"), choices=[], validate_choice=False, default="")
+
+    def bulk_corrections(self, formdata) -> list[tuple[str, str]]:
+        """The same comment on every field ticked to correct."""
+        comment = self.return_comment.data or ""
+        return [(field, comment) for field in rules.CORRECTABLE if field in formdata.getlist("fix")]
 
 
 class HoursForm(BaseForm):

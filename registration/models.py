@@ -222,3 +222,24 @@ class TrainingRecord(db.Model):
     registration: Mapped[Registration] = relationship(back_populates="hours")
 
     __table_args__ = (UniqueConstraint("registration_id", "course"),)
+
+
+class AccountSlip(db.Model):
+    """The initial password of an account created at enrolment, kept until a slip hands it over.
+
+    Downloading the slips (PDF or Excel) wipes the secret and records who did it and when: a slip
+    can be downloaded once. A password that was never used can be issued again (a new one), which
+    makes the old slip worthless."""
+
+    __tablename__ = "account_slips"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int] = mapped_column(ForeignKey("registrations.id", ondelete="CASCADE"), nullable=False,
+                                                 unique=True)
+    secret: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(nullable=False)
+    handed_over_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    handed_over_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+
+    registration: Mapped[Registration] = relationship()
+    handed_over_by = relationship("User")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from flask import current_app, url_for
+from flask import current_app, has_request_context, url_for
 from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
@@ -20,8 +20,9 @@ from core import audit, uploads
 from core.errors import Conflict, DomainError, NotAllowed
 from core.extensions import scheduler
 from core.notify import notify
-from registration import rules
+from registration import rules, signals
 from registration.models import (
+    AccountSlip,
     Correction,
     Education,
     Event,
@@ -312,7 +313,8 @@ def _completeness(registration: Registration, now: datetime) -> None:
 
 def _notify_applicant(session: Session, registration: Registration, subject, body) -> None:
     target = registration.applicant or registration.user
-    notify(session, email=registration.email, user=target, subject=str(subject), body=str(body))
+    notify(session, email=registration.email, user=target, subject=str(subject), body=str(body),
+           link=detail_path(registration))
 
 
 def act(session: Session, *, registration: Registration, action: str, user: User | None, now: datetime,
@@ -358,6 +360,7 @@ def act(session: Session, *, registration: Registration, action: str, user: User
     session.flush()
     audit.record(session, f"registration.{action}", target=registration, actor=user, comment=comment,
                  before={"state": before.value}, after={"state": registration.state.value})
+    _notify_centre(session, registration, action, user)
     _notify_applicant(session, registration, *_message(registration, action))
     return registration
 
@@ -427,6 +430,53 @@ def expire_returned(session: Session, *, now: datetime) -> int:
     return len(overdue)
 
 
+
+def detail_path(registration: Registration) -> str:
+    """The path of the form's page, for a notification's link (also in a scheduled job, which has
+    no request to build a URL from)."""
+    if has_request_context():
+        return url_for("registration.detail", public_id=registration.public_id)
+    adapter = current_app.url_map.bind("", script_name=current_app.config.get("APPLICATION_ROOT") or "/")
+    return adapter.build("registration.detail", {"public_id": registration.public_id})
+
+
+# The steps the candidate's training centre is told of in the app (issue 15): it follows its candidates.
+CENTRE_TOLD = {"return", "centre_approve", "approve", "reject", "enrol", "expire"}
+
+
+def _notify_centre(session: Session, registration: Registration, action: str, user: User | None) -> None:
+    """Tell the active staff of the form's training centre (in the app; not the one who acted)."""
+    if action not in CENTRE_TOLD:
+        return
+    staff = session.scalars(select(User).where(User.role == Role.CENTRE_STAFF, User.active.is_(True),
+                                               User.centre_id == registration.centre_id)
+                            .order_by(User.id)).all()
+    staff = [s for s in staff if user is None or s.id != user.id]
+    if not staff:
+        return
+    subject, body = _centre_message(registration, action)
+    link = detail_path(registration)
+    for member in staff:
+        notify(session, email="", user=member, subject=subject, body=body, link=link)
+
+
+def _centre_message(registration: Registration, action: str) -> tuple[str, str]:
+    name, event = registration.full_name, registration.event.name
+    if action == "return":
+        lines = [f"- {FIELD_LABELS.get(c.field, c.field)}: {c.comment}" for c in registration.open_corrections]
+        deadline = format_datetime(registration.correction_deadline, "yyyy-MM-dd HH:mm")
+        return (str(_l("%(name)s: the registration needs corrections", name=name)),
+                str(_l("The registration of %(name)s for %(event)s was returned. All of the following must be "
+                       "corrected by %(deadline)s, or the form will be withdrawn:", name=name, event=event,
+                       deadline=deadline)) + "\n" + "\n".join(lines))
+    body = str(_l("The registration of %(name)s for %(event)s is now: %(state)s.", name=name, event=event,
+                  state=registration.state.label))
+    if action == "enrol":
+        body += "\n" + str(_l("Candidate number: %(number)s.", number=registration.candidate_number))
+    if registration.closed_reason and action in ("reject", "expire"):
+        body += "\n" + registration.closed_reason
+    return str(_l("%(name)s: %(state)s", name=name, state=registration.state.label)), body
+
 # --- enrolment ---------------------------------------------------------------------------------
 
 
@@ -447,14 +497,11 @@ def _enrol(session: Session, registration: Registration, now: datetime) -> None:
                body=str(_l("Username: %(username)s\nInitial password: %(password)s\nYou will choose your own "
                            "password at the first sign-in.", username=user.username, password=password)),
                sensitive=True)
+        session.add(AccountSlip(registration=registration, secret=password, created_at=now))
     registration.user = user
     registration.enrolled_at = now
     _assign_seat(session, registration)
-    from exam import admin as exam_admin
-    from exam.models import Exam
-
-    for exam in session.scalars(select(Exam).where(Exam.event_id == event.id)):
-        exam_admin.add_to_roster(session, exam=exam, usernames=[user.username], actor=None)
+    signals.enrolled.send(session, registration=registration)
 
 
 def _assign_seat(session: Session, registration: Registration) -> None:
@@ -510,6 +557,95 @@ def check_in_url(registration: Registration) -> str:
 
 
 @dataclass(frozen=True)
+class Waiting:
+    """Some of an event's registrations that wait for something: how many, and the first of them
+    (candidate number or name, and the registration's public id) for a list with links."""
+
+    count: int
+    first: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class RegistrationDigest:
+    """An event's registrations at a glance, for the event's cockpit."""
+
+    by_state: dict[str, int]
+    by_centre: dict[str, dict[str, int]]  # centre name -> state -> count
+    awaiting_centre: Waiting  # submitted: the training centre reviews first
+    awaiting_project: Waiting  # approved by the centre: the project office reviews
+    returned: Waiting
+    overdue: int  # returned and past the correction deadline
+    approved: Waiting  # approved, not yet enrolled
+    without_seat: Waiting  # enrolled, no session or seat
+    without_photo: Waiting  # enrolled, no photo (the certificate carries one)
+    slips_pending: int  # account slips not yet handed over
+
+
+@dataclass(frozen=True)
+class CentreDigest:
+    """What a training centre must do, across its events: returned forms first (with their
+    deadlines), then drafts to submit, forms to review, and account slips to hand over."""
+
+    returned: tuple  # (full name, event name, deadline, public id), soonest deadline first
+    counts: dict  # event -> state -> count
+    slips: dict  # event -> slips not yet handed over
+
+
+def centre_digest(session: Session, centre_id: int, *, first: int = 10) -> CentreDigest:
+    """Three statements however many candidates the centre has."""
+    returned = session.execute(
+        select(Registration.full_name, Event.name, Registration.correction_deadline, Registration.public_id)
+        .join(Event).where(Registration.centre_id == centre_id, Registration.state == State.RETURNED)
+        .order_by(Registration.correction_deadline, Registration.id).limit(first)).all()
+    counts: dict = {}
+    for event, state, n in session.execute(
+            select(Event, Registration.state, func.count()).join(Event)
+            .where(Registration.centre_id == centre_id)
+            .group_by(Event.id, Registration.state).order_by(Event.registration_opens.desc())):
+        counts.setdefault(event, {})[state.value] = n
+    slips = dict(session.execute(
+        select(Registration.event_id, func.count(AccountSlip.id)).join(Registration)
+        .where(Registration.centre_id == centre_id, AccountSlip.secret.is_not(None))
+        .group_by(Registration.event_id)).all())
+    return CentreDigest(tuple(tuple(r) for r in returned), counts, {e: slips.get(e.id, 0) for e in counts})
+
+
+def event_digest(session: Session, event: Event, *, now: datetime, first: int = 8) -> RegistrationDigest:
+    """A fixed number of statements however many registrations the event has."""
+    by_state: dict[str, int] = {}
+    by_centre: dict[str, dict[str, int]] = {}
+    for centre, state, n in session.execute(
+            select(TrainingCentre.name, Registration.state, func.count()).join(TrainingCentre)
+            .where(Registration.event_id == event.id).group_by(TrainingCentre.name, Registration.state)):
+        by_state[state.value] = by_state.get(state.value, 0) + n
+        by_centre.setdefault(centre, {})[state.value] = n
+
+    def waiting(*conditions) -> Waiting:
+        query = select(Registration.candidate_number, Registration.full_name, Registration.public_id).where(
+            Registration.event_id == event.id, *conditions)
+        total = session.scalar(select(func.count()).select_from(query.subquery()))
+        rows = session.execute(query.order_by(Registration.candidate_number, Registration.id).limit(first))
+        return Waiting(total, tuple((f"{r.candidate_number} {r.full_name}" if r.candidate_number else r.full_name,
+                                     r.public_id) for r in rows))
+
+    enrolled = Registration.state == State.ENROLLED
+    return RegistrationDigest(
+        by_state=by_state, by_centre=by_centre,
+        awaiting_centre=waiting(Registration.state == State.SUBMITTED),
+        awaiting_project=waiting(Registration.state == State.CENTRE_APPROVED),
+        returned=waiting(Registration.state == State.RETURNED),
+        overdue=session.scalar(select(func.count(Registration.id)).where(
+            Registration.event_id == event.id, Registration.state == State.RETURNED,
+            Registration.correction_deadline < now)) or 0,
+        approved=waiting(Registration.state == State.APPROVED),
+        without_seat=waiting(enrolled, Registration.seat.is_(None)),
+        without_photo=waiting(enrolled, Registration.photo.is_(None)),
+        slips_pending=session.scalar(select(func.count(AccountSlip.id)).join(Registration).where(
+            Registration.event_id == event.id, AccountSlip.secret.is_not(None))) or 0,
+    )
+
+
+@dataclass(frozen=True)
 class SeatCard:
     """What a hall shows of an enrolled candidate: their number and photo."""
 
@@ -546,3 +682,112 @@ def counts_by_event(session: Session, event_ids: list[int]) -> dict[int, dict[st
     for event_id, state, n in rows:
         out[event_id][state.value] = n
     return out
+
+
+# --- bulk work on many forms (issue 15) -----------------------------------------------------------
+# One action on the forms selected in the list, each through the service a single form uses (act,
+# assign_session), one after the other in the caller's transaction. Each form has its savepoint: a
+# form that the workflow refuses is rolled back whole and reported with the reason, and the others
+# stand; the caller commits once.
+
+audit.describe({"registration.bulk": _l("Bulk action on registrations"),
+                "registration.session_assign": _l("Exam session assigned")})
+
+BULK_ACTIONS = ("submit", "approve", "return", "enrol", "assign_session")
+BULK_MAX = 2000
+
+
+@dataclass(frozen=True)
+class Skipped:
+    public_id: str
+    full_name: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    action: str
+    done: list[Registration]
+    skipped: list[Skipped]
+
+
+def bulk_act(session: Session, *, registrations: list[Registration], action: str, user: User, now: datetime,
+             comment: str = "", corrections: list[tuple[str, str]] | None = None,
+             deadline: datetime | None = None, event_session: EventSession | None = None) -> BulkResult:
+    """`action` on every form of `registrations` that the workflow allows to `user`: "submit" (or
+    resubmit a returned form), "approve" (the centre's approval for its staff, the project
+    centre's for an administrator), "return" (the same corrections for each), "enrol",
+    "assign_session". The refused ones are skipped, each with its reason."""
+    if action not in BULK_ACTIONS:
+        raise DomainError(_l("Unknown action."))
+    if not registrations:
+        raise DomainError(_l("Select at least one registration."))
+    if len(registrations) > BULK_MAX:
+        raise DomainError(_l("At most %(n)d forms at once: narrow the filter.", n=BULK_MAX))
+    if action == "return" and not any(c.strip() for _f, c in corrections or ()):
+        raise DomainError(_l("List at least one field to correct, with a comment."), field="corrections")
+    if action == "assign_session" and event_session is None:
+        raise DomainError(_l("Choose a session."), field="session")
+    # Written first, and flushed: on SQLite the savepoints below then nest in this transaction
+    # (pysqlite opens it only at a first write; a savepoint released before would commit alone).
+    audit.record(session, "registration.bulk", actor=user, comment=comment,
+                 after={"action": action, "forms": [r.public_id for r in registrations],
+                        "session": event_session.id if event_session else None})
+    session.flush()
+    done, skipped = [], []
+    for registration in registrations:
+        try:
+            with session.begin_nested():
+                _bulk_one(session, registration, action, user=user, now=now, comment=comment,
+                          corrections=corrections, deadline=deadline, event_session=event_session)
+        except InvalidForm as exc:
+            reason = "; ".join(f"{FIELD_LABELS.get(k, k)}: {v}" for k, v in exc.problems.items())
+        except DomainError as exc:
+            reason = str(exc.message)
+        else:
+            done.append(registration)
+            continue
+        skipped.append(Skipped(registration.public_id, registration.full_name, reason))
+    return BulkResult(action, done, skipped)
+
+
+def _bulk_one(session: Session, registration: Registration, action: str, *, user: User, now: datetime,
+              comment: str, corrections, deadline, event_session) -> None:
+    if action == "assign_session":
+        assign_session(session, registration=registration, event_session=event_session, user=user)
+        return
+    if action == "submit":
+        action = "resubmit" if registration.state is State.RETURNED else "submit"
+    elif action == "approve":
+        action = "centre_approve" if rules.Actor.CENTRE in actors(registration, user) else "approve"
+    act(session, registration=registration, action=action, user=user, now=now,
+        comment=comment if action in ("centre_approve", "approve") else "",
+        corrections=corrections if action == "return" else None, deadline=deadline)
+
+
+def assign_session(session: Session, *, registration: Registration, event_session: EventSession,
+                   user: User) -> None:
+    """Move an enrolled candidate to another session of their event, on its first free seat."""
+    if rules.Actor.PROJECT not in actors(registration, user):
+        raise NotAllowed(_l("Only the project centre assigns exam sessions."))
+    if registration.state is not State.ENROLLED:
+        raise DomainError(_l("Only an enrolled candidate has an exam session."))
+    if event_session.event_id != registration.event_id:
+        raise DomainError(_l("The session %(session)s belongs to another event.", session=event_session.name))
+    if registration.session_id == event_session.id:
+        raise DomainError(_l("Already in the session %(session)s.", session=event_session.name))
+    session.scalar(select(EventSession.id).where(EventSession.id == event_session.id).with_for_update())
+    taken = set(session.scalars(select(Registration.seat).where(Registration.session_id == event_session.id,
+                                                                Registration.seat.is_not(None))))
+    seat = next((n for n in range(1, event_session.seats + 1) if n not in taken), None)
+    if seat is None:
+        raise DomainError(_l("The session %(session)s is full.", session=event_session.name))
+    before = {"session": str(registration.session or ""), "seat": registration.seat}
+    registration.session, registration.seat = event_session, seat
+    session.flush()
+    audit.record(session, "registration.session_assign", target=registration, actor=user, before=before,
+                 after={"session": str(event_session), "seat": seat})
+    _notify_applicant(session, registration, _l("Your exam session has changed"),
+                      _l("Dear %(name)s, your exam session for %(event)s is now %(session)s, seat %(seat)d. "
+                         "Download your admission ticket again.", name=registration.full_name,
+                         event=registration.event.name, session=str(event_session), seat=seat))

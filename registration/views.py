@@ -21,21 +21,24 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import or_, select
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from accounts.models import Role, TrainingCentre
-from core import clock, nav, uploads
+from core import clock, home, nav, uploads
 from core.access import roles
 from core.errors import DomainError
 from core.excel import XLSX_MIME, xlsx_response
 from core.extensions import db
+from core.forms import choices
 from core.i18n import format_dt, local_to_utc
 from core.notify import Notification
 from core.web import commit_service, page_arg, show_error
 from question_bank.models import Level
-from registration import batch, documents, rules, services
+from registration import batch, documents, rules, services, slips
 from registration.forms import (
     ActionForm,
     BatchForm,
+    BulkForm,
     CheckInForm,
     EventForm,
     HoursForm,
@@ -44,7 +47,7 @@ from registration.forms import (
     ReturnForm,
     SessionForm,
 )
-from registration.models import Event, Registration, State
+from registration.models import Event, EventSession, Registration, State
 
 bp = Blueprint("registration", __name__, url_prefix="/registration")
 
@@ -124,12 +127,61 @@ def _centres():
                               .order_by(TrainingCentre.code)).all()
 
 
-def _save(form: RegistrationForm, event: Event, registration: Registration | None):
+PENDING_PHOTO = "-photo"
+
+
+def _pending_photo(token: str | None) -> Path | None:
+    """Where a photo chosen on a refused submit waits (the user's own; None for a bad token)."""
+    return uploads.stash_path(current_user.id, token, PENDING_PHOTO) if token else None
+
+
+def _chosen_photo(form: RegistrationForm) -> bytes | None:
+    """The photo of this submit: a file chosen now, else the one kept from a refused submit."""
+    if form.photo.data:
+        return form.photo.data.read()
+    path = _pending_photo(form.photo_token.data)
+    return path.read_bytes() if path is not None and path.is_file() else None
+
+
+def _keep_photo(form: RegistrationForm, photo: bytes | None) -> None:
+    """After a refused submit, keep its photo as a pending upload (bounded and checked by content
+    as a saved photo is), so that the user does not choose it again; its token rides in the form."""
+    if form.photo.data and photo and not form.photo.errors:
+        limit = current_app.config["PHOTO_MAX_BYTES"]
+        problem = (_("The photo is larger than %(mb)s MB.", mb=round(limit / 1024 / 1024, 1)) if len(photo) > limit
+                   else uploads.image_problem(photo))
+        if problem:
+            form.photo.errors = [*form.photo.errors, problem]
+        else:
+            token = uploads.new_token()
+            _pending_photo(token).write_bytes(photo)
+            form.photo_token.data = token
+            return
+    kept = _pending_photo(form.photo_token.data)
+    if form.photo.data or kept is None or not kept.is_file():
+        form.photo_token.data = ""
+
+
+def _drop_pending_photo(form: RegistrationForm) -> None:
+    path = _pending_photo(form.photo_token.data)
+    if path is not None:
+        path.unlink(missing_ok=True)
+
+
+def _form_page(form: RegistrationForm, event: Event, registration: Registration | None, photo: bytes | None):
+    if request.method == "POST":
+        _keep_photo(form, photo)
+    pending = url_for("registration.pending_photo", token=form.photo_token.data) if form.photo_token.data else None
+    return render_template("registration/form.html", form=form, event=event, registration=registration,
+                           eligibility=services.eligibility_note(event), field_labels=services.FIELD_LABELS,
+                           pending_photo=pending)
+
+
+def _save(form: RegistrationForm, event: Event, registration: Registration | None, photo: bytes | None):
     centre = next((c for c in _centres() if c.public_id == form.centre.data), None)
     if centre is None:
         form.centre.errors = [_("Choose a training centre.")]
         return None
-    photo = form.photo.data.read() if form.photo.data else None
     try:
         saved = services.save_registration(db.session, registration=registration, event=event, centre=centre,
                                            data=form.data_dict(), photo=photo, user=current_user, now=clock.now())
@@ -159,13 +211,14 @@ def _save(form: RegistrationForm, event: Event, registration: Registration | Non
 def apply(public_id: str):
     event = _event(public_id)
     form = RegistrationForm(centres=_centres(), event=event)
+    photo = _chosen_photo(form) if form.is_submitted() else None
     if form.validate_on_submit():
-        saved = _save(form, event, None)
+        saved = _save(form, event, None, photo)
         if saved is not None:
+            _drop_pending_photo(form)
             flash(_("The form is saved as a draft. Check it, then submit it for review."), "success")
             return redirect(url_for("registration.detail", public_id=saved.public_id))
-    return render_template("registration/form.html", form=form, event=event, registration=None,
-                           eligibility=services.eligibility_note(event))
+    return _form_page(form, event, None, photo)
 
 
 @bp.route("/<public_id>/edit", methods=["GET", "POST"])
@@ -179,13 +232,26 @@ def edit(public_id: str):
     data.update(gender=registration.gender.value, education=registration.education.value,
                 group=registration.group.value if registration.group else "", centre=registration.centre.public_id)
     form = RegistrationForm(data=data, centres=_centres(), event=registration.event)
+    photo = _chosen_photo(form) if form.is_submitted() else None
     if form.validate_on_submit():
-        saved = _save(form, registration.event, registration)
+        saved = _save(form, registration.event, registration, photo)
         if saved is not None:
+            _drop_pending_photo(form)
             flash(_("Changes saved."), "success")
             return redirect(url_for("registration.detail", public_id=saved.public_id))
-    return render_template("registration/form.html", form=form, event=registration.event, registration=registration,
-                           eligibility=services.eligibility_note(registration.event))
+    return _form_page(form, registration.event, registration, photo)
+
+
+@bp.route("/pending-photo/<token>")
+@roles(*PEOPLE)
+def pending_photo(token: str):
+    """A photo kept from the user's own refused submit, for the form's preview."""
+    path = _pending_photo(token)
+    if path is None or not path.is_file():
+        abort(404)
+    data = path.read_bytes()  # checked as a JPEG or PNG, and bounded, when it was kept
+    return Response(data, mimetype="image/jpeg" if data[:3] == b"\xff\xd8\xff" else "image/png",
+                    headers={"Cache-Control": "private, no-store"})
 
 
 @bp.route("/<public_id>")
@@ -331,22 +397,41 @@ def batch_preview(public_id: str, token: str):
             return redirect(url_for("registration.index", event=event.public_id))
     else:
         plan = batch.Plan.load(plan_path)
-    return render_template("registration/batch_preview.html", event=event, plan=plan, form=form,
-                           labels=services.FIELD_LABELS)
+    return render_template("registration/batch_preview.html", event=event, plan=plan, form=form, token=token,
+                           labels=services.FIELD_LABELS, upload=BatchForm(formdata=None))
+
+
+@bp.route("/events/<public_id>/batch/<token>/checked.xlsx")
+@roles(Role.CENTRE_STAFF)
+def batch_errors(public_id: str, token: str):
+    """The checked upload as Excel: the rows as uploaded with their problems, to fix and upload again."""
+    event = _event(public_id)
+    plan_path, _photos = _batch_paths(token, event)
+    if not plan_path.exists():
+        abort(404)
+    data = batch.errors_workbook(batch.Plan.load(plan_path), labels=services.FIELD_LABELS)
+    return Response(data, mimetype=XLSX_MIME,
+                    headers={"Content-Disposition": "attachment; filename=registration-checked.xlsx"})
 
 
 # --- lists -------------------------------------------------------------------------------------
 
 
-@bp.route("/")
-@roles(*PEOPLE)
-def index():
+def _filters() -> RegistrationFilterForm:
     filters = RegistrationFilterForm(request.args)
-    filters.event.choices = [("", _("All"))] + [(e.public_id, e.name) for e in
-                                                 db.session.scalars(select(Event).order_by(Event.name))]
-    filters.centre.choices = [("", _("All"))] + [(c.public_id, c.name) for c in db.session.scalars(
-        select(TrainingCentre).order_by(TrainingCentre.code))]
-    query = select(Registration).join(Event).order_by(Registration.created_at.desc())
+    filters.event.choices = choices(((e.public_id, e.name) for e in
+                                     db.session.scalars(select(Event).order_by(Event.name))), blank=_("All"))
+    filters.centre.choices = choices(((c.public_id, c.name) for c in db.session.scalars(
+        select(TrainingCentre).order_by(TrainingCentre.code))), blank=_("All"))
+    return filters
+
+
+def _listed(filters: RegistrationFilterForm):
+    """The forms the list shows the user with these filters (their centre's, their own), with the
+    event and the centre loaded in the same statement: a page's statements do not grow with its rows."""
+    query = (select(Registration).join(Event).options(contains_eager(Registration.event),
+                                                      joinedload(Registration.centre))
+             .order_by(Registration.created_at.desc(), Registration.id.desc()))
     if current_user.role is Role.CENTRE_STAFF:
         query = query.where(Registration.centre_id == current_user.centre_id)
     elif current_user.role is Role.CANDIDATE:
@@ -364,16 +449,105 @@ def index():
             query = query.where(Event.public_id == filters.event.data)
         if filters.centre.data:
             query = query.where(Registration.centre.has(public_id=filters.centre.data))
+    return query
+
+
+def _export(registrations) -> Response:
+    headers = [_("Event"), _("Training centre"), _("Full name"), _("Gender"), _("ID number"), _("Phone"),
+               _("E-mail"), _("Education"), _("State"), _("Candidate number"), _("Session"), _("Seat"),
+               _("Submitted"), _("Checked in")]
+    rows = ((r.event.name, r.centre.name, r.full_name, r.gender.label, r.id_number, r.phone, r.email,
+             r.education.label, r.state.label, r.candidate_number or "", str(r.session or ""), r.seat or "",
+             format_dt(r.submitted_at), format_dt(r.checked_in_at)) for r in registrations)
+    return xlsx_response("registrations.xlsx", _("Registrations"), headers, rows)
+
+
+def _bulk_actions() -> list[str]:
+    if current_user.role is Role.CENTRE_STAFF:
+        return ["submit", "approve", "return", "tickets", "export"]
+    if current_user.role is Role.ADMIN:
+        return ["approve", "return", "enrol", "assign_session", "tickets", "export"]
+    return []
+
+
+def _sessions(filters: RegistrationFilterForm) -> list[EventSession]:
+    query = select(EventSession).join(Event).options(contains_eager(EventSession.event)).order_by(
+        Event.name, EventSession.starts_at)
+    if filters.event.data:
+        query = query.where(Event.public_id == filters.event.data)
+    return db.session.scalars(query).all()
+
+
+@bp.route("/")
+@roles(*PEOPLE)
+def index():
+    filters = _filters()
+    query = _listed(filters)
     if request.args.get("format") == "xlsx" and current_user.role is not Role.CANDIDATE:
-        headers = [_("Event"), _("Training centre"), _("Full name"), _("Gender"), _("ID number"), _("Phone"),
-                   _("E-mail"), _("Education"), _("State"), _("Candidate number"), _("Session"), _("Seat"),
-                   _("Submitted"), _("Checked in")]
-        rows = ((r.event.name, r.centre.name, r.full_name, r.gender.label, r.id_number, r.phone, r.email,
-                 r.education.label, r.state.label, r.candidate_number or "", str(r.session or ""), r.seat or "",
-                 format_dt(r.submitted_at), format_dt(r.checked_in_at)) for r in db.session.scalars(query))
-        return xlsx_response("registrations.xlsx", _("Registrations"), headers, rows)
+        return _export(db.session.scalars(query.options(selectinload(Registration.session))).unique())
     page = db.paginate(query, page=page_arg(), per_page=current_app.config["PAGE_SIZE"], error_out=False)
-    return render_template("registration/index.html", page=page, filters=filters)
+    bulk_actions = _bulk_actions()
+    bulk_form = BulkForm(formdata=None)
+    if "assign_session" in bulk_actions:
+        bulk_form.event_session.choices = choices(((s.id, f"{s.event.name} · {s}") for s in _sessions(filters)),
+                                                  blank="—")
+    return render_template("registration/index.html", page=page, filters=filters, bulk_actions=bulk_actions,
+                           bulk_form=bulk_form, correctable=ReturnForm.fields(), bulk_max=services.BULK_MAX)
+
+
+@bp.route("/bulk", methods=["POST"])
+@roles(*STAFF)
+def bulk():
+    """One action on the forms ticked in the list, or on every form its filter finds (the filter
+    rides in the query string, as on the list). Each form goes through its own service; the
+    refused ones are skipped and reported, the others are committed together."""
+    filters = _filters()
+    back = url_for("registration.index", **request.args)
+    form = BulkForm()
+    if not form.validate_on_submit() or form.action.data not in _bulk_actions():
+        flash(_("Choose an action and at least one registration."), "danger")
+        return redirect(back)
+    query = _listed(filters)
+    if form.scope.data != "all":
+        query = query.where(Registration.public_id.in_(request.form.getlist("ids")[: services.BULK_MAX + 1]))
+    query = query.options(selectinload(Registration.session), selectinload(Registration.corrections),
+                          selectinload(Registration.hours), joinedload(Registration.applicant),
+                          joinedload(Registration.user))
+    chosen = db.session.scalars(query.limit(services.BULK_MAX + 1)).unique().all()
+    if not chosen:
+        flash(_("Select at least one registration."), "danger")
+        return redirect(back)
+    if len(chosen) > services.BULK_MAX:
+        flash(_("At most %(n)d forms at once: narrow the filter.", n=services.BULK_MAX), "danger")
+        return redirect(back)
+    if form.action.data == "export":
+        return _export(chosen)
+    if form.action.data == "tickets":
+        enrolled = [r for r in chosen if r.state is State.ENROLLED]
+        if not enrolled:
+            flash(_("None of the selected candidates is enrolled: there is no ticket to print."), "danger")
+            return redirect(back)
+        pdf = documents.admission_tickets(enrolled, check_in_url=services.check_in_url,
+                                          photo_folder=uploads.folder(services.PHOTO_FOLDER))
+        return Response(pdf, mimetype="application/pdf", headers={
+            "Content-Disposition": f"inline; filename=tickets-{len(enrolled)}.pdf"})
+    event_session = None
+    chosen_session = form.event_session.data or ""
+    if form.action.data == "assign_session" and chosen_session.isdigit():
+        event_session = db.session.get(EventSession, int(chosen_session))
+    deadline = local_to_utc(form.deadline.data) if form.deadline.data else None
+    try:
+        result = services.bulk_act(db.session, registrations=chosen, action=form.action.data, user=current_user,
+                                   now=clock.now(), comment=form.comment.data or "",
+                                   corrections=form.bulk_corrections(request.form), deadline=deadline,
+                                   event_session=event_session)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "danger")
+        return redirect(back)
+    db.session.commit()
+    return render_template("registration/bulk_result.html", result=result, back=back,
+                           event_session=event_session)
 
 
 # --- documents ---------------------------------------------------------------------------------
@@ -444,3 +618,63 @@ def outbox():
                                 Notification.subject.contains(q, autoescape=True)))
     return render_template("registration/outbox.html", rows=db.session.scalars(query).all(), q=q)
 
+
+
+# --- account handover ----------------------------------------------------------------------------
+
+
+def _centre_scope() -> int | None:
+    """Centre staff hand over their own candidates' accounts; the administrator, any."""
+    return current_user.centre_id if current_user.role is Role.CENTRE_STAFF else None
+
+
+@bp.route("/events/<public_id>/slips", methods=["GET", "POST"])
+@roles(*STAFF)
+def slips_page(public_id: str):
+    """The event's account slips: download them once (PDF to print and cut, or Excel), or issue new
+    passwords for accounts never used."""
+    event = _event(public_id)
+    form = ActionForm()
+    if request.method == "POST" and form.validate_on_submit():
+        what = request.form.get("what")
+        if what == "reissue":
+            ok, n = commit_service(form, slips.reissue, event=event, actor=current_user, now=clock.now(),
+                                   centre_id=_centre_scope())
+            if ok:
+                flash(_("%(n)d new initial passwords issued: download their slips.", n=n), "success")
+        elif what in ("pdf", "xlsx"):
+            ok, lines = commit_service(form, slips.hand_over, event=event, actor=current_user, now=clock.now(),
+                                       centre_id=_centre_scope())
+            if ok:
+                return _slips_file(event, lines, what)
+        return redirect(url_for("registration.slips_page", public_id=event.public_id))
+    rows = slips.slips(db.session, event=event, centre_id=_centre_scope())
+    return render_template("registration/slips.html", event=event, rows=rows, form=form,
+                           pending=sum(1 for r in rows if r.secret), sign_in_url=_sign_in_url())
+
+
+def _sign_in_url() -> str:
+    return current_app.config["BASE_URL"].rstrip("/") + url_for("accounts.login")
+
+
+def _slips_file(event: Event, lines, what: str) -> Response:
+    if what == "xlsx":
+        sign_in = _sign_in_url()
+        return xlsx_response(f"account-slips-{event.code}.xlsx", _("Account slips"),
+                             [_("Full name"), _("Candidate number"), _("Training centre"), _("Username"),
+                              _("Initial password"), _("Sign in at")],
+                             ((x.full_name, x.candidate_number, x.centre, x.username, x.password, sign_in)
+                              for x in lines))
+    pdf = slips.slips_pdf(lines, event_name=event.name, sign_in_url=_sign_in_url())
+    return Response(pdf, mimetype="application/pdf", headers={
+        "Content-Disposition": f"attachment; filename=account-slips-{event.code}.pdf", "Cache-Control": "no-store"})
+
+
+# --- the centre's home panel -----------------------------------------------------------------------
+
+
+@home.panel("registration/_home_centre.html", roles=(Role.CENTRE_STAFF,), order=10)
+def centre_panel(user) -> dict | None:
+    if user.centre_id is None:
+        return None
+    return {"digest": services.centre_digest(db.session, user.centre_id), "now": clock.now()}

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
+from flask import url_for
 from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -16,10 +18,12 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from accounts.models import Role, User
 from core import audit
+from core.audit import AuditLog
 from core.errors import Conflict, DomainError, NotAllowed
 from core.forms import number_problem
+from core.notify import notify
 from registration.models import Event, Registration, State
-from scoring import rules
+from scoring import reads, rules
 from scoring.models import (
     Aspect,
     AspectKind,
@@ -34,6 +38,7 @@ from scoring.models import (
     Task,
     Violation,
 )
+from scoring.reads import aspect_mark, counts  # noqa: F401 (the rules of a mark, used by documents and pages)
 
 audit.describe({
     "mark.create": _l("Mark entered"), "mark.update": _l("Mark changed"), "mark.confirm": _l("Marks submitted"),
@@ -43,7 +48,8 @@ audit.describe({
     "scheme.task": _l("Task changed"), "scheme.aspect": _l("Aspect changed"),
     "scheme.aspect_delete": _l("Aspect deleted"), "scheme.lock": _l("Marking scheme locked"),
     "scheme.new_version": _l("Marking scheme: new version"), "scheme.two_person": _l("Two-referee rule changed"),
-    "scoring.assign": _l("Referee assigned"), "scoring.draw_stations": _l("Stations drawn"),
+    "scoring.assign": _l("Referee assigned"), "scoring.unassign": _l("Referee assignment removed"),
+    "scoring.draw_stations": _l("Stations drawn"),
     "scoring.lock": _l("Task locked"), "scoring.unlock": _l("Task unlocked"),
     "scoring.sign_referee": _l("Signed by the referees"), "scoring.sign_chief": _l("Signed by the chief referee"),
     "scoring.sign_supervisor": _l("Signed by the supervisor"),
@@ -102,7 +108,7 @@ def create_scheme(session: Session, *, event: Event, actor: User | None) -> Sche
 
 
 def current_scheme(session: Session, event: Event) -> Scheme | None:
-    return session.scalar(select(Scheme).filter_by(event_id=event.id).order_by(Scheme.version.desc()).limit(1))
+    return reads.current_scheme(session, event)
 
 
 def scheme_problems(scheme: Scheme) -> list[str]:
@@ -223,8 +229,8 @@ def is_assigned(session: Session, task: Task, referee: User, registration: Regis
 
 
 def referees_of(session: Session, task: Task, registration: Registration) -> list[User]:
-    return [a.referee for a in session.scalars(select(Assignment).filter_by(task_id=task.id,
-                                                                           registration_id=registration.id))]
+    return list(session.scalars(select(User).join(Assignment, Assignment.referee_id == User.id).where(
+        Assignment.task_id == task.id, Assignment.registration_id == registration.id).order_by(Assignment.id)))
 
 
 # --- marks -------------------------------------------------------------------------------------
@@ -384,28 +390,63 @@ def decide_flag(session: Session, *, flag: Flag, decision: str, note: str, chief
     flag.decided_at, flag.decided_by_id, flag.note = now, chief.id, note[:500]
     audit.record(session, f"flag.{decision}", target=flag.aspect.task.scheme, actor=chief, comment=note,
                  after={"aspect": flag.aspect.code, "registration": flag.registration_id})
+    if decision == "remark":
+        _tell_referees_to_remark(session, flag)
+
+
+def _tell_referees_to_remark(session: Session, flag: Flag) -> None:
+    """Each referee of the flag's station is told, by station number only (blind marking), with the
+    chief referee's note and a link to the entry page."""
+    task = flag.aspect.task
+    number = session.scalar(select(Station.number).filter_by(task_id=task.id, registration_id=flag.registration_id))
+    if number is None:
+        return
+    link = url_for("scoring.entry", task_id=task.id, number=number)
+    subject = str(_l("Re-mark requested: task %(task)d, station %(n)d", task=task.number, n=number))
+    body = str(_l("The chief referee asks the referees of station %(n)d to mark aspect %(code)s %(title)s of task "
+                  "%(task)d again and to submit the marks once more.", n=number, code=flag.aspect.code,
+                  title=flag.aspect.title, task=task.number))
+    if flag.note:
+        body += "\n" + str(_l("The chief referee's note: %(note)s", note=flag.note))
+    for referee in session.scalars(select(User).join(Assignment, Assignment.referee_id == User.id).where(
+            Assignment.task_id == task.id, Assignment.registration_id == flag.registration_id).order_by(User.id)):
+        notify(session, email=referee.email, user=referee, subject=subject, body=body, link=link)
+
+
+def remark_requests(session: Session, task: Task, registration: Registration) -> list[Flag]:
+    """The chief referee's open requests to mark an aspect of this station again."""
+    return list(session.scalars(select(Flag).join(Aspect).where(
+        Aspect.task_id == task.id, Flag.registration_id == registration.id, Flag.status == FlagStatus.REMARK)
+        .order_by(Aspect.position)))
+
+
+def flag_cards(session: Session, scheme: Scheme, viewer: User) -> list[dict]:
+    """The divergences the chief referee has to decide or has sent back, each with its task, station
+    number, aspect and every referee's mark by name (the chief's panel), and the candidate's public
+    id for a link to their marks page only where the task is not blind for `viewer` (the link would
+    tie the station to the candidate). Three statements, whatever the number of flags."""
+    rows = session.execute(
+        select(Flag, Aspect, Task, Station.number, Registration.public_id)
+        .join(Aspect, Flag.aspect_id == Aspect.id).join(Task, Aspect.task_id == Task.id)
+        .join(Registration, Registration.id == Flag.registration_id)
+        .outerjoin(Station, (Station.task_id == Task.id) & (Station.registration_id == Flag.registration_id))
+        .where(Task.scheme_id == scheme.id, Flag.status != FlagStatus.CONFIRMED)
+        .order_by(Task.number, Station.number, Aspect.position)).all()
+    if not rows:
+        return []
+    aspect_ids = {f.aspect_id for f, *_rest in rows}
+    people = {f.registration_id for f, *_rest in rows}
+    marks: dict[tuple[int, int], list[tuple[str, Mark]]] = defaultdict(list)
+    for mark, name in session.execute(select(Mark, User.full_name).join(User, User.id == Mark.slot).where(
+            Mark.aspect_id.in_(aspect_ids), Mark.registration_id.in_(people)).order_by(User.full_name)):
+        marks[(mark.aspect_id, mark.registration_id)].append((name, mark))
+    return [{"flag": flag, "aspect": aspect, "task": task, "station": number,
+             "marks": marks[(flag.aspect_id, flag.registration_id)],
+             "candidate": None if blind(task, viewer) else public_id}
+            for flag, aspect, task, number, public_id in rows]
 
 
 # --- scores ------------------------------------------------------------------------------------
-
-
-def counts(mark: Mark, scheme: Scheme) -> bool:
-    """A mark counts once its referee has submitted it and, under the two-person rule, a second
-    person has confirmed it."""
-    return mark.status is MarkStatus.SUBMITTED and (not scheme.two_person or mark.confirmed_by_id is not None)
-
-
-def aspect_mark(aspect: Aspect, marks: list[Mark], violations: list[Violation]) -> Decimal | None:
-    scheme = aspect.task.scheme
-    mine = [m for m in marks if m.aspect_id == aspect.id and counts(m, scheme)]
-    if aspect.kind is AspectKind.DEDUCTION:
-        return rules.deduction_mark([v.points for v in violations if v.aspect_id == aspect.id],
-                                    max_points=aspect.max_points)
-    if not mine:
-        return None
-    if aspect.kind is AspectKind.JUDGEMENT:
-        return rules.judgement_mark([m.value for m in mine], max_points=aspect.max_points)
-    return rules.money(mine[0].value)
 
 
 def marks_of(session: Session, task: Task, registration: Registration) -> list[Mark]:
@@ -422,12 +463,7 @@ def stations(session: Session, task: Task) -> list[Station]:
 
 
 def task_score(session: Session, task: Task, registration: Registration) -> Decimal:
-    marks = _marks(session, task, registration)
-    violations = violations_of(session, task, registration)
-    total = Decimal(0)
-    for aspect in task.aspects:
-        total += aspect_mark(aspect, marks, violations) or Decimal(0)
-    return rules.money(total)
+    return reads.load(session, [task], [registration.id]).score(task, registration.id)
 
 
 def practical_total(session: Session, scheme: Scheme, registration: Registration) -> Decimal:
@@ -438,33 +474,8 @@ def practical_total(session: Session, scheme: Scheme, registration: Registration
 
 
 def task_state(session: Session, task: Task, registration: Registration) -> str:
-    """not_started, in_progress, flagged, complete or locked."""
-    if task.locked_at is not None:
-        return "locked"
-    flags = session.scalars(select(Flag).join(Aspect).where(Aspect.task_id == task.id,
-                                                            Flag.registration_id == registration.id,
-                                                            Flag.status != FlagStatus.CONFIRMED)).all()
-    if flags:
-        return "flagged"
-    marks = _marks(session, task, registration)
-    markable = any(a.kind in (AspectKind.MEASUREMENT, AspectKind.JUDGEMENT) for a in task.aspects)
-    # A task of deductions only has nothing to mark: it is complete once it has its referees.
-    if not marks and (markable or not referees_of(session, task, registration)):
-        return "not_started"
-    return "complete" if _complete(session, task, registration, marks) else "in_progress"
-
-
-def _complete(session: Session, task: Task, registration: Registration, marks: list[Mark]) -> bool:
-    referees = referees_of(session, task, registration)
-    if not referees:
-        return False
-    submitted = {(m.aspect_id, m.slot) for m in marks if counts(m, task.scheme)}
-    for aspect in task.aspects:
-        if aspect.kind is AspectKind.MEASUREMENT and (aspect.id, 0) not in submitted:
-            return False
-        if aspect.kind is AspectKind.JUDGEMENT and any((aspect.id, r.id) not in submitted for r in referees):
-            return False
-    return True
+    """not_started, in_progress, flagged, complete or locked (reads.Marking.state)."""
+    return reads.load(session, [task], [registration.id]).state(task, registration.id)
 
 
 def task_digest(session: Session, task: Task) -> str:
@@ -479,15 +490,15 @@ def lock_task(session: Session, *, task: Task, chief: User, now: datetime) -> No
         raise NotAllowed(_l("Only the chief referee locks a task."))
     if task.locked_at is not None:
         raise DomainError(_l("Task %(n)d is locked already.", n=task.number))
-    people = {a.registration_id for a in session.scalars(select(Assignment).filter_by(task_id=task.id))}
+    marking = reads.load(session, [task])
+    people = {registration_id for _t, registration_id in marking.referees}
     if not people:
         raise DomainError(_l("Nobody is assigned to this task yet."))
     waiting = []
-    for registration in session.scalars(select(Registration).where(Registration.id.in_(people))):
-        state = task_state(session, task, registration)
+    for registration_id in people:
+        state = marking.state(task, registration_id)
         if state != "complete":
-            station = station_of(session, task, registration)
-            waiting.append(f"{station.number if station else '?'} ({STATE_LABELS[state]})")
+            waiting.append(f"{marking.stations.get((task.id, registration_id), '?')} ({STATE_LABELS[state]})")
     if waiting:
         raise DomainError(_l("Task %(n)d cannot be locked yet: stations %(stations)s are not complete or have an "
                              "open flag.", n=task.number, stations=", ".join(sorted(waiting))))
@@ -517,28 +528,93 @@ STATE_LABELS = {"not_started": _l("Not started"), "in_progress": _l("Marking in 
                 "complete": _l("Complete"), "locked": _l("Locked")}
 
 
+def _signed_since_lock(session: Session, task: Task) -> list[SignOff]:
+    return [s for s in session.scalars(select(SignOff).filter_by(task_id=task.id).order_by(SignOff.id))
+            if task.locked_at is not None and s.at >= task.locked_at and s.stage in STAGES]
+
+
+def _task_referees(session: Session, task: Task) -> list[User]:
+    return list(session.scalars(select(User).where(User.id.in_(
+        select(Assignment.referee_id).where(Assignment.task_id == task.id))).order_by(User.full_name)))
+
+
 def sign_off(session: Session, *, task: Task, stage: str, user: User, now: datetime) -> SignOff:
-    """Sign a locked task's marks at one stage (referee → chief referee → supervisor), storing the
-    digest of what was signed; the chief referee's signature lifts blind marking."""
-    if stage not in STAGES or user.role not in STAGES[stage]:
-        raise NotAllowed(_l("This signature is not yours to give."))
-    if stage == "referee" and user.role is Role.REFEREE and session.scalar(
-            select(Assignment.id).filter_by(task_id=task.id, referee_id=user.id).limit(1)) is None:
-        raise NotAllowed(_l("Only a referee who marks this task may sign it at the referee stage."))
+    """Sign a locked task's marks at one stage, each person in their own session, storing the digest
+    of what was signed. The referee stage: every referee assigned to the task signs for their own
+    marks (one signature each); it is complete once all of them have. Then a chief referee signs
+    (which lifts blind marking), then the supervisor (an administrator)."""
+    if stage not in STAGES:
+        raise NotAllowed(_l("There is no such signature stage."))
+    if stage == "referee" and user.id not in {r.id for r in _task_referees(session, task)}:
+        raise NotAllowed(_l("Only the referees who mark task %(n)d sign its referee stage, each for their own "
+                            "marks: you do not mark this task.", n=task.number))
+    if stage == "chief" and user.role is not Role.CHIEF_REFEREE:
+        raise NotAllowed(_l("Only a chief referee signs the chief referee stage."))
+    if stage == "supervisor" and user.role is not Role.ADMIN:
+        raise NotAllowed(_l("Only the supervisor (an administrator) signs the supervisor stage."))
     if task.locked_at is None:
         raise DomainError(_l("Lock the task before signing it off."))
-    order = list(STAGES)
-    signed = {s.stage for s in session.scalars(select(SignOff).filter_by(task_id=task.id))
-              if s.at >= task.locked_at}
-    for earlier in order[: order.index(stage)]:
-        if earlier not in signed:
-            raise DomainError(_l("The %(stage)s stage must sign first.", stage=STAGE_LABELS[earlier]))
+    state = signature_state(session, [task])[task.id]
+    if stage == "referee" and user.id in state.referees_signed:
+        raise DomainError(_l("You have signed task %(n)d already.", n=task.number))
+    if stage == "chief":
+        if state.referees_waiting:
+            raise DomainError(_l("The referee stage is not complete: %(names)s must sign first.",
+                                 names=", ".join(state.referees_waiting)))
+        if state.chief:
+            raise DomainError(_l("The chief referee stage is signed already."))
+    if stage == "supervisor":
+        if not state.chief:
+            raise DomainError(_l("The %(stage)s stage must sign first.", stage=STAGE_LABELS["chief"]))
+        if state.supervisor:
+            raise DomainError(_l("The supervisor stage is signed already."))
     record = SignOff(task_id=task.id, stage=stage, user_id=user.id, digest=task_digest(session, task), at=now)
     session.add(record)
     if stage == "chief":
         task.signed_off_at = now
+    session.flush()
     audit.record(session, f"scoring.sign_{stage}", target=task.scheme, actor=user, after={"task": task.number})
     return record
+
+
+@dataclass(frozen=True)
+class SignatureState:
+    """Who has signed a task since its last lock."""
+
+    referees: tuple[str, ...] = ()          # names of the referees assigned to the task
+    referees_signed: frozenset[int] = frozenset()
+    referees_waiting: tuple[str, ...] = ()  # names of those still to sign
+    chief: bool = False
+    supervisor: bool = False
+
+    @property
+    def referee_stage(self) -> bool:
+        return bool(self.referees) and not self.referees_waiting
+
+
+def signature_state(session: Session, tasks: list[Task]) -> dict[int, SignatureState]:
+    """Each task's signatures since its lock (empty while it is unlocked): two statements."""
+    ids = [t.id for t in tasks]
+    referees: dict[int, list[User]] = defaultdict(list)
+    for task_id, user in session.execute(select(Assignment.task_id, User).join(User, User.id == Assignment.referee_id)
+                                         .where(Assignment.task_id.in_(ids)).distinct()
+                                         .order_by(User.full_name, User.id)):
+        referees[task_id].append(user)
+    signs: dict[int, list[SignOff]] = defaultdict(list)
+    for s in session.scalars(select(SignOff).where(SignOff.task_id.in_(ids), SignOff.stage.in_(list(STAGES)))):
+        signs[s.task_id].append(s)
+    out = {}
+    for task in tasks:
+        if task.locked_at is None:
+            out[task.id] = SignatureState(referees=tuple(r.full_name for r in referees[task.id]))
+            continue
+        current = [s for s in signs[task.id] if s.at >= task.locked_at]
+        signed = frozenset(s.user_id for s in current if s.stage == "referee")
+        out[task.id] = SignatureState(
+            referees=tuple(r.full_name for r in referees[task.id]), referees_signed=signed,
+            referees_waiting=tuple(r.full_name for r in referees[task.id] if r.id not in signed),
+            chief=any(s.stage == "chief" for s in current), supervisor=any(s.stage == "supervisor" for s in current))
+    return out
 
 
 def signature_mismatches(session: Session, task: Task) -> list[SignOff]:
@@ -550,12 +626,16 @@ def signature_mismatches(session: Session, task: Task) -> list[SignOff]:
 
 def board(session: Session, scheme: Scheme, viewer: User | None = None) -> list[dict]:
     """Candidates × tasks. A task still blind for `viewer` shows "blind" until it is locked (then
-    "locked", the same for everyone): a candidate's progress would tell which station is theirs."""
+    "locked", the same for everyone): a candidate's progress would tell which station is theirs.
+    Read in bulk (reads.load): the number of statements does not grow with the candidates."""
+    tasks = reads.scheme_tasks(session, scheme)
+    people = enrolled(session, scheme.event)
+    marking = reads.load(session, tasks)
     rows = []
-    for registration in enrolled(session, scheme.event):
+    for registration in people:
         states = {}
-        for t in scheme.tasks:
-            state = task_state(session, t, registration)
+        for t in tasks:
+            state = marking.state(t, registration.id)
             states[t.number] = "blind" if blind(t, viewer) and state != "locked" else state
         rows.append({"candidate": registration.candidate_number, "id": registration.public_id, "states": states})
     return rows
@@ -648,8 +728,6 @@ def new_version(session: Session, *, scheme: Scheme, actor: User) -> Scheme:
 
 
 def score_history(session: Session, registration: Registration) -> list:
-    from core.audit import AuditLog
-
     return session.scalars(select(AuditLog).where(AuditLog.object_type == "registrations",
                                                   AuditLog.object_id == registration.public_id,
                                                   AuditLog.action.like("mark.%")).order_by(AuditLog.id)).all()

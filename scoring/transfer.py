@@ -17,6 +17,7 @@ from core.errors import DomainError
 from core.excel import append_row
 from scoring import rules
 from scoring.models import Aspect, AspectKind, Scheme, Task
+from scoring.services import SCHEME_MESSAGES
 
 HEADER = ["任务 Task", "任务名称 Task name", "任务分值 Task points", "评分项 Code", "评分项名称 Aspect",
           "类型 Kind", "分值 Maximum", "步长 Step", "裁判数 Referees"]
@@ -94,8 +95,6 @@ def import_scheme(session: Session, *, scheme: Scheme, data: bytes, actor: User)
         for t in tasks.values()]
     problems = rules.scheme_problems(specs, scheme.total)
     if problems:
-        from scoring.services import SCHEME_MESSAGES
-
         raise DomainError(" ".join(str(SCHEME_MESSAGES[c]) % p for c, p in problems))
     for old in list(scheme.tasks):
         scheme.tasks.remove(old)

@@ -30,8 +30,8 @@ from core.errors import DomainError
 from core.excel import XLSX_MIME, xlsx_response
 from core.extensions import db
 from core.web import commit_service
-from registration.models import Event
-from scoring import documents, services, transfer, video
+from registration.models import Event, Registration
+from scoring import assignments, documents, reads, services, transfer, video
 from scoring.forms import (
     AspectForm,
     AssignForm,
@@ -45,12 +45,8 @@ from scoring.forms import (
 )
 from scoring.models import (
     RUBRIC,
-    Aspect,
     AspectKind,
-    Assignment,
     Flag,
-    FlagStatus,
-    Mark,
     MarkStatus,
     SignOff,
     Task,
@@ -83,22 +79,9 @@ def _task(task_id: int) -> Task:
 @bp.route("/")
 @roles(*REFEREES)
 def my_marking():
-    assignments = db.session.scalars(select(Assignment).where(Assignment.referee_id == current_user.id)).all()
-    rows = []
-    for a in assignments:
-        task = db.session.get(Task, a.task_id)
-        registration = a_registration(a)
-        station = services.station_of(db.session, task, registration)
-        rows.append({"task": task, "station": station.number if station else None,
-                     "state": services.task_state(db.session, task, registration)})
-    rows.sort(key=lambda r: (r["task"].scheme_id, r["task"].number, r["station"] or 0))
-    return render_template("scoring/my_marking.html", rows=rows)
-
-
-def a_registration(assignment: Assignment):
-    from registration.models import Registration
-
-    return db.session.get(Registration, assignment.registration_id)
+    """The referee's stations, by event and task, each with its state; a locked task's signature."""
+    return render_template("scoring/my_marking.html", groups=assignments.my_stations(db.session, current_user),
+                           form=ReasonForm(), me=current_user)
 
 
 def _station(task: Task, number: int):
@@ -137,21 +120,25 @@ def entry(task_id: int, number: int):
             flash(str(exc.message), "danger")
         else:
             db.session.commit()
-            flash(_("Marks submitted.") if submit else _("Draft saved."), "success")
+            if submit:
+                following = assignments.next_station(db.session, task=task, referee=current_user, number=number)
+                flash(_("Marks submitted. Next station: %(n)d.", n=following) if following is not None
+                      else _("Marks submitted. Every one of your stations in this task is complete."), "success")
+            else:
+                flash(_("Draft saved."), "success")
             return redirect(url_for("scoring.entry", task_id=task.id, number=number))
-    marks = {(m.aspect_id, m.slot): m for m in db.session.scalars(
-        select(Mark).join(Aspect).where(Aspect.task_id == task.id, Mark.registration_id == registration.id))}
+    marks = {(m.aspect_id, m.slot): m for m in services.marks_of(db.session, task, registration)}
     referees = services.referees_of(db.session, task, registration)
     all_in = {a.id: all((marks.get((a.id, r.id)) is not None and marks[(a.id, r.id)].status is MarkStatus.SUBMITTED)
                         for r in referees) for a in task.aspects if a.kind is AspectKind.JUDGEMENT}
-    from scoring.models import Violation
-
-    violations = db.session.scalars(select(Violation).join(Aspect).where(
-        Aspect.task_id == task.id, Violation.registration_id == registration.id)).all()
     return render_template("scoring/entry.html", task=task, number=number, marks=marks, me=current_user,
                            referees=referees, all_in=all_in, problems=problems, form=ReasonForm(),
-                           violation_form=ViolationForm(), violations=violations,
+                           violation_form=ViolationForm(),
+                           violations=services.violations_of(db.session, task, registration),
                            state=services.task_state(db.session, task, registration),
+                           remarks=services.remark_requests(db.session, task, registration),
+                           next_number=assignments.next_station(db.session, task=task, referee=current_user,
+                                                             number=number),
                            posted=request.form if request.method == "POST" else {})
 
 
@@ -228,15 +215,15 @@ def event(public_id: str):
                 if ok:
                     flash(_("%(n)d station(s) drawn.", n=n), "success")
         return redirect(url_for("scoring.event", public_id=event.public_id))
-    flags = []
-    if scheme is not None:
-        flags = db.session.scalars(select(Flag).join(Aspect).join(Task).where(
-            Task.scheme_id == scheme.id, Flag.status == FlagStatus.OPEN)).all()
     signoffs = db.session.scalars(select(SignOff).join(Task).where(Task.scheme_id == scheme.id)
                                   .order_by(SignOff.id)).all() if scheme else []
+    show_grid = scheme is not None and scheme.locked_at is not None and current_user.role is Role.ADMIN
     return render_template(
         "scoring/event.html", event=event, scheme=scheme, form=ReasonForm(), assign_form=AssignForm(scheme=scheme),
-        flag_form=FlagForm(), task_form=TaskForm(), aspect_form=AspectForm(), flags=flags, signoffs=signoffs,
+        flag_form=FlagForm(), task_form=TaskForm(), aspect_form=AspectForm(), signoffs=signoffs,
+        flags=services.flag_cards(db.session, scheme, current_user) if scheme else [],
+        grid=assignments.assignment_grid(db.session, scheme) if show_grid else None,
+        signatures=services.signature_state(db.session, scheme.tasks) if scheme else {},
         kinds=AspectKind.pairs(), stage_labels=services.STAGE_LABELS,
         problems=services.scheme_problems(scheme) if scheme else [],
         analytics=services.referee_analytics(db.session, scheme) if scheme else [],
@@ -283,6 +270,8 @@ def _flash_errors(form) -> None:
 def assign(public_id: str):
     event = _event(public_id)
     scheme = services.current_scheme(db.session, event)
+    if scheme is None:
+        abort(404)
     form = AssignForm(scheme=scheme)
     if form.validate_on_submit():
         referee = db.session.scalar(select(User).filter_by(username=form.referee.data.strip().lower()))
@@ -296,6 +285,45 @@ def assign(public_id: str):
             if ok:
                 flash(_("%(n)d station(s) assigned to %(name)s.", n=n, name=referee.full_name), "success")
     return redirect(url_for("scoring.event", public_id=event.public_id))
+
+
+@bp.route("/events/<public_id>/assignments", methods=["POST"])
+@roles(Role.ADMIN)
+def assign_grid(public_id: str):
+    """The referee × task grid in one form: a ticked cell means the referee marks every station of
+    the task (assignments.assign_tasks)."""
+    event = _event(public_id)
+    scheme = services.current_scheme(db.session, event)
+    if scheme is None:
+        abort(404)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        flash(_("The form has expired; reload the page and try again."), "danger")
+        return redirect(url_for("scoring.event", public_id=event.public_id))
+    cells = parse_cells(request.form.getlist("cell"))
+    if cells is None:
+        flash(_("The grid names a referee or a task that is not in this scheme; nothing was changed."), "danger")
+        return redirect(url_for("scoring.event", public_id=event.public_id))
+    ok, change = commit_service(form, assignments.assign_tasks, scheme=scheme, cells=cells, actor=current_user)
+    if ok:
+        flash(_("Assignments saved: %(added)d station(s) added, %(removed)d removed.", added=change.added,
+                removed=change.removed), "success")
+        for name, task, stations in change.skipped:
+            flash(_("Conflict of interest: %(name)s comes from the training centre of the candidates at stations "
+                    "%(stations)s of task %(task)d and was not assigned to them; assign another referee there.",
+                    name=name, stations=", ".join(map(str, stations)), task=task), "warning")
+    return redirect(url_for("scoring.event", public_id=event.public_id) + "#assignments")
+
+
+def parse_cells(values: list[str]) -> set[tuple[int, int]] | None:
+    """Grid cells as posted ("referee id:task id"), or None when one is not of that form."""
+    cells = set()
+    for value in values[:5000]:
+        referee, sep, task = value.partition(":")
+        if not (sep and referee.isdecimal() and task.isdecimal() and len(value) < 24):
+            return None
+        cells.add((int(referee), int(task)))
+    return cells
 
 
 def parse_stations(text: str) -> list[int]:
@@ -356,9 +384,9 @@ def sign(task_id: int, stage: str):
         ok, _r = commit_service(form, services.sign_off, task=task, stage=stage, user=current_user, now=clock.now())
         if ok:
             flash(_("Signed."), "success")
-    target = "scoring.event" if current_user.role is not Role.REFEREE else "scoring.my_marking"
-    return redirect(url_for(target, public_id=task.scheme.event.public_id) if target == "scoring.event"
-                    else url_for(target))
+    if stage == "referee" and current_user.role in REFEREES:
+        return redirect(url_for("scoring.my_marking"))
+    return redirect(url_for("scoring.event", public_id=task.scheme.event.public_id))
 
 
 @bp.route("/events/<public_id>/scheme.xlsx", methods=["GET", "POST"])
@@ -386,8 +414,6 @@ def scheme_excel(public_id: str):
 def candidate(public_id: str, registration_id: str):
     """A candidate's practical marks, task by task, and every change to them (blind tasks left out
     for the chief referee: services.blind)."""
-    from registration.models import Registration
-
     event = _event(public_id)
     scheme = services.current_scheme(db.session, event)
     registration = db.first_or_404(select(Registration).filter_by(public_id=registration_id, event_id=event.id))
@@ -404,8 +430,6 @@ def candidate(public_id: str, registration_id: str):
 @roles(Role.CANDIDATE, Role.CENTRE_STAFF)
 @uploads.larger_uploads("VIDEO_MAX_BYTES")
 def video_submit(registration_id: str):
-    from registration.models import Registration
-
     registration = db.first_or_404(select(Registration).filter_by(public_id=registration_id))
     if not video.may_submit(registration, current_user):
         abort(403)
@@ -425,8 +449,6 @@ def video_submit(registration_id: str):
 @bp.route("/videos")
 @roles(*REFEREES)
 def videos():
-    from registration.models import Registration
-
     events = select(VideoExpert.event_id).where(VideoExpert.user_id == current_user.id)
     rows = db.session.scalars(select(TeachingVideo).join(Registration).where(Registration.event_id.in_(events))
                               .order_by(Registration.candidate_number)).all()
@@ -473,8 +495,6 @@ def video_file(public_id: str):
 @bp.route("/events/<public_id>/videos", methods=["GET", "POST"])
 @roles(Role.ADMIN)
 def event_videos(public_id: str):
-    from registration.models import Registration
-
     event = _event(public_id)
     form = ExpertForm()
     if request.method == "POST":
@@ -526,8 +546,9 @@ def results(public_id: str):
     headers = [_("Candidate number"), _("Full name"), _("Training centre")] + [
         f"{t.number} {t.name}" for t in scheme.tasks] + [_("Practical total")]
     rows = []
+    marking = reads.load(db.session, scheme.tasks)
     for registration in services.enrolled(db.session, event):
-        scores = [services.task_score(db.session, t, registration) for t in scheme.tasks]
+        scores = [marking.score(t, registration.id) for t in scheme.tasks]
         rows.append([registration.candidate_number, registration.full_name, registration.centre.name,
                      *[float(s) for s in scores], float(sum(scores, Decimal(0)))])
     return xlsx_response("practical-results.xlsx", _("Practical results"), headers, rows)

@@ -80,7 +80,7 @@ def test_catalog_matches_the_source(tmp_path):
     """Every user-facing string in the code is in the catalog (run `make extract-messages`)."""
     pot = tmp_path / "messages.pot"
     sources = ["app.py", "config.py", "core", "accounts", "registration", "question_bank", "exam",
-               "scoring", "certificates", "templates"]
+               "scoring", "certificates", "cockpit", "templates"]
     subprocess.run(
         [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg",
          "-k", "_l", "-k", "lazy_gettext", "--ignore-dirs=.* __pycache__", "-o", str(pot), *sources],

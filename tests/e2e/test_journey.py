@@ -391,20 +391,20 @@ def set_up_marking(browser, base_url) -> None:
     expect(page.get_by_role("button", name="双人核对：已启用（点击停用）")).to_be_visible()
     press(page, "抽取工位号")
     flashed(page, "已抽取 6 个工位号")
+    grid = page.get_by_test_id("assign-grid")  # every referee on every task: one form, one post
     for task in range(1, 7):
         for referee in REFEREES:
-            page.select_option("#task", index=task - 1)
-            page.fill("#referee", referee)
-            page.fill("#stations", "1")
-            press(page, "分配")
-            flashed(page, "分配 1 个工位")
+            grid.get_by_test_id(f"cell-{referee}-{task}").check()
+    click(page, grid.get_by_test_id("save-grid"))
+    for task in range(1, 7):
+        expect(page.get_by_test_id(f"overview-{task}")).to_contain_text("吴裁判 (1/1)")
     shoot(page, "07-scheme-locked-and-assigned")
     context.close()
 
 
 def open_station(page, task: int) -> None:
     nav(page, "我的评分")
-    row = page.locator("tbody tr").filter(has_text=re.compile(rf"^\s*{task} · "))
+    row = page.get_by_test_id(f"station-{task}-1")
     row.get_by_role("link", name="评分", exact=True).click()
     page.wait_for_load_state()
     expect(page.get_by_role("heading", level=1)).to_have_text(f"任务 {task} · 工位 1")
@@ -475,11 +475,22 @@ def chief_decides_and_locks(browser, base_url) -> None:
     for task in range(1, 7):
         click(page, task_card(page, task).get_by_role("button", name="锁定任务"))
         flashed(page, f"任务 {task} 已锁定")
-        # The referee stage's signature is offered to the chief referee (referees have no button).
-        for label in ("签字确认（裁判）", "签字确认（裁判长）"):
-            task_card(page, task).get_by_role("button", name=label).click()
-            page.wait_for_load_state()
-            flashed(page, "已签字确认")
+    context.close()
+    # Every sign-off stage is signed by its own people: each referee for their own marks, in their
+    # own session; then the chief referee.
+    for referee in REFEREES:
+        context, page = sign_in(browser, base_url, referee)
+        nav(page, "我的评分")
+        for task in range(1, 7):
+            click(page, page.get_by_test_id(f"sign-{task}"))
+            expect(page.get_by_test_id(f"signed-{task}")).to_be_visible()
+        context.close()
+    context, page = sign_in(browser, base_url, CHIEF)
+    nav(page, "实操评分")
+    page.get_by_role("link", name=EVENT_NAME).click()
+    for task in range(1, 7):
+        click(page, page.get_by_test_id(f"sign-chief-{task}"))
+        flashed(page, "已签字确认")
     shoot(page, "11-chief-locked")
     context.close()
 
@@ -490,8 +501,7 @@ def supervise(browser, base_url) -> None:
     nav(page, "实操评分")
     page.get_by_role("link", name=EVENT_NAME).click()
     for task in range(1, 7):
-        task_card(page, task).get_by_role("button", name="签字确认（监督）").click()
-        page.wait_for_load_state()
+        click(page, page.get_by_test_id(f"sign-supervisor-{task}"))
         flashed(page, "已签字确认")
     assert page.locator("tr.table-danger").count() == 0  # no mark changed after a signature
     page.get_by_role("link", name="进度看板").click()

@@ -10,7 +10,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from registration import rules
-from tests.e2e.conftest import ARTIFACTS, DEMO_PASSWORD, press
+from tests.e2e.conftest import ARTIFACTS, DEMO_PASSWORD, click, press
 
 pytestmark = pytest.mark.e2e
 
@@ -109,3 +109,59 @@ def test_register_return_correct_approve_and_download_the_ticket(browser, live_s
     text = PdfReader(io.BytesIO(response.body())).pages[0].extract_text()
     assert number in text and name in text
     admin.close()
+
+
+def test_a_centre_approves_the_forms_on_a_page_in_one_action(browser, live_server, live_app):
+    """Issue 15: tick every row on the page, the count shows, the confirmation names it, and the
+    result page says how many were approved."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from accounts.models import User
+    from core import clock
+    from core.extensions import db
+    from question_bank.models import Level
+    from registration import services
+    from registration.models import Education, EventKind, Registration, State
+
+    buf = io.BytesIO()
+    Image.new("RGB", (600, 800), (30, 80, 200)).save(buf, format="JPEG")
+    with live_app.app_context():
+        staff = db.session.scalar(select(User).filter_by(username="centre"))
+        admin = db.session.scalar(select(User).filter_by(username="admin"))
+        now = clock.now()
+        event = services.save_event(db.session, event=None, actor=admin, fields={
+            "code": "BULK26", "name": "批量审核演示", "kind": EventKind.CERTIFICATION, "level": Level.INTERMEDIATE,
+            "groups": [], "registration_opens": now - timedelta(days=1),
+            "registration_closes": now + timedelta(days=30), "minimum_education": Education.HIGH_SCHOOL,
+            "require_full_hours": False, "correction_days": 5})
+        for k in range(3):
+            born = date(2001, 4, 1 + k)
+            form = services.save_registration(
+                db.session, registration=None, event=event, centre=staff.centre, user=staff, now=now,
+                photo=buf.getvalue(), data={
+                    "full_name": f"批量考生{k}", "gender": "female", "birth_date": born, "education": "vocational",
+                    "title": "", "employer": "", "phone": "13800138000", "address": "", "resume": "",
+                    "email": f"bulk{k}@example.com", "id_number": id_number(born, seq=f"5{k}"),
+                    "training_history": "", "group": None})
+            services.act(db.session, registration=form, action="submit", user=staff, now=now)
+        db.session.commit()
+        event_id = event.public_id
+
+    context, page = signed_in(browser, live_server, "centre")
+    page.goto(f"/registration/?event={event_id}&state=submitted")
+    approve = page.locator("button[name=action][value=approve]")
+    assert approve.is_disabled()  # nothing selected yet
+    page.get_by_test_id("bulk-page").check()
+    assert page.get_by_test_id("bulk-count").inner_text() == "3"
+    assert "3" in approve.get_attribute("data-confirm")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "registration-bulk.png"), full_page=True)
+    click(page, approve)
+    assert page.get_by_test_id("bulk-done").get_attribute("data-n") == "3"
+    context.close()
+    with live_app.app_context():
+        states = db.session.scalars(select(Registration.state)
+                                    .where(Registration.event.has(public_id=event_id))).all()
+        assert states == [State.CENTRE_APPROVED] * 3

@@ -1,5 +1,6 @@
 """Two referees mark one candidate's task in Chromium; one judgement diverges; the chief referee
-resolves it and locks the task; the board shows it locked."""
+sees the station and both marks, resolves it and locks the task; the board shows it locked; each
+referee signs their marks in their own session, then the chief referee signs."""
 
 from datetime import date, timedelta
 
@@ -88,6 +89,8 @@ def test_two_referees_diverge_and_the_chief_resolves_and_locks(browser, live_ser
     page.goto(f"/scoring/events/{event_id}")
     flag = page.get_by_test_id("flag")
     assert flag.count() == 1
+    assert f"{number} · 1.3" in flag.get_by_test_id("flag-where").inner_text()  # the station and the aspect
+    assert "王裁判: 3" in flag.get_by_test_id("flag-marks").inner_text()
     flag.locator("select[name=decision]").select_option("confirm")
     flag.locator("input[name=note]").fill("两位裁判的评判均在合理范围内")
     flag.get_by_role("button", name="确定").click()
@@ -99,4 +102,27 @@ def test_two_referees_diverge_and_the_chief_resolves_and_locks(browser, live_ser
     cell = page.locator("td[data-task='1']").first
     assert cell.inner_text() == "已锁定" and "state-locked" in cell.get_attribute("class")
     page.screenshot(path=str(ARTIFACTS / "scoring-board.png"), full_page=True)
+    context.close()
+
+    for username in ("referee", "referee2"):  # each referee signs for their own marks
+        context, page = signed_in(browser, live_server, username)
+        page.goto("/scoring/")
+        click(page, page.get_by_test_id("sign-1"))
+        assert page.get_by_test_id("signed-1").is_visible()
+        context.close()
+    context, page = signed_in(browser, live_server, "chief")
+    page.goto(f"/scoring/events/{event_id}")
+    click(page, page.get_by_test_id("sign-chief-1"))
+    assert page.get_by_test_id("sign-chief-1").count() == 0
+    assert "✓" in page.get_by_test_id("signatures-1").inner_text()
+    context.close()
+
+    context, page = signed_in(browser, live_server, "admin")  # the referee × task grid and its overview
+    page.goto(f"/scoring/events/{event_id}#assignments")
+    grid = page.get_by_test_id("assign-grid")
+    assert grid.locator("input[name=cell]:checked").count() == 2  # both referees on task 1
+    grid.locator("[data-testid='cell-referee2-2']").check()
+    click(page, grid.get_by_test_id("save-grid"))
+    assert "(1/1)" in page.get_by_test_id("overview-2").inner_text()
+    page.get_by_test_id("assign-grid").screenshot(path=str(ARTIFACTS / "scoring-grid.png"))
     context.close()

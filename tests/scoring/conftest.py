@@ -1,6 +1,8 @@
-from datetime import date
+from contextlib import contextmanager
+from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import event as sa_event
 
 from accounts import services as accounts
 from core import clock
@@ -34,7 +36,7 @@ def panel(db, event, create_user):  # noqa: F811 (event: the imported fixture)
     chief = create_user("chief_referee", full_name="裁判长")
     db.session.commit()
     return {"admin": admin, "people": people, "scheme": scheme, "r1": referee_1, "r2": referee_2, "chief": chief,
-            "centre_a": centre_a.centre, "centre_b": centre_b.centre}
+            "centre_a": centre_a.centre, "centre_b": centre_b.centre, "staff_b": centre_b}
 
 
 def station(db, task, registration):
@@ -45,3 +47,40 @@ def set_centre(db, user, centre):
     accounts.update_user(db.session, user=user, actor=user, full_name=user.full_name, email="", role=user.role,
                          centre=centre, active=True)
     db.session.commit()
+
+
+def enrol_more(db, panel, n: int) -> list:
+    """`n` more candidates enrolled in the panel's event (from centre B), with their stations drawn."""
+    admin, staff = panel["admin"], panel["staff_b"]
+    scheme_event = panel["scheme"].event
+    added = []
+    start = len(panel["people"])
+    for i in range(start, start + n):
+        born = date(1990, 1, 1) + timedelta(days=i)
+        r = reg.save_registration(db.session, registration=None, event=scheme_event, centre=staff.centre,
+                                  data=form_data(full_name=f"选手{i}", id_number=make_id(born, seq=f"{i % 100:02d}"),
+                                                 birth_date=born, email=f"c{i}@example.com"),
+                                  photo=photo_bytes(), user=staff, now=clock.now())
+        for action, user in (("submit", staff), ("centre_approve", staff), ("approve", admin),
+                             ("enrol", admin)):
+            reg.act(db.session, registration=r, action=action, user=user, now=clock.now())
+        added.append(r)
+    services.draw_stations(db.session, scheme=panel["scheme"], actor=admin, seed=f"more{n}")
+    db.session.commit()
+    panel["people"].extend(added)
+    return added
+
+
+@contextmanager
+def statements(db):
+    """The SQL statements run inside the block (a list filled as they run)."""
+    seen: list[str] = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    sa_event.listen(db.engine, "before_cursor_execute", before)
+    try:
+        yield seen
+    finally:
+        sa_event.remove(db.engine, "before_cursor_execute", before)

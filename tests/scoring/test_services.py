@@ -93,7 +93,7 @@ def test_out_of_range_and_wrong_step_are_refused_and_nothing_saved(db, panel, fr
         mark(db, task, person, panel["r1"], {"1.1": 5})
 
 
-def test_divergence_flag_and_its_resolution(db, panel, frozen_clock):
+def test_divergence_flag_and_its_resolution(app, db, panel, frozen_clock):
     task = panel["scheme"].tasks[1]
     person = panel["people"][0]
     for r in (panel["r1"], panel["r2"]):
@@ -106,8 +106,9 @@ def test_divergence_flag_and_its_resolution(db, panel, frozen_clock):
     flag = db.session.scalar(select(Flag))
     with pytest.raises(NotAllowed):
         services.decide_flag(db.session, flag=flag, decision="remark", note="", chief=panel["r1"], now=clock.now())
-    services.decide_flag(db.session, flag=flag, decision="remark", note="请重新评判", chief=panel["chief"],
-                         now=clock.now())
+    with app.test_request_context():  # the referees' notification links to the entry page
+        services.decide_flag(db.session, flag=flag, decision="remark", note="请重新评判", chief=panel["chief"],
+                             now=clock.now())
     db.session.commit()
     assert flag.status is FlagStatus.REMARK and services.task_state(db.session, task, person) == "flagged"
     # The shared measurement marks did not change, so they are still at version 1.

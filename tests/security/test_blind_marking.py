@@ -79,7 +79,8 @@ def test_the_chief_referee_cannot_link_stations_to_candidates_before_signing_off
     services.lock_task(db.session, task=task, chief=chief, now=clock.now())
     db.session.commit()
     assert _links(_pages(client, marked, task), marked) == []  # locked, not signed off
-    assert client.submit(f"/scoring/tasks/{task.id}/sign/referee").status_code == 302
+    services.sign_off(db.session, task=task, stage="referee", user=marked["r1"], now=clock.now())  # in their session
+    db.session.commit()
     assert _links(_pages(client, marked, task), marked) == []  # the referee stage is not the chief's
 
     assert client.submit(f"/scoring/tasks/{task.id}/sign/chief").status_code == 302
@@ -116,8 +117,8 @@ def test_a_task_signed_off_is_open_while_the_others_stay_blind(client, db, marke
     services.save_marks(db.session, task=task2, registration=person, referee=marked["r1"], submit=False,
                         entries={ids["2.1"]: ("7", None)}, now=clock.now())
     services.lock_task(db.session, task=task, chief=chief, now=clock.now())
-    for stage in ("referee", "chief"):
-        services.sign_off(db.session, task=task, stage=stage, user=chief, now=clock.now())
+    services.sign_off(db.session, task=task, stage="referee", user=marked["r1"], now=clock.now())
+    services.sign_off(db.session, task=task, stage="chief", user=chief, now=clock.now())
     db.session.commit()
     sign_in(client, chief)
     page = client.get(f"/scoring/events/{task.scheme.event.public_id}/candidates/{person.public_id}")

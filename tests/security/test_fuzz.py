@@ -39,6 +39,7 @@ from certificates import services as certificates
 from certificates.models import Objection, Publication, ResultStatus
 from core import clock, uploads
 from core.access import PUBLIC, policy_of, roles_admitted
+from core.notify import Notification
 from exam import halls
 from exam.models import Attempt
 from registration import services as registration
@@ -77,6 +78,8 @@ URL_OBJECTS = {
     ("accounts", "centres", "public_id"): "centre",
     ("accounts", "users", "public_id"): "victim",
     ("certificates", "admin", "public_id"): "event",
+    ("cockpit", "events", "code"): "event_code",
+    ("core", "inbox", "note_id"): "note",
     ("certificates", "certificates", "public_id"): "certificate",
     ("certificates", "objections", "objection_id"): "objection",
     ("certificates", "results", "result_id"): "result",
@@ -295,7 +298,8 @@ def world(app, db, panel, final_results, make_exam, create_question, create_user
         "task6": task6.id, "station6": station(db, task6, people[0]),
         "complete_task": task5.id, "locked_task": task4.id, "stage": "supervisor",
         "flag": flag.id, "video": item.public_id, "hall": hall.public_id,
-        "candidate_username": candidate.username,
+        "candidate_username": candidate.username, "event_code": people[0].event.code,
+        "note": db.session.scalar(select(Notification.id).order_by(Notification.id)),
     }
     return {"clients": clients, "objects": objects}
 
