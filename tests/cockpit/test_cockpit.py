@@ -92,6 +92,7 @@ def test_the_timeline_names_what_blocks_and_links_to_the_work(client, db, create
     assert "1 forms are back with their centres for correction" in page
     assert 'data-testid="advance-enrol"' in page
     assert "Enrol 1 approved candidates" in page  # the confirmation says what it will do
+    assert ' style="' not in page  # the Content-Security-Policy refuses inline styles: charts use SVG sizes
 
 
 def test_enrol_from_the_cockpit_enrols_every_approved_candidate(client, db, create_user, login_as, frozen_clock):
