@@ -76,6 +76,9 @@ class Config:
     REMEMBER_COOKIE_DURATION = 7 * 24 * 3600
     PASSWORD_MIN_LENGTH = 8
     PASSWORD_HASH_METHOD = "scrypt"
+    # For passwords the platform draws (72 random bits, changed at the first sign-in): see
+    # accounts.services.hash_password.
+    RANDOM_PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
 
     # Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
     TRUSTED_PROXIES = 0

@@ -35,8 +35,19 @@ def _dummy_hash(method: str) -> str:
     return generate_password_hash(secrets.token_hex(16), method=method)
 
 
-def hash_password(password: str) -> str:
-    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+def hash_password(password: str, *, random: bool = False) -> str:
+    """A person's password gets the slow, memory-hard hash (scrypt in production) that makes
+    guessing a weak one offline costly. A password the platform drew itself (`random`: 72 random
+    bits, an initial password that must be changed at the first sign-in) cannot be guessed at any
+    hashing speed, so it gets RANDOM_PASSWORD_HASH_METHOD: enrolling 300 candidates no longer
+    spends a minute hashing."""
+    method = current_app.config["RANDOM_PASSWORD_HASH_METHOD" if random else "PASSWORD_HASH_METHOD"]
+    return generate_password_hash(password, method=method)
+
+
+def random_password() -> str:
+    """An initial password: 72 random bits, in 12 URL-safe characters."""
+    return secrets.token_urlsafe(9)
 
 
 def normalise_username(username: str) -> str:
@@ -192,6 +203,7 @@ def create_user(
     email: str = "",
     centre: TrainingCentre | None = None,
     must_change_password: bool = False,
+    random_password: bool = False,
 ) -> User:
     username = normalise_username(username)
     _check_username_free(session, username)
@@ -202,7 +214,7 @@ def create_user(
         email=email,
         role=role,
         centre=centre if role in CENTRE_ROLES else None,
-        password_hash=hash_password(password),
+        password_hash=hash_password(password, random=random_password),
         must_change_password=must_change_password,
     )
     session.add(user)
@@ -260,9 +272,9 @@ def end_sessions(session: Session, *, user: User) -> None:
     session.flush()
 
 
-def set_password(session: Session, *, user: User, password: str, by_admin: bool) -> None:
-    """Set a new password and end every other session of the user."""
-    user.password_hash = hash_password(password)
+def set_password(session: Session, *, user: User, password: str, by_admin: bool, random: bool = False) -> None:
+    """Set a new password and end every other session of the user (`random`: see hash_password)."""
+    user.password_hash = hash_password(password, random=random)
     user.session_version += 1
     user.must_change_password = by_admin
     session.flush()

@@ -73,24 +73,30 @@ def cockpit(session: Session, *, event: Event, now: datetime) -> Cockpit:
 ACTIONS = ("enrol", "compute", "publish", "issue")
 
 
-def advance(session: Session, *, event: Event, action: str, actor: User, now: datetime) -> int:
+@dataclass(frozen=True)
+class Advanced:
+    count: int  # how many the action concerned
+    skipped: tuple[str, ...] = ()  # "name: why", for those the workflow refused
+
+
+def advance(session: Session, *, event: Event, action: str, actor: User, now: datetime) -> Advanced:
     """Move the event on: enrol every approved candidate, compute or publish the results, or start
-    issuing the certificates. Returns how many it concerned. Each goes through its package's own
-    service, so every rule of that step applies as it does on the step's own page."""
+    issuing the certificates. Each goes through its package's own service, so every rule of that
+    step applies as it does on the step's own page; a form the workflow refuses is skipped and named."""
     if action == "enrol":
         approved = session.scalars(select(Registration).where(Registration.event_id == event.id,
                                                               Registration.state == State.APPROVED)
                                    .order_by(Registration.id)).all()
         if not approved:
             raise DomainError(_l("No approved candidate waits for enrolment."))
-        for registration in approved:
-            registration_services.act(session, registration=registration, action="enrol", user=actor, now=now)
-        return len(approved)
+        result = registration_services.bulk_act(session, registrations=list(approved), action="enrol", user=actor,
+                                                now=now)
+        return Advanced(len(result.done), tuple(f"{s.full_name}: {s.reason}" for s in result.skipped))
     if action == "compute":
-        return result_services.compute(session, event=event, actor=actor, now=now)
+        return Advanced(result_services.compute(session, event=event, actor=actor, now=now))
     if action == "publish":
         result_services.publish(session, event=event, actor=actor, now=now)
-        return result_services.standing(session, event)["all"]
+        return Advanced(result_services.standing(session, event)["all"])
     if action == "issue":
-        return certificate_services.start_batch(session, event=event, actor=actor, now=now).total
+        return Advanced(certificate_services.start_batch(session, event=event, actor=actor, now=now).total)
     raise DomainError(_l("Unknown action."))

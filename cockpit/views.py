@@ -128,9 +128,13 @@ def advance(code: str):
     if action not in services.ACTIONS:
         abort(400)
     if form.validate_on_submit():
-        ok, n = commit_service(form, services.advance, event=event, action=action, actor=current_user, now=clock.now())
+        ok, done = commit_service(form, services.advance, event=event, action=action, actor=current_user,
+                                  now=clock.now())
         if ok:
-            flash(ACTION_DONE[action] % {"n": n}, "success")
+            flash(ACTION_DONE[action] % {"n": done.count}, "success")
+            if done.skipped:
+                flash(_("%(n)d skipped: %(who)s", n=len(done.skipped), who="; ".join(done.skipped[:10])
+                        + ("…" if len(done.skipped) > 10 else "")), "warning")
     else:
         flash(_("The form expired: reload the page and try again."), "danger")
     return redirect(url_for("cockpit.event", code=event.code))

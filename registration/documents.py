@@ -27,30 +27,30 @@ def _photo(c: canvas.Canvas, registration: Registration, folder: Path, x: float,
         c.drawImage(ImageReader(str(path)), x, y, 25 * mm, 35 * mm)
 
 
-def admission_ticket(registration: Registration, *, check_in_url: str, photo_folder: Path) -> bytes:
+def admission_ticket(registration: Registration, *, check_in_url: str, sign_in_url: str, photo_folder: Path) -> bytes:
     buf = io.BytesIO()
     c = canvas.Canvas(buf, pagesize=A4)
     c.setTitle(f"准考证 {registration.candidate_number}")
-    _ticket_page(c, registration, check_in_url, photo_folder, cjk_font())
+    _ticket_page(c, registration, check_in_url, sign_in_url, photo_folder, cjk_font())
     c.save()
     return buf.getvalue()
 
 
 def admission_tickets(registrations: list[Registration], *, check_in_url: Callable[[Registration], str],
-                      photo_folder: Path) -> bytes:
+                      sign_in_url: str, photo_folder: Path) -> bytes:
     """The tickets of many candidates in one PDF, one page each, in the order given."""
     font = cjk_font()
     buf = io.BytesIO()
     c = canvas.Canvas(buf, pagesize=A4)
     c.setTitle(f"准考证 × {len(registrations)}")
     for registration in registrations:
-        _ticket_page(c, registration, check_in_url(registration), photo_folder, font)
+        _ticket_page(c, registration, check_in_url(registration), sign_in_url, photo_folder, font)
     c.save()
     return buf.getvalue()
 
 
-def _ticket_page(c: canvas.Canvas, registration: Registration, check_in_url: str, photo_folder: Path,
-                 font: str) -> None:
+def _ticket_page(c: canvas.Canvas, registration: Registration, check_in_url: str, sign_in_url: str,
+                 photo_folder: Path, font: str) -> None:
     event, session = registration.event, registration.session
     c.setFont(font, 20)
     c.drawCentredString(W / 2, H - 30 * mm, "准 考 证")
@@ -68,6 +68,8 @@ def _ticket_page(c: canvas.Canvas, registration: Registration, check_in_url: str
         ("考点", session.site if session else "待安排"),
         ("地址", session.address if session else ""),
         ("座位号", str(registration.seat) if registration.seat else "待安排"),
+        ("考试账号", registration.user.username if registration.user else "待安排"),
+        ("登录地址", sign_in_url),
     ]
     y = top
     for label, value in rows:
@@ -85,7 +87,9 @@ def _ticket_page(c: canvas.Canvas, registration: Registration, check_in_url: str
     c.setFont(font, 9)
     notes = ["考生须知：", "1. 请携带本准考证和身份证，提前 30 分钟到达考点，扫码签到后入场。",
              "2. 理论考试时长 60 分钟，由服务器计时；网络中断时答案保存在本机，恢复后自动上传。",
-             "3. 遵守考场纪律，服从监考人员安排。"]
+             "3. 遵守考场纪律，服从监考人员安排。",
+             "4. 在考场电脑上打开登录地址，用上面的考试账号登录：初始密码见培训机构发放的账号单（已有账号的",
+             "   考生用自己的密码），首次登录须设置自己的密码。"]
     y = 70 * mm
     for line in notes:
         c.drawString(25 * mm, y, line)

@@ -3,7 +3,6 @@ check-in. They flush, audit and queue notifications; they never commit."""
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -489,10 +488,10 @@ def _enrol(session: Session, registration: Registration, now: datetime) -> None:
     registration.candidate_number = f"{event.code}{count + 1:04d}"
     user = registration.applicant
     if user is None:
-        password = secrets.token_urlsafe(9)
+        password = accounts.random_password()
         user = accounts.create_user(session, username=registration.candidate_number.lower(),
                                     full_name=registration.full_name, role=Role.CANDIDATE, password=password,
-                                    email=registration.email, must_change_password=True)
+                                    email=registration.email, must_change_password=True, random_password=True)
         notify(session, email=registration.email, user=user, subject=str(_l("Your exam account")),
                body=str(_l("Username: %(username)s\nInitial password: %(password)s\nYou will choose your own "
                            "password at the first sign-in.", username=user.username, password=password)),
@@ -546,6 +545,11 @@ def check_in(session: Session, *, registration: Registration, user: User, now: d
     registration.checked_in_at = now
     audit.record(session, "registration.check_in", target=registration, actor=user)
     return True
+
+
+def sign_in_url() -> str:
+    """Where candidates sign in to the theory exam, as printed on tickets and account slips."""
+    return current_app.config["BASE_URL"].rstrip("/") + url_for("accounts.login")
 
 
 def check_in_url(registration: Registration) -> str:

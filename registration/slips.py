@@ -7,7 +7,6 @@ never used can be issued again (a new one), which makes the old slip worthless."
 from __future__ import annotations
 
 import io
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -76,8 +75,8 @@ def reissue(session: Session, *, event: Event, actor: User, now: datetime, centr
     for slip in slips(session, event=event, centre_id=centre_id):
         user = slip.registration.user
         if slip.secret is None and user is not None and user.last_login_at is None:
-            password = secrets.token_urlsafe(9)
-            accounts.set_password(session, user=user, password=password, by_admin=True)
+            password = accounts.random_password()
+            accounts.set_password(session, user=user, password=password, by_admin=True, random=True)
             slip.secret, slip.created_at, slip.handed_over_at, slip.handed_over_by_id = password, now, None, None
             done += 1
     if not done:

@@ -528,6 +528,7 @@ def bulk():
             flash(_("None of the selected candidates is enrolled: there is no ticket to print."), "danger")
             return redirect(back)
         pdf = documents.admission_tickets(enrolled, check_in_url=services.check_in_url,
+                                          sign_in_url=services.sign_in_url(),
                                           photo_folder=uploads.folder(services.PHOTO_FOLDER))
         return Response(pdf, mimetype="application/pdf", headers={
             "Content-Disposition": f"inline; filename=tickets-{len(enrolled)}.pdf"})
@@ -560,6 +561,7 @@ def ticket(public_id: str):
     if registration.state is not State.ENROLLED:
         abort(404)
     pdf = documents.admission_ticket(registration, check_in_url=services.check_in_url(registration),
+                                     sign_in_url=services.sign_in_url(),
                                      photo_folder=uploads.folder(services.PHOTO_FOLDER))
     return Response(pdf, mimetype="application/pdf", headers={
         "Content-Disposition": f"inline; filename=ticket-{registration.candidate_number}.pdf"})
@@ -650,22 +652,18 @@ def slips_page(public_id: str):
         return redirect(url_for("registration.slips_page", public_id=event.public_id))
     rows = slips.slips(db.session, event=event, centre_id=_centre_scope())
     return render_template("registration/slips.html", event=event, rows=rows, form=form,
-                           pending=sum(1 for r in rows if r.secret), sign_in_url=_sign_in_url())
-
-
-def _sign_in_url() -> str:
-    return current_app.config["BASE_URL"].rstrip("/") + url_for("accounts.login")
+                           pending=sum(1 for r in rows if r.secret), sign_in_url=services.sign_in_url())
 
 
 def _slips_file(event: Event, lines, what: str) -> Response:
     if what == "xlsx":
-        sign_in = _sign_in_url()
+        sign_in = services.sign_in_url()
         return xlsx_response(f"account-slips-{event.code}.xlsx", _("Account slips"),
                              [_("Full name"), _("Candidate number"), _("Training centre"), _("Username"),
                               _("Initial password"), _("Sign in at")],
                              ((x.full_name, x.candidate_number, x.centre, x.username, x.password, sign_in)
                               for x in lines))
-    pdf = slips.slips_pdf(lines, event_name=event.name, sign_in_url=_sign_in_url())
+    pdf = slips.slips_pdf(lines, event_name=event.name, sign_in_url=services.sign_in_url())
     return Response(pdf, mimetype="application/pdf", headers={
         "Content-Disposition": f"attachment; filename=account-slips-{event.code}.pdf", "Cache-Control": "no-store"})
 

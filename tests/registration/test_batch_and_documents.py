@@ -121,10 +121,11 @@ def test_ticket_pdf_has_the_number_and_a_qr_code_to_the_check_in_link(app, db, d
     registration = enrolled(db, draft, staff, create_user)
     with app.test_request_context():
         url = services.check_in_url(registration)
-        pdf = documents.admission_ticket(registration, check_in_url=url,
+        pdf = documents.admission_ticket(registration, check_in_url=url, sign_in_url=services.sign_in_url(),
                                          photo_folder=uploads.folder(services.PHOTO_FOLDER))
     text = PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
     assert registration.candidate_number in text and "准" in text and "黄小明" in text
+    assert registration.user.username in text and "http://localhost/login" in text  # how to sign in
     (tmp_path / "ticket.pdf").write_bytes(pdf)
     subprocess.run(["pdftoppm", "-png", "-r", "150", str(tmp_path / "ticket.pdf"), str(tmp_path / "page")],
                    check=True)

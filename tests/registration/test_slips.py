@@ -91,3 +91,18 @@ def test_excel_and_new_passwords_for_accounts_never_used(client, db, draft, staf
     client.submit("/logout")
     assert _sign_in(client, registration.user.username, old).status_code == 401  # refused: the old slip is void
     assert _sign_in(client, registration.user.username, new).status_code == 302
+
+
+def test_a_drawn_password_gets_the_quick_hash_and_a_chosen_one_the_slow_one(app, db, draft, staff, create_user,
+                                                                             frozen_clock):
+    """Enrolling 300 candidates hashed 300 random initial passwords with scrypt: a minute. A drawn
+    72-bit password cannot be guessed at any hashing speed; the candidate's own password, chosen at
+    the first sign-in, still gets the slow hash."""
+    from accounts import services as accounts
+
+    app.config["PASSWORD_HASH_METHOD"] = "scrypt"
+    registration = _enrol(db, draft, staff, create_user("admin"))
+    user, secret = registration.user, db.session.query(AccountSlip).one().secret
+    assert user.password_hash.startswith("pbkdf2:sha256:1000$")
+    accounts.change_own_password(db.session, user=user, current=secret, new="my own passphrase 2026")
+    assert user.password_hash.startswith("scrypt:")
