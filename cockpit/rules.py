@@ -132,6 +132,12 @@ def timeline(f: Facts) -> list[Stage]:
          {"certificates": f.certificates, "pending": pending_certificates}, (),
          "issue" if pending_certificates else None),
     ]
+    # Work under way in a stage: stages of an event overlap (forms are reviewed while sign-up is
+    # still open), so such a stage is current too, not only the first stage not done.
+    active = {Step.REGISTRATION: forms > 0, Step.REVIEW: bool(review_blockers),
+              Step.ENROLMENT: f.approved[0] > 0 or enrolled > 0, Step.EXAM: f.submitted + f.in_progress > 0,
+              Step.PRACTICAL: f.stations_drawn, Step.RESULTS: results > 0, Step.PUBLICITY: published > 0,
+              Step.CERTIFICATES: f.certificates > 0}
     # An event moves on even when a stage keeps a loose end (a candidate without a seat who never
     # came): a stage is done once a later one is, and its blockers stay listed as loose ends.
     later_done = False
@@ -140,14 +146,15 @@ def timeline(f: Facts) -> list[Stage]:
         stages[i] = (step, done or later_done, counts, blockers, action)
         later_done = later_done or done
     out: list[Stage] = []
-    current_found = False
+    first_open = True
     for step, done, counts, blockers, action in stages:
         if done:
             status = Status.DONE
-        elif not current_found:
-            status, current_found = Status.CURRENT, True
+        elif first_open or active[step]:
+            status = Status.CURRENT
         else:
             status = Status.TODO
+        first_open = first_open and done
         out.append(Stage(step, status, counts, tuple(blockers), action))
     return out
 

@@ -153,3 +153,14 @@ def test_a_stage_is_current_until_its_blockers_are_gone():
 def test_histogram_bins_include_the_top_score():
     assert rules.histogram([0, 9.9, 10, 59, 100, None]) == [(0, 2), (10, 1), (20, 0), (30, 0), (40, 0), (50, 1),
                                                              (60, 0), (70, 0), (80, 0), (90, 1)]
+
+
+def test_stages_overlap_forms_are_reviewed_while_sign_up_is_open():
+    now = clock.now()
+    facts = _facts(registration_closes=now + timedelta(days=3), forms={"submitted": 4, "enrolled": 0},
+                   awaiting_centre=(4, ()), exams=0, submitted=0, tasks=0, tasks_locked=0, scheme_locked=False,
+                   stations_drawn=False)
+    stages = {s.step: s.status for s in rules.timeline(facts)}
+    assert stages[rules.Step.REGISTRATION] is rules.Status.CURRENT
+    assert stages[rules.Step.REVIEW] is rules.Status.CURRENT  # work waits there now
+    assert stages[rules.Step.ENROLMENT] is rules.Status.TODO and stages[rules.Step.PRACTICAL] is rules.Status.TODO
