@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -18,6 +19,7 @@ from certificates.models import Certificate, Objection, Publication, Result, Res
 from core import audit
 from core.errors import DomainError
 from core.extensions import scheduler
+from core.notify import notify, path_for
 from registration.models import Event, Group, Registration, State
 
 
@@ -152,7 +154,20 @@ def publish(session: Session, *, event: Event, actor: User, now: datetime) -> Pu
         result.status = ResultStatus.PUBLISHED
     session.flush()
     audit.record(session, "results.publish", target=event, actor=actor, after={"ends_at": publication.ends_at})
+    _tell_candidates(session, event, publication)
     return publication
+
+
+def _tell_candidates(session: Session, event: Event, publication: Publication) -> None:
+    """Each candidate with an account learns in the app (and by e-mail) that their result is out."""
+    link = path_for("certificates.mine")
+    ends = format_datetime(publication.ends_at, "yyyy-MM-dd HH:mm")
+    for user_id, email in session.execute(select(Registration.user_id, Registration.email).join(Result)
+                                          .where(Result.event_id == event.id, Registration.user_id.is_not(None))):
+        notify(session, email=email, user_id=user_id, link=link,
+               subject=str(_l("Your result: %(event)s", event=event.name)),
+               body=str(_l("Your result of %(event)s is published for publicity until %(ends)s. You may raise an "
+                           "objection with the project centre until then.", event=event.name, ends=ends)))
 
 
 def publication_of(session: Session, event: Event) -> Publication | None:

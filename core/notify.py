@@ -9,7 +9,7 @@ import smtplib
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 
-from flask import current_app
+from flask import current_app, has_request_context, url_for
 from sqlalchemy import ForeignKey, Index, String, Text, false, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -43,15 +43,24 @@ WIPED = "(This message held an initial password. It was removed from the outbox 
 SEND_FOR = timedelta(days=7)
 
 
-def notify(session: Session, *, email: str, subject: str, body: str, user=None,
+def notify(session: Session, *, email: str, subject: str, body: str, user=None, user_id: int | None = None,
            sensitive: bool = False, link: str = "") -> Notification:
-    """Tell `user` (their inbox, when they have an account) and `email` (when SMTP is configured)
-    about a change, in the change's transaction. `link` is where the work is: a path such as
-    url_for(...) gives."""
-    note = Notification(user_id=getattr(user, "id", None), email=email or "", subject=subject[:200], body=body,
-                        sensitive=sensitive, link=link[:300])
+    """Tell `user` (or `user_id`: their inbox, when they have an account) and `email` (when SMTP is
+    configured) about a change, in the change's transaction. `link` is where the work is: a path
+    as path_for gives."""
+    note = Notification(user_id=getattr(user, "id", None) or user_id, email=email or "", subject=subject[:200],
+                        body=body, sensitive=sensitive, link=link[:300])
     session.add(note)
     return note
+
+
+def path_for(endpoint: str, **values) -> str:
+    """The path of a page, for a notification's link: in a request, or in a scheduled job or a
+    command, which have no request to build a URL from."""
+    if has_request_context():
+        return url_for(endpoint, **values)
+    adapter = current_app.url_map.bind("", script_name=current_app.config.get("APPLICATION_ROOT") or "/")
+    return adapter.build(endpoint, values)
 
 
 def unread_count(session: Session, user_id: int) -> int:

@@ -21,6 +21,7 @@ from accounts.models import User
 from core import addresses, audit, throttle
 from core.errors import Conflict, DomainError, NotAllowed, Throttled
 from core.extensions import scheduler
+from core.notify import notify, path_for
 from exam import rules
 from exam.models import (
     Answer,
@@ -839,6 +840,13 @@ def release_results(session: Session, *, exam: Exam, actor: User, now: datetime)
     grade_pending(session, exam=exam)
     exam.results_released_at = now
     audit.record(session, "exam.release_results", target=exam, actor=actor)
+    link = path_for("exam.my_exams")
+    for user_id, email in session.execute(select(Attempt.user_id, User.email).join(User, User.id == Attempt.user_id)
+                                          .where(Attempt.exam_id == exam.id)):
+        notify(session, email=email, user_id=user_id, link=link,
+               subject=str(_l("Theory exam result released: %(title)s", title=exam.title)),
+               body=str(_l("The result of %(title)s is released: your score is on your exams page.",
+                           title=exam.title)))
 
 
 # --- item analysis -----------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from flask import current_app, has_request_context, url_for
+from flask import current_app, url_for
 from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
@@ -18,7 +18,7 @@ from accounts.models import Role, TrainingCentre, User
 from core import audit, uploads
 from core.errors import Conflict, DomainError, NotAllowed
 from core.extensions import scheduler
-from core.notify import notify
+from core.notify import notify, path_for
 from registration import rules, signals
 from registration.models import (
     AccountSlip,
@@ -431,12 +431,8 @@ def expire_returned(session: Session, *, now: datetime) -> int:
 
 
 def detail_path(registration: Registration) -> str:
-    """The path of the form's page, for a notification's link (also in a scheduled job, which has
-    no request to build a URL from)."""
-    if has_request_context():
-        return url_for("registration.detail", public_id=registration.public_id)
-    adapter = current_app.url_map.bind("", script_name=current_app.config.get("APPLICATION_ROOT") or "/")
-    return adapter.build("registration.detail", {"public_id": registration.public_id})
+    """The path of the form's page, for a notification's link."""
+    return path_for("registration.detail", public_id=registration.public_id)
 
 
 # The steps the candidate's training centre is told of in the app (issue 15): it follows its candidates.

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
-from flask import url_for
 from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -21,7 +20,7 @@ from core import audit
 from core.audit import AuditLog
 from core.errors import Conflict, DomainError, NotAllowed
 from core.forms import number_problem
-from core.notify import notify
+from core.notify import notify, path_for
 from registration.models import Event, Registration, State
 from scoring import reads, rules
 from scoring.models import (
@@ -401,7 +400,7 @@ def _tell_referees_to_remark(session: Session, flag: Flag) -> None:
     number = session.scalar(select(Station.number).filter_by(task_id=task.id, registration_id=flag.registration_id))
     if number is None:
         return
-    link = url_for("scoring.entry", task_id=task.id, number=number)
+    link = path_for("scoring.entry", task_id=task.id, number=number)
     subject = str(_l("Re-mark requested: task %(task)d, station %(n)d", task=task.number, n=number))
     body = str(_l("The chief referee asks the referees of station %(n)d to mark aspect %(code)s %(title)s of task "
                   "%(task)d again and to submit the marks once more.", n=number, code=flag.aspect.code,

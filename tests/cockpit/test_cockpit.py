@@ -10,6 +10,7 @@ from sqlalchemy import event as sa_event
 
 from cockpit import rules
 from core import clock
+from core.notify import inbox
 from core.extensions import db as _db
 from registration import services
 from registration.models import Education, EventKind, Level, Registration, State
@@ -71,12 +72,12 @@ def test_the_cockpit_runs_a_fixed_number_of_statements_at_3_and_30_candidates(cl
                                                                                frozen_clock):
     admin = login_as("admin")
     staff = create_user("centre_staff")
-    few_event = _event(db, admin, staff, 5, code="CK03")
-    many_event = _event(db, admin, staff, 32, code="CK30")
+    few_event = _event(db, admin, staff, 3, code="CK03")
+    many_event = _event(db, admin, staff, 30, code="CK30")
     few, page = _get(client, f"/events/{few_event.code}")
-    assert _blocker(page, "awaiting_centre") == 1 and _blocker(page, "approved") == 1
+    assert _blocker(page, "awaiting_centre") == 1 and _blocker(page, "returned") == 1
     many, page = _get(client, f"/events/{many_event.code}")
-    assert 'data-count="enrolled">28<' in page
+    assert 'data-count="enrolled">26<' in page and _blocker(page, "approved") == 1
     assert many == few, (few, many)
 
 
@@ -119,6 +120,9 @@ def test_compute_then_publish_from_the_cockpit_counts_the_absent(client, db, cre
     client.submit(f"/events/{event.code}/advance", {"action": "publish"})
     page = client.get(f"/events/{event.code}?lang=en").get_data(as_text=True)
     assert 'data-count="published">2<' in page
+    for registration in db.session.query(Registration).filter_by(event_id=event.id, state=State.ENROLLED):
+        notes = inbox(db.session, registration.user_id)  # each candidate is told, with the way to the result
+        assert [n.link for n in notes if event.name in n.subject] == ["/my-results"]
 
 
 def _facts(**overrides) -> rules.Facts:

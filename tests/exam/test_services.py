@@ -307,6 +307,10 @@ def test_a_key_correction_regrades_every_affected_attempt(db, make_exam, create_
                                        new_key=None, reason="作废", actor=None, now=clock.now())
     assert all(line.after >= line.before for line in lines)
     services.release_results(db.session, exam=exam, actor=None, now=clock.now())
+    from core.notify import inbox
+
+    for attempt in attempts:  # each candidate is told in the app, with the way to their score
+        assert [n.link for n in inbox(db.session, attempt.user_id)] == ["/exam/"]
     with pytest.raises(DomainError):
         services.decide_challenges(db.session, exam=exam, version_id=version.id, decision="dismiss",
                                    new_key=None, reason="x", actor=None, now=clock.now())
