@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
 MAX_STEM = 2000
@@ -75,6 +76,52 @@ class Outcome:
 def normalise_text(value: str) -> str:
     """For fill-in answers: full-width to half-width, trimmed, inner spaces collapsed, case-folded."""
     return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", value)).strip().casefold()
+
+
+_NUMBER = re.compile(r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+))\s*(.*)$")
+
+
+def parse_number(value: str) -> tuple[Decimal, str] | None:
+    """A typed number and what follows it (its unit), or None when the text does not start with
+    one: full-width digits and signs are read as ASCII ("６３.２％" is 63.2 and "%"), thousands
+    separators are dropped, the unit is normalised as fill-in text is."""
+    text = unicodedata.normalize("NFKC", value).strip().replace(",", "").replace("，", "")
+    match = _NUMBER.match(text)
+    if match is None:
+        return None
+    try:
+        number = Decimal(match.group(1))
+    except InvalidOperation:
+        return None
+    if not number.is_finite():
+        return None
+    return number, normalise_text(match.group(2))
+
+
+def _same_answer(given: str, accepted: str) -> bool:
+    """A fill-in answer against one accepted alternative: as text, or as numbers (with the same
+    unit, or none) when both are numbers, so "63.20%" matches "63.2%" and "10.0" matches "10"."""
+    if normalise_text(given) == normalise_text(accepted):
+        return True
+    a, b = parse_number(given), parse_number(accepted)
+    return a is not None and b is not None and a[0] == b[0] and a[1] == b[1]
+
+
+def numeric_match(response, spec: dict) -> bool:
+    """A numeric answer: the value within the tolerance (absolute, or relative to the value),
+    typed with the spec's unit, or with none. "63.2", "63.2%", "63.20" and "６３.２" all match
+    {"value": 63.2, "tolerance": 0.05, "mode": "absolute", "unit": "%"}."""
+    if not isinstance(response, str) or len(response) > 60:
+        return False
+    parsed = parse_number(response)
+    if parsed is None:
+        return False
+    number, unit = parsed
+    if unit and unit != normalise_text(str(spec.get("unit") or "")):
+        return False
+    value, tolerance = Decimal(str(spec["value"])), Decimal(str(spec["tolerance"]))
+    limit = tolerance * abs(value) if spec.get("mode") == "relative" else tolerance
+    return abs(number - value) <= limit
 
 
 class _Type:
@@ -183,7 +230,7 @@ class FillBlank(_Type):
         if not isinstance(response, list) or len(response) != len(key):
             return Outcome(False)
         return Outcome(all(
-            isinstance(given, str) and normalise_text(given) in {normalise_text(a) for a in accepted}
+            isinstance(given, str) and len(given) <= MAX_OPTION and any(_same_answer(given, a) for a in accepted)
             for given, accepted in zip(response, key, strict=True)
         ))
 

@@ -10,8 +10,8 @@ from sqlalchemy import event as sa_event
 
 from cockpit import rules
 from core import clock
-from core.notify import inbox
 from core.extensions import db as _db
+from core.notify import inbox
 from registration import services
 from registration.models import Education, EventKind, Level, Registration, State
 from scoring import services as scoring

@@ -97,3 +97,27 @@ def test_near_duplicate_stems():
     index.add("Q2", "PLC 的扫描周期包括哪几个阶段？")
     assert [k for k, _ in index.similar("MQTT 协议未加密连接的默认端口是哪一个?")] == ["Q1"]
     assert index.similar(a, exclude="Q1") == []
+
+
+def test_fill_in_numbers_are_compared_as_numbers_with_their_unit():
+    """Issue 16: an exact string match gave 0 to "63.20", "10.0" and "６３.２%" for 63.2 % and 10."""
+    key = [["63.2%", "63.2"]]
+    for typed in ("63.2", "63.2%", "63.20", "６３.２", "６３．２％", " 63.2 % "):
+        assert rules.check("fill_blank", [typed], key).correct, typed
+    for typed in ("63.3", "63.2kg", "632", "", "63..2", "NaN", "1e9999"):
+        assert not rules.check("fill_blank", [typed], key).correct, typed
+    assert rules.check("fill_blank", ["10.0"], [["10"]]).correct
+    assert rules.check("fill_blank", ["1,000"], [["1000"]]).correct
+    assert not rules.check("fill_blank", ["10 ms"], [["10 s"]]).correct  # a number with the wrong unit
+    assert rules.check("fill_blank", ["OPC UA"], [["opc ua"]]).correct  # text still matches as text
+
+
+def test_a_numeric_answer_within_its_tolerance_and_with_its_unit():
+    spec = {"value": 63.2, "tolerance": 0.05, "mode": "absolute", "unit": "%"}
+    for typed in ("63.2", "63.2%", "63.20", "６３.２", "63.24", "63.16 %"):
+        assert rules.numeric_match(typed, spec), typed
+    for typed in ("63.3", "63.2 ℃", "abc", "", None, 63.2, "9" * 100):
+        assert not rules.numeric_match(typed, spec), typed
+    relative = {"value": 200000, "tolerance": 0.01, "mode": "relative", "unit": "点"}
+    assert rules.numeric_match("201,500", relative) and not rules.numeric_match("202500", relative)
+    assert rules.numeric_match("-4", {"value": -4, "tolerance": 0, "mode": "absolute"})
