@@ -41,7 +41,7 @@ from exam.models import (
     Regrade,
 )
 from question_bank import rules as qrules
-from question_bank.models import Level, Question, QuestionStatus, QuestionType, QuestionVersion
+from question_bank.models import Level, Pool, Question, QuestionStatus, QuestionType, QuestionVersion
 
 audit.describe({
     "exam.start": _l("Exam started"), "exam.submit": _l("Exam handed in"), "exam.publish": _l("Exam published"),
@@ -134,12 +134,14 @@ def _pool_items(session: Session, version_ids) -> list[rules.PoolItem]:
 
 
 def current_pool_ids(session: Session, exam: Exam) -> list[int]:
-    """Active questions at the exam's level or below (higher levels include the lower ones)."""
+    """Active questions at the exam's level or below (higher levels include the lower ones), of
+    the exam pool, that practice never showed."""
     levels = LEVEL_ORDER[: LEVEL_ORDER.index(exam.level) + 1]
     return sorted(session.scalars(
         select(QuestionVersion.id)
         .join(Question, Question.current_version_id == QuestionVersion.id)
-        .where(Question.status == QuestionStatus.ACTIVE, QuestionVersion.level.in_(levels))
+        .where(Question.status == QuestionStatus.ACTIVE, QuestionVersion.level.in_(levels),
+               Question.pool.in_((Pool.EXAM, Pool.BOTH)), Question.practised_at.is_(None))
     ))
 
 

@@ -417,6 +417,9 @@ def practice():
         checked = {"response": response, "correct": version.check(response).correct}
     else:
         question = practice_rules.pick(db.session, module=module, level=level, exclude=request.args.get("after"))
+    if question is not None:
+        practice_rules.shown(db.session, question, now=clock.now())  # no exam draws it from now on
+        db.session.commit()
     return render_template("exam/practice.html", filters=filters, question=question, checked=checked,
                            action_form=ProctorActionForm())
 

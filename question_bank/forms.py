@@ -10,7 +10,7 @@ from wtforms.validators import Length, Optional
 from core.forms import BaseForm, choices
 from question_bank import rules
 from question_bank.messages import problem_message
-from question_bank.models import Level, QuestionStatus, QuestionType, module_pairs
+from question_bank.models import Level, Pool, QuestionStatus, QuestionType, module_pairs
 from question_bank.transfer import OPTION_LETTERS
 
 DIFFICULTIES = [(str(d), str(d)) for d in range(1, 6)]
@@ -136,7 +136,8 @@ for _key in OPTION_LETTERS:
 
 
 class BulkStatusForm(BaseForm):
-    status = SelectField(_l("Set status"), choices=choices(QuestionStatus.pairs()))
+    status = SelectField(_l("Set status"), choices=choices(QuestionStatus.pairs(), blank="—"), validators=[Optional()])
+    pool = SelectField(_l("Set the pool"), choices=choices(Pool.pairs(), blank="—"), validators=[Optional()])
     # The ticked questions' public ids (checkboxes on the list); declared so that the base form
     # checks them like every other value before the view looks them up.
     question = SelectMultipleField(choices=[], validate_choice=False)

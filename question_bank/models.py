@@ -51,6 +51,20 @@ class QuestionStatus(LabelledEnum):
         return {cls.DRAFT: _l("Draft"), cls.ACTIVE: _l("Active"), cls.RETIRED: _l("Retired")}
 
 
+class Pool(LabelledEnum):
+    """Exposure control: an exam draws only exam items (pool exam or both) that practice never
+    showed; practice shows only practice items (practice or both), never one frozen into an exam
+    whose results are not released."""
+
+    EXAM = rules.Pool.EXAM.value
+    PRACTICE = rules.Pool.PRACTICE.value
+    BOTH = rules.Pool.BOTH.value
+
+    @classmethod
+    def labels(cls):
+        return {cls.EXAM: _l("Exams only"), cls.PRACTICE: _l("Practice only"), cls.BOTH: _l("Exams and practice")}
+
+
 MODULE_LABELS = {
     1: _l("Network architecture"),
     2: _l("Platform integration"),
@@ -82,6 +96,9 @@ class Question(PublicIdMixin, TimestampMixin, db.Model):
         ForeignKey("training_centres.id"), nullable=True, index=True
     )
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    pool: Mapped[Pool] = mapped_column(enum_type(Pool), nullable=False, default=Pool.BOTH, server_default="both")
+    # When practice first showed the question (and so its key): from then on no exam draws it.
+    practised_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
     versions: Mapped[list[QuestionVersion]] = relationship(
         back_populates="question", foreign_keys="QuestionVersion.question_id",

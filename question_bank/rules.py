@@ -53,6 +53,14 @@ class Status(StrEnum):
     RETIRED = "retired"
 
 
+class Pool(StrEnum):
+    """What a question is for: exams only, practice only, or both (exposure control)."""
+
+    EXAM = "exam"
+    PRACTICE = "practice"
+    BOTH = "both"
+
+
 MODULES = (1, 2, 3, 4, 5)
 
 

@@ -20,13 +20,14 @@ from core import audit
 from core.errors import DomainError, NotAllowed
 from question_bank import rules
 from question_bank.messages import problem_message
-from question_bank.models import Level, Question, QuestionStatus, QuestionType, QuestionVersion
+from question_bank.models import Level, Pool, Question, QuestionStatus, QuestionType, QuestionVersion
 from question_bank.transfer import ParsedFile, ParsedRow
 
 audit.describe({
     "question.create": _l("Question written"), "question.revise": _l("Question revised (new version)"),
     "question.import": _l("Questions imported"), "question.draft": _l("Question set to draft"),
     "question.active": _l("Question activated"), "question.retired": _l("Question retired"),
+    "question.pool": _l("Question's pool changed"),
 })
 
 LEVEL_LETTER = {"junior": "J", "intermediate": "I", "senior": "S"}
@@ -187,6 +188,20 @@ def set_status(session: Session, *, questions: list[Question], status: QuestionS
         changed += 1
         audit.record(session, f"question.{status.value}", target=question, actor=actor,
                      before={"status": before}, after={"status": status.value})
+    session.flush()
+    return changed
+
+
+def set_pool(session: Session, *, questions: list[Question], pool: Pool, actor: User | None) -> int:
+    """Put questions in the exam pool, the practice pool, or both (exposure control)."""
+    changed = 0
+    for question in questions:
+        if question.pool is pool:
+            continue
+        before, question.pool = question.pool.value, pool
+        changed += 1
+        audit.record(session, "question.pool", target=question, actor=actor, before={"pool": before},
+                     after={"pool": pool.value})
     session.flush()
     return changed
 

@@ -32,7 +32,7 @@ from core.extensions import db
 from core.web import commit_service, page_arg, show_error
 from question_bank import services, transfer
 from question_bank.forms import BulkStatusForm, ConfirmImportForm, ImportForm, QuestionFilterForm, QuestionForm
-from question_bank.models import Level, Question, QuestionStatus, QuestionType, QuestionVersion, module_label
+from question_bank.models import Level, Pool, Question, QuestionStatus, QuestionType, QuestionVersion, module_label
 from question_bank.rules import MODULES
 
 bp = Blueprint("question_bank", __name__, url_prefix="/question-bank")
@@ -103,15 +103,22 @@ def _export(questions, kind: str) -> Response:
 def bulk_status():
     form = BulkStatusForm()
     ids = request.form.getlist("question")
-    if not form.validate_on_submit() or not ids:
-        flash(_("Tick at least one question and choose a status."), "warning")
+    if not form.validate_on_submit() or not ids or not (form.status.data or form.pool.data):
+        flash(_("Tick at least one question and choose a status or a pool."), "warning")
         return redirect(request.referrer or url_for("question_bank.index"))
     questions = db.session.scalars(select(Question).where(Question.public_id.in_(ids))).all()
-    ok, changed = commit_service(form, services.set_status, questions=questions,
-                                 status=QuestionStatus(form.status.data), actor=current_user)
-    if ok:
-        flash(_("%(n)d question(s) set to “%(status)s”.", n=changed,
-                status=QuestionStatus(form.status.data).label), "success")
+    if form.status.data:
+        ok, changed = commit_service(form, services.set_status, questions=questions,
+                                     status=QuestionStatus(form.status.data), actor=current_user)
+        if ok:
+            flash(_("%(n)d question(s) set to “%(status)s”.", n=changed,
+                    status=QuestionStatus(form.status.data).label), "success")
+    if form.pool.data:
+        ok, changed = commit_service(form, services.set_pool, questions=questions, pool=Pool(form.pool.data),
+                                     actor=current_user)
+        if ok:
+            flash(_("%(n)d question(s) now in the pool “%(pool)s”.", n=changed, pool=Pool(form.pool.data).label),
+                  "success")
     return redirect(request.referrer or url_for("question_bank.index"))
 
 
