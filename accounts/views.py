@@ -188,7 +188,7 @@ def create_user():
         )
         if ok:
             flash(_("User %(name)s created.", name=user.username), "success")
-            return redirect(url_for("accounts.users"))
+            return redirect(url_for("accounts.users", q=user.username))  # the list shows them, however long it is
     return render_template("accounts/user_form.html", form=form, user=None)
 
 
