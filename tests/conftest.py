@@ -12,11 +12,13 @@ import re
 import socket
 import sqlite3
 import time
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
+from sqlalchemy import event as sa_event
 
 os.environ["IIOM_CONFIG"] = "testing"
 
@@ -242,3 +244,26 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+@contextmanager
+def statements():
+    """The SQL statements run inside the block (a list filled as they run): for the tests that a
+    page's or a read's statement count does not grow with its rows."""
+    seen: list[str] = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    sa_event.listen(_db.engine, "before_cursor_execute", before)
+    try:
+        yield seen
+    finally:
+        sa_event.remove(_db.engine, "before_cursor_execute", before)
+
+
+def page_statements(client, url: str) -> tuple[int, str]:
+    """How many SQL statements a GET of `url` ran, and the page."""
+    with statements() as seen:
+        page = client.get(url).get_data(as_text=True)
+    return len(seen), page

@@ -6,15 +6,13 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from sqlalchemy import event as sa_event
-
 from cockpit import rules
 from core import clock
-from core.extensions import db as _db
 from core.notify import inbox
 from registration import services
 from registration.models import Education, EventKind, Level, Registration, State
 from scoring import services as scoring
+from tests.conftest import page_statements
 from tests.registration.conftest import form_data, make_id, photo_bytes
 
 
@@ -50,17 +48,7 @@ def _event(db, admin, staff, candidates: int, code="CK01"):
 
 
 def _get(client, url) -> tuple[int, str]:
-    seen = []
-
-    def count(*_args):
-        seen.append(1)
-
-    sa_event.listen(_db.engine, "before_cursor_execute", count)
-    try:
-        page = client.get(url).get_data(as_text=True)
-    finally:
-        sa_event.remove(_db.engine, "before_cursor_execute", count)
-    return len(seen), page
+    return page_statements(client, url)
 
 
 def _blocker(page: str, kind: str) -> int | None:

@@ -10,16 +10,14 @@ from datetime import date, timedelta
 
 from openpyxl import load_workbook
 from pypdf import PdfReader
-from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
 
 from core import clock
 from core.audit import AuditLog
-from core.extensions import db as _db
 from core.notify import inbox
 from registration import services
 from registration.models import State
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, page_statements
 from tests.registration.conftest import form_data, make_id, photo_bytes
 
 
@@ -196,17 +194,7 @@ def test_assign_a_session_to_many(client, db, event, staff, create_user, frozen_
 
 
 def _statements(client, url) -> tuple[int, str]:
-    seen = []
-
-    def count(*_args):
-        seen.append(1)
-
-    sa_event.listen(_db.engine, "before_cursor_execute", count)
-    try:
-        page = client.get(url).get_data(as_text=True)
-    finally:
-        sa_event.remove(_db.engine, "before_cursor_execute", count)
-    return len(seen), page
+    return page_statements(client, url)
 
 
 def test_the_list_runs_a_fixed_number_of_statements_however_many_rows(client, db, event, staff, create_user,

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import event as sa_event
-
 from core import clock
-from core.extensions import db as _db
 from registration import services
 from registration.models import Education, EventKind, Level
+from tests.conftest import page_statements
 from tests.registration.conftest import form_data, make_id, photo_bytes
 
 
@@ -32,17 +30,7 @@ def _add_events(db, admin, staff, numbers: range, forms: int) -> None:
 
 def _home(client) -> tuple[int, str]:
     """The admin home and how many SQL statements it ran."""
-    seen = []
-
-    def count(*_args):
-        seen.append(1)
-
-    sa_event.listen(_db.engine, "before_cursor_execute", count)
-    try:
-        page = client.get("/").get_data(as_text=True)
-    finally:
-        sa_event.remove(_db.engine, "before_cursor_execute", count)
-    return len(seen), page
+    return page_statements(client, "/")
 
 
 def test_the_admin_home_counts_each_event_in_a_fixed_number_of_statements(app, client, db, create_user, login_as,

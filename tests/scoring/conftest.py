@@ -1,13 +1,12 @@
-from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import event as sa_event
 
 from accounts import services as accounts
 from core import clock
 from registration import services as reg
 from scoring import services
+from tests.conftest import statements as shared_statements
 from tests.registration.conftest import event, form_data, make_id, photo_bytes  # noqa: F401 (the event fixture)
 
 
@@ -71,16 +70,6 @@ def enrol_more(db, panel, n: int) -> list:
     return added
 
 
-@contextmanager
 def statements(db):
-    """The SQL statements run inside the block (a list filled as they run)."""
-    seen: list[str] = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    sa_event.listen(db.engine, "before_cursor_execute", before)
-    try:
-        yield seen
-    finally:
-        sa_event.remove(db.engine, "before_cursor_execute", before)
+    """The SQL statements run inside the block (tests.conftest.statements)."""
+    return shared_statements()
