@@ -259,14 +259,22 @@ def question_query(filters: Filters, *, centre_id: int | None = None):
     return query
 
 
-def coverage(session: Session, *, statuses=(QuestionStatus.ACTIVE,)) -> dict:
-    """Counts of questions by (module, level, type), for the statuses given."""
+POOLS = {  # what a pool of the coverage table holds
+    "exam": (Question.pool.in_((Pool.EXAM, Pool.BOTH)) & Question.practised_at.is_(None)),
+    "practice": Question.pool.in_((Pool.PRACTICE, Pool.BOTH)),
+}
+
+
+def coverage(session: Session, *, statuses=(QuestionStatus.ACTIVE,), pool: str | None = None) -> dict:
+    """Counts of questions by (module, level, type), for the statuses given; for one pool: "exam"
+    (what an exam may draw: exam items practice never showed) or "practice"."""
+    query = (select(QuestionVersion.module, QuestionVersion.level, QuestionVersion.type, func.count())
+             .join(Question, Question.current_version_id == QuestionVersion.id)
+             .where(Question.status.in_(list(statuses))))
+    if pool is not None:
+        query = query.where(POOLS[pool])
     rows = session.execute(
-        select(QuestionVersion.module, QuestionVersion.level, QuestionVersion.type, func.count())
-        .join(Question, Question.current_version_id == QuestionVersion.id)
-        .where(Question.status.in_(list(statuses)))
-        .group_by(QuestionVersion.module, QuestionVersion.level, QuestionVersion.type)
-    ).all()
+        query.group_by(QuestionVersion.module, QuestionVersion.level, QuestionVersion.type)).all()
     counts: dict = defaultdict(int)
     for module, level, qtype, n in rows:
         counts[(module, level, qtype)] = n

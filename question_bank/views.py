@@ -218,9 +218,10 @@ def version(public_id: str, number: int):
 @bp.route("/coverage")
 @roles(*STAFF)
 def coverage():
-    counts = services.coverage(db.session)
-    drafts = services.coverage(db.session, statuses=(QuestionStatus.DRAFT,))
-    return render_template("question_bank/coverage.html", counts=counts, drafts=drafts, modules=MODULES,
+    pool = request.args.get("pool") if request.args.get("pool") in services.POOLS else "exam"
+    counts = services.coverage(db.session, pool=pool)
+    drafts = services.coverage(db.session, statuses=(QuestionStatus.DRAFT,), pool=pool)
+    return render_template("question_bank/coverage.html", counts=counts, drafts=drafts, modules=MODULES, pool=pool,
                            levels=list(Level), types=list(QuestionType), module_label=module_label,
                            thin=current_app.config["QUESTION_BANK_THIN_CELL"])
 

@@ -179,3 +179,25 @@ def test_stem_image_is_checked_by_content(client, login_as, db):
     with client.get(f"/question-bank/images/{name}") as image:  # a file response: close it
         assert image.status_code == 200 and image.data[:4] == b"\x89PNG"
     assert client.get("/question-bank/images/..%2Fsecret.png").status_code == 404
+
+
+def test_coverage_shows_the_exam_pool_and_the_practice_pool(client, db, login_as, create_question):
+    """Issue 16: the exam pool counts what an exam may draw (exam items practice never showed),
+    the practice pool what practice may show."""
+    from core import clock
+    from question_bank.models import Pool
+
+    login_as("admin")
+    exam_only = create_question("single")
+    practice_only = create_question("single", stem="交换机端口镜像的作用是什么？")
+    shown = create_question("single", stem="工业以太网环网的自愈时间通常要求在多少毫秒以内？")
+    exam_only.pool, practice_only.pool, shown.practised_at = Pool.EXAM, Pool.PRACTICE, clock.now()
+    db.session.commit()
+
+    def cell(pool):
+        page = client.get(f"/question-bank/coverage?pool={pool}").get_data(as_text=True)
+        return int(re.search(r'data-module="1" data-level="junior" data-type="single">(\d+)', page).group(1))
+
+    assert cell("exam") == 1  # the exam-only one; the practised one is out of every exam
+    assert cell("practice") == 2  # the practice-only one, and the one for both
+    assert cell("nonsense") == cell("exam")
