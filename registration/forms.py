@@ -136,6 +136,9 @@ class BulkForm(ReturnForm):
     comment = StringField(_l("Opinion (optional)"), validators=[Optional(), Length(max=500)])
     return_comment = StringField(_l("What to correct"), validators=[Optional(), Length(max=500)])
     event_session = SelectField(_l("Session"), choices=[], validate_choice=False, default="")
+    # The ticked forms' public ids: declared so that the base form checks them like every other
+    # value (no NUL reaches the database) before the view looks them up.
+    ids = SelectMultipleField(choices=[], validate_choice=False)
 
     def bulk_corrections(self, formdata) -> list[tuple[str, str]]:
         """The same comment on every field ticked to correct."""

@@ -509,7 +509,7 @@ def bulk():
         return redirect(back)
     query = _listed(filters)
     if form.scope.data != "all":
-        query = query.where(Registration.public_id.in_(request.form.getlist("ids")[: services.BULK_MAX + 1]))
+        query = query.where(Registration.public_id.in_((form.ids.data or [])[: services.BULK_MAX + 1]))
     query = query.options(selectinload(Registration.session), selectinload(Registration.corrections),
                           selectinload(Registration.hours), joinedload(Registration.applicant),
                           joinedload(Registration.user))
