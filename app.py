@@ -102,6 +102,7 @@ def create_app(config=None) -> Flask:
 
     from core import nav, web
     from core.views import inbox_unread
+    from question_bank.wording import qtext
 
     app.jinja_env.globals.update(
         can_view=access.can_view,
@@ -110,6 +111,7 @@ def create_app(config=None) -> Flask:
         locale_names=LOCALE_NAMES,
         args_except=web.args_except,
         inbox_unread=inbox_unread,
+        qtext=qtext,  # a question's stem, option or explanation in a paper's language (zh, en, both)
     )
     app.jinja_env.filters["dt"] = format_dt
     app.jinja_env.filters["action_label"] = audit.action_label

@@ -30,7 +30,9 @@ DEMO_USERS = [
     ("cand02", "钱二丽", Role.CANDIDATE),
     ("cand03", "孙三强", Role.CANDIDATE),
     ("cand04", "李四海", Role.CANDIDATE),
+    ("intl01", "Maya Fischer", Role.CANDIDATE),  # the competition's international group: English
 ]
+ENGLISH = {"intl01"}  # accounts whose pages speak English
 
 
 def load(session: Session) -> list[str]:
@@ -43,11 +45,13 @@ def load(session: Session) -> list[str]:
         if services.find_user(session, username) is not None:
             continue
         password = fixed or secrets.token_urlsafe(9)
-        services.create_user(
+        user = services.create_user(
             session, username=username, full_name=full_name, role=role, password=password,
             email=f"{username}@example.com",
             centre=centre if role is Role.CENTRE_STAFF else None,
         )
+        if username in ENGLISH:
+            user.locale = "en"
         created.append(f"  {role.value:<14} {username:<10} {password}")
     if not created:
         return ["demo accounts already present (reset one with: flask accounts reset-password USER)"]

@@ -15,8 +15,8 @@ from exam.models import Exam, ExamCandidate, ExamQuota, ExamSection, ExamStatus
 from question_bank.models import Level, QuestionType
 from registration import signals
 
-SETTINGS = ["title", "event", "event_id", "level", "duration_minutes", "opens_at", "closes_at", "allow_overrun",
-            "access_code", "shuffle_questions", "shuffle_options", "pass_score", "review_policy",
+SETTINGS = ["title", "event", "event_id", "level", "language", "duration_minutes", "opens_at", "closes_at",
+            "allow_overrun", "access_code", "shuffle_questions", "shuffle_options", "pass_score", "review_policy",
             "multiple_rule", "partial_fraction", "grace_seconds", "allowed_networks", "seb_config_keys",
             "focus_warn_at", "focus_alert_at", "focus_submit_at"]
 
@@ -34,9 +34,9 @@ def save_exam(session: Session, *, exam: Exam | None, fields: dict, actor: User)
         exam = Exam()
         session.add(exam)
     elif exam.status is not ExamStatus.DRAFT:
-        locked = {"level", "shuffle_questions", "shuffle_options"}
-        if any(getattr(exam, k) != fields[k] for k in locked):
-            raise DomainError(_l("Level and shuffling cannot change once the papers are generated."))
+        locked = {"level", "language", "shuffle_questions", "shuffle_options"}
+        if any(k in fields and getattr(exam, k) != fields[k] for k in locked):
+            raise DomainError(_l("Level, language and shuffling cannot change once the papers are generated."))
     for key, value in fields.items():
         setattr(exam, key, value)
     session.flush()

@@ -18,7 +18,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 from core.forms import BaseForm, choices
 from core.i18n import local_to_utc, utc_to_local
 from exam import rules
-from exam.models import MultipleRule, ReviewPolicy
+from exam.models import ExamLanguage, MultipleRule, ReviewPolicy
 from question_bank.models import Level, QuestionType, module_pairs
 
 QUOTA_ROWS = 4
@@ -62,6 +62,10 @@ class ExamForm(IntegrityFields, BaseForm):
     event_id = SelectField(_l("Registration event"), choices=[], default="",
                            description=_l("Candidates enrolled in this event join the exam automatically."))
     level = SelectField(_l("Level"), choices=choices(Level.pairs()))
+    language = SelectField(_l("Language of the questions"), choices=choices(ExamLanguage.pairs()),
+                           default=ExamLanguage.ZH.value,
+                           description=_l("An English or bilingual exam draws only questions with English text. "
+                                          "Candidates of an English exam see its pages in English."))
     duration_minutes = IntegerField(_l("Duration (minutes)"), default=60,
                                     validators=[DataRequired(), NumberRange(min=5, max=600)])
     opens_at = DateTimeLocalField(_l("Opens at"), validators=[DataRequired()])
@@ -96,12 +100,14 @@ class ExamForm(IntegrityFields, BaseForm):
             self.opens_at.data = utc_to_local(obj.opens_at)
             self.closes_at.data = utc_to_local(obj.closes_at)
             self.level.data = obj.level.value
+            self.language.data = obj.language.value
             self.review_policy.data = obj.review_policy.value
             self.multiple_rule.data = obj.multiple_rule.value
 
     def fields(self) -> dict:
         return {
             "title": self.title.data, "event": self.event.data or "", "level": Level(self.level.data),
+            "language": ExamLanguage(self.language.data),
             "event_id": int(self.event_id.data) if self.event_id.data else None,
             "duration_minutes": self.duration_minutes.data, "opens_at": local_to_utc(self.opens_at.data),
             "closes_at": local_to_utc(self.closes_at.data), "allow_overrun": self.allow_overrun.data,

@@ -48,6 +48,30 @@ class ReviewPolicy(LabelledEnum):
                 cls.AFTER_RELEASE: _l("Candidates may review answers and keys once results are released")}
 
 
+class ExamLanguage(LabelledEnum):
+    """The language of an exam's questions: Chinese, English, or both (Chinese with English beneath,
+    side by side on a wide screen). An English or bilingual exam draws only items with English text."""
+
+    ZH = "zh"
+    EN = "en"
+    BOTH = "both"
+
+    @classmethod
+    def labels(cls):
+        return {cls.ZH: _l("Chinese"), cls.EN: _l("English"), cls.BOTH: _l("Chinese and English side by side")}
+
+    @property
+    def needs_english(self) -> bool:
+        return self is not ExamLanguage.ZH
+
+    @property
+    def page_locale(self) -> str | None:
+        """The locale the candidate's pages of the exam (paper, receipt, result) speak: English for
+        an English exam, whatever the UI language, as an international candidate expects; None
+        (the user's language) for a Chinese or bilingual one."""
+        return "en" if self is ExamLanguage.EN else None
+
+
 class AttemptStatus(LabelledEnum):
     IN_PROGRESS = "in_progress"
     SUBMITTED = "submitted"
@@ -68,6 +92,8 @@ class Exam(PublicIdMixin, TimestampMixin, db.Model):
     # The registration event whose enrolled candidates join this exam's roster on enrolment.
     event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"), nullable=True, index=True)
     level: Mapped[Level] = mapped_column(enum_type(Level), nullable=False)
+    language: Mapped[ExamLanguage] = mapped_column(enum_type(ExamLanguage), nullable=False, default=ExamLanguage.ZH,
+                                                   server_default="zh")
     duration_minutes: Mapped[int] = mapped_column(nullable=False, default=60)
     opens_at: Mapped[datetime] = mapped_column(nullable=False)
     closes_at: Mapped[datetime] = mapped_column(nullable=False)

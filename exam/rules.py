@@ -29,6 +29,7 @@ class PoolItem:
     level: str
     difficulty: int
     option_keys: tuple[str, ...] = ()
+    english: bool = True  # has English text (an English or bilingual exam draws only these)
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ class Shortfall:
     quota: int  # index of the quota in its section
     needed: int
     available: int
+    chinese_only: int = 0  # items that would fill it but have no English text (English exams)
 
 
 @dataclass(frozen=True)
@@ -79,16 +81,22 @@ def _candidates(pool: Sequence[PoolItem], section: Section, quota: Quota, used: 
     return [p for p in pool if p.type == section.type and quota.matches(p) and p.version_id not in used]
 
 
-def shortfalls(sections: Sequence[Section], pool: Sequence[PoolItem]) -> list[Shortfall]:
+def shortfalls(sections: Sequence[Section], pool: Sequence[PoolItem], *,
+               english_only: bool = False) -> list[Shortfall]:
     """Quotas the pool cannot fill, taking quotas in order without reusing a question (the same
-    order the draw uses, so a blueprint that passes here can always be drawn)."""
+    order the draw uses, so a blueprint that passes here can always be drawn). With
+    `english_only` (an English or bilingual exam) only items with English count, and each
+    shortfall says how many items without English would have matched."""
+    eligible = [p for p in pool if p.english] if english_only else list(pool)
+    chinese = [p for p in pool if not p.english] if english_only else []
     used: set[int] = set()
     short = []
     for section in sections:
         for i, quota in enumerate(section.quotas):
-            available = sorted(_candidates(pool, section, quota, used), key=lambda p: p.version_id)
+            available = sorted(_candidates(eligible, section, quota, used), key=lambda p: p.version_id)
             if len(available) < quota.count:
-                short.append(Shortfall(section.key, i, quota.count, len(available)))
+                short.append(Shortfall(section.key, i, quota.count, len(available),
+                                       len(_candidates(chinese, section, quota, used))))
             used.update(p.version_id for p in available[:quota.count])
     return short
 

@@ -41,6 +41,7 @@ from exam.models import (
     Regrade,
 )
 from question_bank import rules as qrules
+from question_bank import wording
 from question_bank.models import Level, Pool, Question, QuestionStatus, QuestionType, QuestionVersion
 
 audit.describe({
@@ -130,24 +131,31 @@ def blueprint(exam: Exam) -> list[rules.Section]:
 def _pool_items(session: Session, version_ids) -> list[rules.PoolItem]:
     versions = session.scalars(select(QuestionVersion).where(QuestionVersion.id.in_(list(version_ids)))).all()
     return [rules.PoolItem(v.id, v.type.value, v.module, v.level.value, v.difficulty,
-                           tuple(o["key"] for o in v.options)) for v in versions]
+                           tuple(o["key"] for o in v.options), wording.has_english(v.stem_en, v.options))
+            for v in versions]
 
 
-def current_pool_ids(session: Session, exam: Exam) -> list[int]:
+def current_pool_ids(session: Session, exam: Exam, *, any_language: bool = False) -> list[int]:
     """Active questions at the exam's level or below (higher levels include the lower ones), of
-    the exam pool, that practice never showed."""
+    the exam pool, that practice never showed; for an English or bilingual exam, only those with
+    English text (unless `any_language`: what the blueprint check compares with)."""
     levels = LEVEL_ORDER[: LEVEL_ORDER.index(exam.level) + 1]
-    return sorted(session.scalars(
-        select(QuestionVersion.id)
-        .join(Question, Question.current_version_id == QuestionVersion.id)
-        .where(Question.status == QuestionStatus.ACTIVE, QuestionVersion.level.in_(levels),
-               Question.pool.in_((Pool.EXAM, Pool.BOTH)), Question.practised_at.is_(None))
-    ))
+    query = (select(QuestionVersion.id, QuestionVersion.stem_en, QuestionVersion.options)
+             .join(Question, Question.current_version_id == QuestionVersion.id)
+             .where(Question.status == QuestionStatus.ACTIVE, QuestionVersion.level.in_(levels),
+                    Question.pool.in_((Pool.EXAM, Pool.BOTH)), Question.practised_at.is_(None)))
+    english = exam.language.needs_english and not any_language
+    if english:
+        query = query.where(QuestionVersion.stem_en.is_not(None), QuestionVersion.stem_en != "")
+    return sorted(row.id for row in session.execute(query)
+                  if not english or wording.has_english(row.stem_en, row.options))
 
 
 def shortfalls(session: Session, exam: Exam) -> list[rules.Shortfall]:
-    ids = exam.pool if exam.pool is not None else current_pool_ids(session, exam)
-    return rules.shortfalls(blueprint(exam), _pool_items(session, ids))
+    """The quotas the pool cannot fill: the frozen pool once published, else what the bank offers
+    now (in any language, so that a shortfall of an English exam says how many items lack English)."""
+    ids = exam.pool if exam.pool is not None else current_pool_ids(session, exam, any_language=True)
+    return rules.shortfalls(blueprint(exam), _pool_items(session, ids), english_only=exam.language.needs_english)
 
 
 def describe_shortfall(exam: Exam, short: rules.Shortfall) -> str:
@@ -160,6 +168,15 @@ def describe_shortfall(exam: Exam, short: rules.Shortfall) -> str:
         parts.append(str(quota.level.label))
     if quota.difficulty:
         parts.append(str(_l("difficulty %(d)d", d=quota.difficulty)))
+    if exam.language.needs_english:
+        message = _l("Section %(n)d (%(what)s) needs %(needed)d questions with English text; the bank has "
+                     "%(available)d.", n=section.position, what=", ".join(parts), needed=short.needed,
+                     available=short.available)
+        if short.chinese_only:
+            return " ".join((str(message), str(_l(
+                "Another %(count)d would match but have no English text: add their English, or set the exam "
+                "to Chinese.", count=short.chinese_only))))
+        return str(message)
     return str(_l("Section %(n)d (%(what)s) needs %(needed)d questions; the bank has %(available)d.",
                   n=section.position, what=", ".join(parts), needed=short.needed, available=short.available))
 
@@ -197,11 +214,11 @@ def publish(session: Session, *, exam: Exam, actor: User | None, now: datetime) 
         raise DomainError(_l("The exam has no questions: add at least one section."))
     if exam.closes_at <= exam.opens_at:
         raise DomainError(_l("The window closes before it opens."))
-    exam.pool = current_pool_ids(session, exam)
+    exam.pool = None
     short = shortfalls(session, exam)
     if short:
-        exam.pool = None
         raise DomainError(" ".join(describe_shortfall(exam, s) for s in short))
+    exam.pool = current_pool_ids(session, exam)
     have = set(session.scalars(select(Paper.user_id).where(Paper.exam_id == exam.id)))
     made = 0
     for entry in exam.roster:

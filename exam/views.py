@@ -5,6 +5,7 @@ rosters, publication, the proctor's live view and actions."""
 from __future__ import annotations
 
 import secrets
+from contextlib import nullcontext
 from datetime import timedelta
 
 from flask import (
@@ -21,7 +22,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import format_datetime
+from flask_babel import force_locale, format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -148,6 +149,13 @@ def start(public_id: str):
     return redirect(url_for("exam.attempt", public_id=attempt.public_id))
 
 
+def _in_language_of(exam: Exam):
+    """Around a candidate page or message of the exam: its language's locale (an English exam's
+    pages are in English), or the user's."""
+    locale = exam.language.page_locale
+    return force_locale(locale) if locale else nullcontext()
+
+
 def _enter(public_id: str, action: str) -> gate.Passage:
     """Every candidate request about an attempt passes the gate (exam/gate.py) first."""
     return gate.enter(db.session, public_id=public_id, user=current_user, device_token=_device_token(),
@@ -179,13 +187,15 @@ def _refused(passage: gate.Passage):
     """The gate's refusal as JSON. A close the gate made is kept: the one commit of the request."""
     db.session.commit()
     exc = passage.refusal
-    body = {"error": exc.status_code, "message": str(exc.message), **_stop_flags(passage.attempt, exc)}
+    with _in_language_of(passage.attempt.exam):
+        body = {"error": exc.status_code, "message": str(exc.message), **_stop_flags(passage.attempt, exc)}
     return jsonify(body), exc.status_code
 
 
 def _json_error(attempt: Attempt, exc: DomainError):
     db.session.rollback()
-    body = {"error": exc.status_code, "message": str(exc.message), **_stop_flags(attempt, exc)}
+    with _in_language_of(attempt.exam):
+        body = {"error": exc.status_code, "message": str(exc.message), **_stop_flags(attempt, exc)}
     return jsonify(body), exc.status_code
 
 
@@ -193,6 +203,11 @@ def _json_error(attempt: Attempt, exc: DomainError):
 @roles(Role.CANDIDATE)
 def attempt(public_id: str):
     passage = _enter(public_id, "page")
+    with _in_language_of(passage.attempt.exam):
+        return _attempt_page(passage)
+
+
+def _attempt_page(passage: gate.Passage):
     attempt = passage.attempt
     if passage.waiting:
         db.session.commit()
@@ -371,7 +386,8 @@ def receipt(public_id: str):
     db.session.commit()  # a close the gate made
     if passage.refusal:  # still open: the answering page (or, on another device, the way back)
         return redirect(url_for("exam.attempt", public_id=passage.attempt.public_id))
-    return render_template("exam/receipt.html", attempt=passage.attempt, exam=passage.attempt.exam)
+    with _in_language_of(passage.attempt.exam):
+        return render_template("exam/receipt.html", attempt=passage.attempt, exam=passage.attempt.exam)
 
 
 @bp.route("/attempts/<public_id>/result")
@@ -386,8 +402,9 @@ def result(public_id: str):
         db.session.commit()
     review = exam.review_policy.value == "after_release"
     answers = {a.item_id: a for a in attempt.answers}
-    return render_template("exam/result.html", attempt=attempt, exam=exam, review=review, answers=answers,
-                           items=attempt.paper.items)
+    with _in_language_of(exam):
+        return render_template("exam/result.html", attempt=attempt, exam=exam, review=review, answers=answers,
+                               items=attempt.paper.items)
 
 
 @bp.route("/practice", methods=["GET", "POST"])
