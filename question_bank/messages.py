@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from question_bank import rules
+from question_bank.models import Level
 
 FIELD_NAMES = {
     "type": _l("Type"), "module": _l("Module"), "level": _l("Level"),
@@ -12,6 +13,7 @@ FIELD_NAMES = {
     "stem_en": _l("Stem (English)"), "explanation": _l("Explanation"),
     "explanation_en": _l("Explanation (English)"), "source": _l("Source"), "tags": _l("Tags"),
     "options": _l("Options"), "answer": _l("Answer"), "code": _l("Code"),
+    "work": _l("Work content"),
 }
 
 MESSAGES = {
@@ -37,12 +39,20 @@ MESSAGES = {
     "answer_blank_empty": _l("Every blank needs at least one accepted answer."),
     "blank_count": _l("The stem has %(blanks)s blank(s) (____) but %(answers)s answer(s) are given."),
     "english_options_missing": _l("The question has an English stem, so every option needs an English text too."),
+    "bad_work": _l("Unknown work content “%(value)s”: use a skill item of the level tables (e.g. J-1.1, I-2.3, "
+                   "S-2.1) or a knowledge module (M1 to M5)."),
+    "work_level": _l("The work content “%(value)s” is a %(level)s skill item: it does not fit the question's level."),
 }
 
 
 def problem_message(problem: rules.Problem) -> str:
     message = MESSAGES.get(problem.code, problem.code)
-    return str(message) % {k: v for k, v in problem.params.items()} if problem.params else str(message)
+    if not problem.params:
+        return str(message)
+    params = dict(problem.params)
+    if problem.field == "work" and "level" in params:  # a level by its name, not its code
+        params["level"] = Level(params["level"]).label
+    return str(message) % params
 
 
 def field_name(field: str) -> str:

@@ -9,13 +9,15 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core import clock
 from core.extensions import db
+from core.i18n import html_lang
 from core.models import Immutable, LabelledEnum, PublicIdMixin, TimestampMixin, enum_type
 from question_bank import rules
+from question_bank.standard import SKILL_ITEMS, WORK_CONTENTS, level_of
 
 
 class QuestionType(LabelledEnum):
@@ -82,6 +84,28 @@ def module_pairs() -> list[tuple[str, str]]:
     return [(str(m), module_label(m)) for m in rules.MODULES]
 
 
+def work_label(code: str) -> str:
+    """A work content as "S-2.1 编写标识节点间数据共享建设方案", in the user's language; "—" for none."""
+    item = WORK_CONTENTS.get(code or "")
+    if item is None:
+        return code or "—"
+    return f"{item.code} {item.en if html_lang() == 'en' else item.zh}"
+
+
+WORK_GROUPS = [  # the coverage rows and the editor's choices: each level's skill table, then the modules
+    (Level.JUNIOR, [c for c in SKILL_ITEMS if level_of(c) == Level.JUNIOR.value]),
+    (Level.INTERMEDIATE, [c for c in SKILL_ITEMS if level_of(c) == Level.INTERMEDIATE.value]),
+    (Level.SENIOR, [c for c in SKILL_ITEMS if level_of(c) == Level.SENIOR.value]),
+    (None, [c for c in WORK_CONTENTS if level_of(c) is None]),
+]
+
+
+def work_groups() -> list[tuple[str, list[tuple[str, str]]]]:
+    """(group label, [(code, label)]) in the order of the standard, for selects and tables."""
+    return [(str(_l("Knowledge modules")) if level is None else str(_l("%(level)s skills", level=level.label)),
+             [(code, work_label(code)) for code in codes]) for level, codes in WORK_GROUPS]
+
+
 
 class Question(PublicIdMixin, TimestampMixin, db.Model):
     __tablename__ = "questions"
@@ -99,6 +123,9 @@ class Question(PublicIdMixin, TimestampMixin, db.Model):
     pool: Mapped[Pool] = mapped_column(enum_type(Pool), nullable=False, default=Pool.BOTH, server_default="both")
     # When practice first showed the question (and so its key): from then on no exam draws it.
     practised_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # The work content the question tests (question_bank.standard: "S-2.1", "M3"); a
+    # classification, like the pool, so re-coding it makes no new version. "" for legacy data.
+    work: Mapped[str] = mapped_column(String(8), nullable=False, default="", server_default="")
 
     versions: Mapped[list[QuestionVersion]] = relationship(
         back_populates="question", foreign_keys="QuestionVersion.question_id",
@@ -161,3 +188,26 @@ class QuestionVersion(Immutable, db.Model):
 
     def __str__(self) -> str:
         return f"{self.question.code} v{self.number}"
+
+
+class QuestionStat(db.Model):
+    """A question version's item statistics from one released exam (question_bank.analysis),
+    written by the exam package through services.record_exam_stats with plain data: the exam's
+    id, title and release time are a snapshot, so the bank needs no exam model to show them."""
+
+    __tablename__ = "question_stats"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_version_id: Mapped[int] = mapped_column(ForeignKey("question_versions.id"), nullable=False,
+                                                     index=True)
+    exam_id: Mapped[int] = mapped_column(ForeignKey("exams.id", ondelete="CASCADE"), nullable=False, index=True)
+    exam_title: Mapped[str] = mapped_column(String(120), nullable=False)
+    released_at: Mapped[datetime] = mapped_column(nullable=False)
+    n: Mapped[int] = mapped_column(nullable=False)
+    facility: Mapped[float] = mapped_column(Float, nullable=False)
+    discrimination: Mapped[float | None] = mapped_column(Float, nullable=True)
+    flags: Mapped[list] = mapped_column(JSON, nullable=False)
+
+    version: Mapped[QuestionVersion] = relationship()
+
+    __table_args__ = (UniqueConstraint("question_version_id", "exam_id"),)

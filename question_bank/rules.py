@@ -14,6 +14,7 @@ Interchange form of one question:
                  fill_blank [["accepted", "also accepted"], ...], one list per blank (___ in the stem)
     explanation, explanation_en     解析 (required) and an optional English one
     tags         ["MQTT", ...]; source "..."; status "draft" | "active" | "retired"
+    work         "S-2.1", "M3", ... (question_bank.standard) or "" (not yet coded)
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
+
+from question_bank.standard import WORK_CONTENTS, level_of
 
 MAX_STEM = 2000
 MAX_OPTION = 500
@@ -259,6 +262,18 @@ def _text_problems(q: dict, name: str, *, required: bool, limit: int) -> list[Pr
     return []
 
 
+def _work_problems(work, level) -> list[Problem]:
+    """The work content a question tests (standard.WORK_CONTENTS): blank is allowed (legacy data;
+    the shipped bank's strict check requires one); a skill item must be of the question's level."""
+    if work is None or work == "":
+        return []
+    if not isinstance(work, str) or work not in WORK_CONTENTS:
+        return [Problem("work", "bad_work", {"value": work})]
+    if level_of(work) is not None and level_of(work) != level:
+        return [Problem("work", "work_level", {"value": work, "level": level_of(work)})]
+    return []
+
+
 def validate(q: dict) -> list[Problem]:
     """Every problem with a question in interchange form; an empty list means well formed."""
     problems: list[Problem] = []
@@ -270,6 +285,7 @@ def validate(q: dict) -> list[Problem]:
         problems.append(Problem("module", "bad_module", {"value": q.get("module")}))
     if q.get("level") not in {lv.value for lv in Level}:
         problems.append(Problem("level", "bad_level", {"value": q.get("level")}))
+    problems += _work_problems(q.get("work"), q.get("level"))
     difficulty = q.get("difficulty")
     if isinstance(difficulty, bool) or difficulty not in (1, 2, 3, 4, 5):
         problems.append(Problem("difficulty", "bad_difficulty", {"value": difficulty}))

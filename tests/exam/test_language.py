@@ -271,3 +271,28 @@ def test_the_settings_form_sets_the_language_and_refuses_an_unknown_one(client, 
     assert 'data-testid="shortfalls"' in page and "英文" in page  # the shortfall names the missing English
     settings = client.get(f"{url}/settings").get_data(as_text=True)
     assert re.search(r'<option selected value="en">|<option value="en" selected>', settings)
+
+
+def test_the_sealed_paper_of_an_english_exam_s_waiting_room_is_in_english(client, login_as, db, english_exam,
+                                                                          create_user, frozen_clock):
+    from datetime import timedelta
+
+    from exam import halls, seal
+    from tests.exam.test_sync_start import _sealed
+
+    user = login_as("candidate")
+    exam = english_exam(user)
+    hall = halls.add_hall(db.session, exam=exam, name="International hall", room="A201", seats=30, actor=None)
+    halls.seat(db.session, hall=hall, usernames=[user.username], actor=None)
+    starts = clock.now() + timedelta(minutes=20)
+    halls.set_start(db.session, hall=hall, starts_at=starts, actor=None, now=clock.now())
+    db.session.commit()
+    page = client.get(start_page(client, exam)).get_data(as_text=True)
+    assert 'data-testid="waiting-room"' in page and "Waiting room" in page and '<html lang="en"' in page
+    config, box = config_of(page), _sealed(page)
+    frozen_clock.now = starts
+    frozen_clock.advance(seconds=0)
+    opened = seal.unseal(box, client.get(config["key_url"]).get_json()["key"], bound_to=_attempt(db).public_id)
+    for item in _attempt(db).paper.items:
+        assert item.version.stem_en in opened and item.version.stem not in opened
+    assert "Flag for review" in opened and "标记" not in opened
