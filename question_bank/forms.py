@@ -10,10 +10,15 @@ from wtforms.validators import Length, Optional
 from core.forms import BaseForm, choices
 from question_bank import rules
 from question_bank.messages import problem_message
-from question_bank.models import Level, Pool, QuestionStatus, QuestionType, module_pairs
+from question_bank.models import Level, Pool, QuestionStatus, QuestionType, module_pairs, work_groups
 from question_bank.transfer import OPTION_LETTERS
 
 DIFFICULTIES = [(str(d), str(d)) for d in range(1, 6)]
+
+
+def work_pairs() -> list[tuple[str, str]]:
+    """Every work content as (code, "S-2.1 编写…") in the user's language, in the standard's order."""
+    return [pair for _group, pairs in work_groups() for pair in pairs]
 
 
 class QuestionFilterForm(BaseForm):
@@ -27,9 +32,12 @@ class QuestionFilterForm(BaseForm):
     difficulty = SelectField(_l("Difficulty"), choices=[], validators=[Optional()])
     status = SelectField(_l("Status"), choices=[], validators=[Optional()])
     tag = StringField(_l("Tag"), validators=[Optional(), Length(max=30)])
+    work = SelectField(_l("Work content"), choices=[], validators=[Optional()])
+    review = BooleanField(_l("To review only"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.work.choices = choices([("none", _l("Not yet coded")), *work_pairs()], blank=_l("All"))
         self.module.choices = choices(module_pairs(), blank=_l("All"))
         self.level.choices = choices(Level.pairs(), blank=_l("All"))
         self.type.choices = choices(QuestionType.pairs(), blank=_l("All"))
@@ -45,6 +53,10 @@ class QuestionForm(BaseForm):
     module = SelectField(_l("Module"), choices=[])
     level = SelectField(_l("Level"), choices=choices(Level.pairs()))
     difficulty = SelectField(_l("Difficulty"), choices=choices(DIFFICULTIES), default="3")
+    # Checked with the content by rules.validate (a skill item must be of the question's level).
+    work = SelectField(_l("Work content"), choices=[], validators=[Optional()],
+                       description=_l("The skill item of the level's table, or the knowledge module, "
+                                      "the question tests."))
     status = SelectField(_l("Status"), choices=choices(QuestionStatus.pairs()), default="draft")
     stem = TextAreaField(
         _l("Stem"), validators=[Length(max=rules.MAX_STEM)],
@@ -68,6 +80,7 @@ class QuestionForm(BaseForm):
     def __init__(self, *args, can_set_status: bool, **kwargs):
         super().__init__(*args, **kwargs)
         self.module.choices = choices(module_pairs())  # labels combine number and name
+        self.work.choices = choices(work_pairs(), blank="—")
         self.answer_errors: list[str] = []
         self.option_errors: list[str] = []
         if not can_set_status:
@@ -107,6 +120,7 @@ class QuestionForm(BaseForm):
             "tags": [t.strip() for t in re.split(r"[,，;；、]", self.tags.data or "") if t.strip()],
             "source": self.source.data or "",
             "image": image,
+            "work": self.work.data or "",
         }
 
     def check_content(self, content: dict) -> bool:

@@ -18,16 +18,24 @@ from sqlalchemy.orm import Session, joinedload
 from accounts.models import TrainingCentre, User
 from core import audit
 from core.errors import DomainError, NotAllowed
-from question_bank import rules
+from question_bank import analysis, rules
 from question_bank.messages import problem_message
-from question_bank.models import Level, Pool, Question, QuestionStatus, QuestionType, QuestionVersion
+from question_bank.models import (
+    Level,
+    Pool,
+    Question,
+    QuestionStat,
+    QuestionStatus,
+    QuestionType,
+    QuestionVersion,
+)
 from question_bank.transfer import ParsedFile, ParsedRow
 
 audit.describe({
     "question.create": _l("Question written"), "question.revise": _l("Question revised (new version)"),
     "question.import": _l("Questions imported"), "question.draft": _l("Question set to draft"),
     "question.active": _l("Question activated"), "question.retired": _l("Question retired"),
-    "question.pool": _l("Question's pool changed"),
+    "question.pool": _l("Question's pool changed"), "question.work": _l("Question's work content changed"),
 })
 
 LEVEL_LETTER = {"junior": "J", "intermediate": "I", "senior": "S"}
@@ -71,10 +79,17 @@ def content_hash(content: dict) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-def validate_content(content: dict) -> None:
-    problems = rules.validate(content)
+def validate_content(content: dict, *, work: str | None = None) -> None:
+    problems = rules.validate({**content, "work": work})
     if problems:
         raise InvalidQuestion(problems)
+
+
+def given_work(data: dict) -> str | None:
+    """The work content the data gives (stripped), or None when it gives none: a file without the
+    column leaves a question's work content as it is."""
+    work = data.get("work")
+    return work.strip() if isinstance(work, str) else work
 
 
 class CodeAllocator:
@@ -133,7 +148,8 @@ def create_question(
     codes: CodeAllocator | None = None,
 ) -> Question:
     content = normalise_content(data)
-    validate_content(content)
+    work = given_work(data) or ""
+    validate_content(content, work=work)
     codes = codes or CodeAllocator(session)
     if code:
         if not CODE_RULE.match(code):
@@ -144,7 +160,7 @@ def create_question(
         codes.reserve(code)
     else:
         code = codes.allocate(content["module"], content["level"])
-    question = Question(code=code, status=status, centre=centre,
+    question = Question(code=code, status=status, centre=centre, work=work,
                         created_by_id=getattr(actor, "id", None))
     version = _new_version(question, content, 1, actor)
     session.add_all([question, version])
@@ -152,15 +168,19 @@ def create_question(
     question.current_version = version
     session.flush()
     audit.record(session, "question.create", target=question, actor=actor,
-                 after={"code": code, "status": status.value, "version": 1})
+                 after={"code": code, "status": status.value, "version": 1, "work": work})
     return question
 
 
 def revise_question(session: Session, *, question: Question, data: dict,
                     actor: User | None) -> QuestionVersion | None:
-    """A new version when the content changed; None (and nothing written) when it did not."""
+    """A new version when the content changed; None (and no version written) when it did not.
+    The work content given with the data is set on the question (it makes no version)."""
     content = normalise_content(data)
-    validate_content(content)
+    work = given_work(data)
+    validate_content(content, work=question.work if work is None else work)
+    if work is not None:
+        set_work(session, question=question, work=work, actor=actor)
     current = question.current_version
     if current is not None and current.content_hash == content_hash(content):
         return None
@@ -206,6 +226,17 @@ def set_pool(session: Session, *, questions: list[Question], pool: Pool, actor: 
     return changed
 
 
+def set_work(session: Session, *, question: Question, work: str, actor: User | None) -> bool:
+    """Code the work content a question tests (validated with its content by the callers)."""
+    if question.work == work:
+        return False
+    before, question.work = question.work, work
+    audit.record(session, "question.work", target=question, actor=actor, before={"work": before},
+                 after={"work": work})
+    session.flush()
+    return True
+
+
 def check_may_edit(question: Question, user: User) -> None:
     """Administrators edit any question; centre staff only their own centre's drafts."""
     if str(user.role) == "admin":
@@ -228,10 +259,14 @@ class Filters:
     status: str | None = None
     tag: str | None = None
     q: str | None = None
+    work: str | None = None  # a work content code, or "none" for questions not yet coded
+    review: bool = False  # only questions whose current version's pooled statistics are flagged
 
 
-def question_query(filters: Filters, *, centre_id: int | None = None):
-    """Questions with their current version, filtered; `centre_id` limits to one contributor."""
+def question_query(filters: Filters, *, centre_id: int | None = None, session: Session | None = None):
+    """Questions with their current version, filtered; `centre_id` limits to one contributor. The
+    review filter reads the bank's statistics, so it needs the session."""
+
     query = (
         select(Question)
         .join(QuestionVersion, Question.current_version_id == QuestionVersion.id)
@@ -252,6 +287,10 @@ def question_query(filters: Filters, *, centre_id: int | None = None):
         query = query.where(Question.status == QuestionStatus(filters.status))
     if filters.tag:
         query = query.where(QuestionVersion.tags_text.ilike(f"%|{filters.tag}|%"))
+    if filters.work:
+        query = query.where(Question.work == ("" if filters.work == "none" else filters.work))
+    if filters.review:
+        query = query.where(QuestionVersion.id.in_(flagged_versions(session)))
     if filters.q:
         like = f"%{filters.q}%"
         query = query.where(or_(QuestionVersion.stem.ilike(like), QuestionVersion.stem_en.ilike(like),
@@ -279,6 +318,86 @@ def coverage(session: Session, *, statuses=(QuestionStatus.ACTIVE,), pool: str |
     for module, level, qtype, n in rows:
         counts[(module, level, qtype)] = n
     return counts
+
+
+def work_coverage(session: Session, *, pool: str = "exam", statuses=(QuestionStatus.ACTIVE,)) -> dict:
+    """Counts of questions by (work content, level), one query: "" is the work content of questions
+    not yet coded."""
+    rows = session.execute(
+        select(Question.work, QuestionVersion.level, func.count())
+        .join(Question, Question.current_version_id == QuestionVersion.id)
+        .where(Question.status.in_(list(statuses)), POOLS[pool])
+        .group_by(Question.work, QuestionVersion.level)).all()
+    counts: dict = defaultdict(int)
+    for work, level, n in rows:
+        counts[(work, level)] = n
+    return counts
+
+
+# --- statistics from released exams ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ItemFigure:
+    """One question version's figures from one exam (question_bank.analysis.ItemStats, plainly)."""
+
+    version_id: int
+    n: int
+    facility: float
+    discrimination: float | None
+    flags: tuple[str, ...] = ()
+
+
+def record_exam_stats(session: Session, *, exam_id: int, exam_title: str, released_at,
+                      figures: list[ItemFigure]) -> int:
+    """Keep an exam's item statistics in the bank, replacing what it recorded before (so a second
+    release or a backfill writes each figure once). Called by the exam package with plain data."""
+    session.execute(QuestionStat.__table__.delete().where(QuestionStat.exam_id == exam_id))
+    rows = [{"question_version_id": f.version_id, "exam_id": exam_id, "exam_title": exam_title[:120],
+             "released_at": released_at, "n": f.n, "facility": f.facility, "discrimination": f.discrimination,
+             "flags": list(f.flags)} for f in figures if f.n > 0]
+    if rows:
+        session.execute(QuestionStat.__table__.insert(), rows)
+    for obj in [o for o in session.identity_map.values() if isinstance(o, QuestionStat)]:
+        session.expunge(obj)  # the ORM's copies are behind what was written
+    return len(rows)
+
+
+def pooled_stats(session: Session, version_ids) -> dict[int, analysis.Pooled]:
+    """Each version's figures pooled over every released exam (weighted by n), for many versions in
+    one query; a version with no figures is absent."""
+    ids = list(version_ids)
+    if not ids:
+        return {}
+    return _pool_rows(session.execute(
+        select(QuestionStat.question_version_id, QuestionStat.n, QuestionStat.facility,
+               QuestionStat.discrimination).where(QuestionStat.question_version_id.in_(ids))))
+
+
+def _pool_rows(rows) -> dict[int, analysis.Pooled]:
+    figures: dict[int, list] = defaultdict(list)
+    for version_id, n, facility, discrimination in rows:
+        figures[version_id].append((n, facility, discrimination))
+    return {version_id: analysis.pool(f) for version_id, f in figures.items()}
+
+
+def flagged_versions(session: Session) -> list[int]:
+    """The versions whose pooled statistics are flagged (too easy or hard, poor or negative
+    discrimination), by the same rule as an exam's item analysis."""
+    pooled = _pool_rows(session.execute(
+        select(QuestionStat.question_version_id, QuestionStat.n, QuestionStat.facility,
+               QuestionStat.discrimination)))
+    return sorted(version_id for version_id, p in pooled.items() if p is not None and p.flags)
+
+
+def question_stats(session: Session, question: Question) -> list[tuple[int, QuestionStat]]:
+    """(version number, figures) from every released exam of every version of a question, newest
+    first: one query."""
+    return [(number, stat) for number, stat in session.execute(
+        select(QuestionVersion.number, QuestionStat)
+        .join(QuestionVersion, QuestionVersion.id == QuestionStat.question_version_id)
+        .where(QuestionVersion.question_id == question.id)
+        .order_by(QuestionStat.released_at.desc(), QuestionStat.id))]
 
 
 # --- history -----------------------------------------------------------------------------------
@@ -421,7 +540,9 @@ def plan_import(session: Session, parsed: ParsedFile, *, user: User | None) -> I
                 planned.append(PlannedRow(row, RowAction.ERROR, question, problems=[str(exc.message)]))
                 continue
             same = question.current_version.content_hash == content_hash(normalise_content(row.data))
-            unchanged = same and question.status.value == _status_for(row, user)
+            work = given_work(row.data)
+            unchanged = (same and question.status.value == _status_for(row, user)
+                         and (work is None or work == question.work))
             planned.append(PlannedRow(row, RowAction.UNCHANGED if unchanged else RowAction.UPDATE,
                                       question))
             continue

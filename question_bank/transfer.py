@@ -51,6 +51,7 @@ COLUMNS = [
     Column("tags", "标签", "Tags", 16),
     Column("source", "来源", "Source", 14),
     Column("status", "状态", "Status", 10),
+    Column("work", "工作内容", "Work content", 10),
     Column("stem_en", "英文题干", "Stem EN", 40),
     *[Column(f"option_{k}_en", f"英文选项{k}", f"Option {k} EN", 20) for k in OPTION_LETTERS],
     Column("explanation_en", "英文解析", "Explanation EN", 30),
@@ -163,7 +164,7 @@ def _example_row() -> list:
         "stem": "MQTT 协议未加密连接的默认 TCP 端口是哪一个？",
         "option_A": "80", "option_B": "1883", "option_C": "502", "option_D": "4840",
         "answer": "B", "explanation": "MQTT 明文连接默认使用 1883，TLS 连接常用 8883。",
-        "tags": "MQTT, 端口", "source": "", "status": "草稿",
+        "tags": "MQTT, 端口", "source": "", "status": "草稿", "work": "M1",
     }
     return [example.get(c.key, "") for c in COLUMNS]
 
@@ -178,6 +179,8 @@ def _help_lines() -> list[str]:
         "选项 Options：单选至少 2 项、多选至少 3 项，从 A 起连续填写；判断题和填空题不填选项。",
         "答案 Answer：单选 B；多选 ACD；判断 对 / 错；填空每个空之间用分号 ; 分隔，同一空的多个可接受答案用竖线 | 分隔，题干中每个空写作 ____。",
         "标签 Tags：用逗号分隔。状态 Status：草稿 / 启用 / 停用，留空为草稿。",
+        "工作内容 Work content：所考的工作内容，技能要求表 1.2-1.4 的编号（初级 J-1.1…，中级 I-1.1…，高级 S-1.1…，须与等级一致）"
+        "或知识模块 M1-M5；留空为未标注。 A skill item of the level's table, or a knowledge module M1-M5.",
         "英文列可留空；如填写英文题干，选择题的每个选项也须填写英文。 English columns are optional.",
     ]
 
@@ -196,6 +199,7 @@ def _row_of(question) -> list:
         "tags": ", ".join(v.tags),
         "source": v.source,
         "status": STATUS_LABEL_ZH[question.status.value],
+        "work": question.work,
         "stem_en": v.stem_en or "",
         "explanation_en": v.explanation_en or "",
     }
@@ -343,6 +347,8 @@ def _row_from_cells(number: int, cells: dict, where: dict) -> ParsedRow:
         "tags": [t.strip() for t in re.split(r"[,，;；、]", cells.get("tags", "")) if t.strip()],
         "source": cells.get("source", ""),
         "image": None,
+        # None when the file has no such column: an old template leaves the work content as it is
+        "work": _work_cell(cells["work"]) if "work" in cells else None,
     }
     status_value = STATUS_WORDS.get(status.casefold(), status) if status else "draft"
     if status_value not in STATUS_WORDS.values():
@@ -352,6 +358,11 @@ def _row_from_cells(number: int, cells: dict, where: dict) -> ParsedRow:
         for problem in rules.validate(data):
             problems.append(RowProblem(_column_of(problem.field, where), problem_message(problem)))
     return ParsedRow(number, data, code=cells.get("code") or None, status=status_value, problems=problems)
+
+
+def _work_cell(raw: str) -> str:
+    """A work content typed as its code ("s-2.1"), or as the code with its name after it."""
+    return raw.split()[0].upper() if raw.strip() else ""
 
 
 def _column_of(field_key: str, where: dict) -> str:
@@ -367,7 +378,7 @@ def json_bytes(questions) -> bytes:
     items = []
     for question in questions:
         item = {"code": question.code, **question.current_version.content(),
-                "status": question.status.value}
+                "status": question.status.value, "work": question.work}
         if item.get("image") is None:
             del item["image"]
         items.append(item)
@@ -402,6 +413,7 @@ def read_json(data: bytes) -> ParsedFile:
         data_["tags"] = data_["tags"] or []
         data_["options"] = data_["options"] or []
         data_["source"] = data_["source"] or ""
+        data_["work"] = item.get("work")  # None when absent: the question's work content stays
         status = item.get("status") or "draft"
         problems = [RowProblem(field_name(p.field), problem_message(p))
                     for p in rules.validate({**data_, "status": status})]

@@ -32,8 +32,19 @@ from core.extensions import db
 from core.web import commit_service, page_arg, show_error
 from question_bank import services, transfer
 from question_bank.forms import BulkStatusForm, ConfirmImportForm, ImportForm, QuestionFilterForm, QuestionForm
-from question_bank.models import Level, Pool, Question, QuestionStatus, QuestionType, QuestionVersion, module_label
+from question_bank.models import (
+    Level,
+    Pool,
+    Question,
+    QuestionStatus,
+    QuestionType,
+    QuestionVersion,
+    module_label,
+    work_groups,
+    work_label,
+)
 from question_bank.rules import MODULES
+from question_bank.standard import MIN_EXAM_ITEMS, level_of
 
 bp = Blueprint("question_bank", __name__, url_prefix="/question-bank")
 
@@ -60,6 +71,7 @@ def _filters(form: QuestionFilterForm) -> services.Filters:
         level=form.level.data or None, type=form.type.data or None,
         difficulty=int(form.difficulty.data) if form.difficulty.data else None,
         status=form.status.data or None, tag=form.tag.data or None, q=form.q.data or None,
+        work=form.work.data or None, review=bool(form.review.data),
     )
 
 
@@ -74,15 +86,16 @@ def _get_question(public_id: str) -> Question:
 @roles(*STAFF)
 def index():
     filters = QuestionFilterForm(request.args)
-    query = services.question_query(_filters(filters), centre_id=_own_centre_id())
+    query = services.question_query(_filters(filters), centre_id=_own_centre_id(), session=db.session)
     export = request.args.get("format")
     if export:
         if not _is_admin():
             abort(403)
         return _export(db.session.scalars(query).unique().all(), export)
     page = db.paginate(query, page=page_arg(), per_page=current_app.config["PAGE_SIZE"], error_out=False)
-    return render_template("question_bank/index.html", page=page, filters=filters,
-                           bulk=BulkStatusForm(), module_label=module_label)
+    stats = services.pooled_stats(db.session, [q.current_version_id for q in page.items])
+    return render_template("question_bank/index.html", page=page, filters=filters, stats=stats,
+                           bulk=BulkStatusForm(), module_label=module_label, work_label=work_label)
 
 
 def _export(questions, kind: str) -> Response:
@@ -139,7 +152,7 @@ def _form_data(version: QuestionVersion) -> dict:
         "type": version.type.value, "module": str(version.module), "level": version.level.value,
         "difficulty": str(version.difficulty), "stem": version.stem, "stem_en": version.stem_en or "",
         "explanation": version.explanation, "explanation_en": version.explanation_en or "",
-        "tags": ", ".join(version.tags), "source": version.source,
+        "tags": ", ".join(version.tags), "source": version.source, "work": version.question.work,
     }
     for option in version.options:
         data[f"option_{option['key']}"] = option["text"]
@@ -189,17 +202,22 @@ def edit(public_id: str):
             ok, image = _save_image(form, version.image)
             content = form.content(image)
             if ok and form.check_content(content):
+                work_before = question.work
                 ok, new = commit_service(form, services.revise_question, question=question,
                                          data=content, actor=current_user)
                 if ok:
-                    if new is None:
+                    if new is None and question.work != work_before:
+                        flash(_("The work content is saved; the content is unchanged, so no new version was made."),
+                              "success")
+                    elif new is None:
                         flash(_("Nothing changed; no new version was made."), "info")
                     else:
                         flash(_("Saved as version %(n)d.", n=new.number), "success")
                     return redirect(url_for("question_bank.edit", public_id=question.public_id))
     status_form = BulkStatusForm(formdata=None, data={"status": question.status.value})
     return render_template("question_bank/form.html", form=form, question=question, version=version,
-                           module_label=module_label, status_form=status_form)
+                           module_label=module_label, status_form=status_form,
+                           stats=services.question_stats(db.session, question))
 
 
 @bp.route("/<public_id>/versions/<int:number>")
@@ -223,7 +241,9 @@ def coverage():
     drafts = services.coverage(db.session, statuses=(QuestionStatus.DRAFT,), pool=pool)
     return render_template("question_bank/coverage.html", counts=counts, drafts=drafts, modules=MODULES, pool=pool,
                            levels=list(Level), types=list(QuestionType), module_label=module_label,
-                           thin=current_app.config["QUESTION_BANK_THIN_CELL"])
+                           thin=current_app.config["QUESTION_BANK_THIN_CELL"],
+                           work=services.work_coverage(db.session, pool=pool), work_groups=work_groups(),
+                           work_level=level_of, work_minimum=MIN_EXAM_ITEMS)
 
 
 @bp.route("/template.xlsx")
