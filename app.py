@@ -68,12 +68,13 @@ def create_app(config=None) -> Flask:
     from accounts import login
     from certificates import demo as certificates_demo
     from exam import demo as exam_demo
+    from exam import demo_released as exam_demo_released
     from question_bank import demo as question_bank_demo
     from registration import demo as registration_demo
 
     login.init_app(app)
     demo.init_app(app, loaders=[accounts_demo.load, question_bank_demo.load, exam_demo.load,
-                                registration_demo.load, certificates_demo.load])
+                                exam_demo_released.load, registration_demo.load, certificates_demo.load])
 
     from accounts.views import bp as accounts_bp
     from certificates.views import bp as certificates_bp
@@ -91,9 +92,10 @@ def create_app(config=None) -> Flask:
     from accounts.cli import cli as accounts_cli
     from certificates.cli import cli as certificates_cli
     from core.cli import cli as core_cli
+    from exam.cli import cli as exam_cli
     from question_bank.cli import cli as question_bank_cli
 
-    for group in (core_cli, accounts_cli, question_bank_cli, certificates_cli):
+    for group in (core_cli, accounts_cli, question_bank_cli, exam_cli, certificates_cli):
         app.cli.add_command(group)
 
     http.register(app)

@@ -41,6 +41,7 @@ from exam.models import (
     Regrade,
 )
 from question_bank import rules as qrules
+from question_bank import services as bank
 from question_bank import wording
 from question_bank.models import Level, Pool, Question, QuestionStatus, QuestionType, QuestionVersion
 
@@ -858,6 +859,7 @@ def release_results(session: Session, *, exam: Exam, actor: User, now: datetime)
                                  n=not_started, time=format_datetime(exam.closes_at, "yyyy-MM-dd HH:mm")))
     grade_pending(session, exam=exam)
     exam.results_released_at = now
+    record_item_stats(session, exam)
     audit.record(session, "exam.release_results", target=exam, actor=actor)
     link = path_for("exam.my_exams")
     for user_id, email in session.execute(select(Attempt.user_id, User.email).join(User, User.id == Attempt.user_id)
@@ -896,6 +898,22 @@ def item_analysis(session: Session, exam: Exam):
     items, stats = analyse(responses)
     rows = sorted(((versions[int(k)], v) for k, v in items.items()), key=lambda r: r[0].question.code)
     return rows, stats
+
+
+def record_item_stats(session: Session, exam: Exam) -> int:
+    """Keep a released exam's item statistics in the bank, per question version (the bank's list
+    pools them across exams): on release, and for exams released before the bank kept them. Writing
+    them again replaces them. Returns the number of versions recorded."""
+    rows, _stats = item_analysis(session, exam)
+    return bank.record_exam_stats(
+        session, exam_id=exam.id, exam_title=exam.title, released_at=exam.results_released_at,
+        figures=[bank.ItemFigure(version.id, s.n, s.facility, s.discrimination, s.flags) for version, s in rows])
+
+
+def backfill_item_stats(session: Session) -> list[tuple[Exam, int]]:
+    """Record the item statistics of every released exam (`flask exam item-stats`)."""
+    exams = session.scalars(select(Exam).where(Exam.results_released_at.is_not(None)).order_by(Exam.id)).all()
+    return [(exam, record_item_stats(session, exam)) for exam in exams]
 
 
 

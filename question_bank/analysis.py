@@ -76,18 +76,20 @@ def _groups(totals: dict[str, float]) -> tuple[list[str], list[str]]:
     return ranked[:size], ranked[-size:]
 
 
-def _flags(facility: float, discrimination: float | None) -> tuple[str, ...]:
-    flags = []
+def flags(facility: float, discrimination: float | None) -> tuple[str, ...]:
+    """Why an item needs a look: too easy or too hard, discriminating poorly or negatively (the one
+    place these limits are applied: per exam here, pooled across exams by the bank)."""
+    found = []
     if facility > TOO_EASY:
-        flags.append("too_easy")
+        found.append("too_easy")
     if facility < TOO_HARD:
-        flags.append("too_hard")
+        found.append("too_hard")
     if discrimination is not None:
         if discrimination < 0:
-            flags.append("negative_discrimination")
+            found.append("negative_discrimination")
         elif discrimination < POOR_DISCRIMINATION:
-            flags.append("poor_discrimination")
-    return tuple(flags)
+            found.append("poor_discrimination")
+    return tuple(found)
 
 
 def analyse(responses: Iterable[Response]) -> tuple[dict[str, ItemStats], ExamStats | None]:
@@ -117,7 +119,7 @@ def analyse(responses: Iterable[Response]) -> tuple[dict[str, ItemStats], ExamSt
         items[item] = ItemStats(
             item=item, n=len(candidates), facility=facility, discrimination=discrimination,
             point_biserial=pbis, option_counts=dict(sorted(counts.items())),
-            flags=_flags(facility, discrimination),
+            flags=flags(facility, discrimination),
         )
     scores = list(totals.values())
     mean = _mean(scores)
@@ -127,6 +129,30 @@ def analyse(responses: Iterable[Response]) -> tuple[dict[str, ItemStats], ExamSt
         minimum=min(scores), maximum=max(scores), alpha=_alpha(by_item, totals, variance),
     )
     return items, exam
+
+
+@dataclass(frozen=True)
+class Pooled:
+    """An item's figures over every exam it was in: means weighted by each exam's n."""
+
+    n: int
+    exams: int
+    facility: float
+    discrimination: float | None
+    flags: tuple[str, ...] = ()
+
+
+def pool(figures: Iterable[tuple[int, float, float | None]]) -> Pooled | None:
+    """Pool (n, facility, discrimination) of one item from several exams, weighting each by its n;
+    discrimination over the exams that had one. None when there is nothing to pool."""
+    figures = [f for f in figures if f[0] > 0]
+    if not figures:
+        return None
+    n = sum(f[0] for f in figures)
+    facility = sum(f[0] * f[1] for f in figures) / n
+    with_d = [f for f in figures if f[2] is not None]
+    discrimination = (sum(f[0] * f[2] for f in with_d) / sum(f[0] for f in with_d)) if with_d else None
+    return Pooled(n, len(figures), facility, discrimination, flags(facility, discrimination))
 
 
 def _alpha(by_item: dict[str, dict[str, Response]], totals: dict[str, float],
