@@ -117,7 +117,7 @@ def test_the_bank_list_shows_the_figures_and_filters_the_items_to_review(db, rel
     page = client.get("/question-bank/").get_data(as_text=True)
     for vid, figures in pooled.items():
         row = _row(page, questions[vid].code)
-        assert f"data-facility><span title=" in row and f"{figures.facility:.2f}</span>" in row
+        assert "data-facility><span title=" in row and f"{figures.facility:.2f}</span>" in row
         expected = "—" if figures.discrimination is None else f"{figures.discrimination:.2f}"
         assert f"data-discrimination>{expected}<" in row
         assert ('data-testid="to-review"' in row) == bool(figures.flags)

@@ -181,7 +181,7 @@ def test_coverage_counts_level_by_work_content_in_one_query(client, login_as, cr
     login_as("admin")
     count, page = page_statements(client, "/question-bank/coverage")
     assert 'data-testid="work-coverage"' in page
-    assert f'data-work="J-1.1" data-level="junior">3<' in page.replace('class="text-end thin" ', "")
+    assert 'data-work="J-1.1" data-level="junior">3<' in page.replace('class="text-end thin" ', "")
     assert 'class="text-end thin" data-work="J-1.1" data-level="junior">3<' in page  # under the minimum
     assert 'data-work="M5" data-level="intermediate">1<' in page
     assert 'data-testid="coverage-pools"' in page  # the pool tabs stay
