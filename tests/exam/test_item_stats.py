@@ -162,3 +162,13 @@ def test_the_demo_shows_figures_on_the_bank_list(db, runner, client, login_as):
     sat = db.session.scalars(select(QuestionStat)).first()
     page = client.get(f"/question-bank/?q={sat.version.question.code}").get_data(as_text=True)
     assert f"{bank.pooled_stats(db.session, [sat.question_version_id])[sat.question_version_id].facility:.2f}" in page
+
+
+def test_the_lists_statement_count_does_not_grow_with_its_rows(db, released, client, login_as):
+    from tests.conftest import page_statements
+
+    login_as("admin")
+    few, page = page_statements(client, "/question-bank/?type=fill_blank")
+    assert page.count("data-facility>") < 10
+    many, page = page_statements(client, "/question-bank/")
+    assert page.count("data-facility>") > 20 and many == few
