@@ -72,15 +72,3 @@ def pick(session: Session, *, module: int | None, level: str | None, exclude: st
         return None
     chosen = (rng or random.SystemRandom()).choice(ids)
     return session.scalar(select(Question).filter_by(public_id=chosen))
-
-
-def parse_response(qtype: str, form) -> object:
-    """The practice form's answer in the shape the question types check."""
-    if qtype == "single":
-        return form.get("choice") or None
-    if qtype == "multiple":
-        return sorted(form.getlist("choice")) or None
-    if qtype == "true_false":
-        value = form.get("choice")
-        return None if value is None else value == "true"
-    return [value for key, value in sorted(form.items()) if key.startswith("blank_")] or None

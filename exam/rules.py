@@ -14,9 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
 from core import addresses
-from question_bank import rules as qrules
-
-CHOICE_TYPES = {"single", "multiple"}
+from question_bank import qtypes
 
 
 @dataclass(frozen=True)
@@ -122,7 +120,7 @@ def draw(sections: Sequence[Section], pool: Sequence[PoolItem], *, seed: str, sh
             rng.shuffle(chosen)
         for item in chosen:
             order = list(item.option_keys)
-            if shuffle_options and item.type in CHOICE_TYPES:
+            if shuffle_options and qtypes.get(item.type).shuffles_options:
                 rng.shuffle(order)
             position += 1
             items.append(DrawnItem(position, section.key, item.version_id, tuple(order), section.points))
@@ -257,35 +255,22 @@ def grade(qtype: str, response, key, *, points: Decimal, multiple_rule: str, par
     subset with no wrong option then earns `partial_fraction` of the points."""
     if response is None or response == [] or response == "":
         return Grade(money(0), False)
-    outcome = qrules.check(qtype, response, key)
+    outcome = qtypes.get(qtype).check(response, key)
     if outcome.correct:
         return Grade(money(points), True)
-    if qtype == "multiple" and outcome.partial and multiple_rule == "partial":
+    if outcome.partial and multiple_rule == "partial":
         return Grade(money(Decimal(points) * Decimal(partial_fraction)), False, partial=True)
     return Grade(money(0), False)
 
 
-def response_problem(qtype: str, response, option_keys: Sequence[str], blanks: int) -> str | None:
+def response_problem(qtype: str, response, option_keys: Sequence[str], key) -> str | None:
     """Why a response has the wrong shape for its question (None when it is fine). An empty
     response (None) clears the answer."""
-    if response is None:
-        return None
-    if qtype == "single":
-        return None if isinstance(response, str) and response in option_keys else "not_an_option"
-    if qtype == "multiple":
-        if not isinstance(response, list) or not all(isinstance(r, str) for r in response):
-            return "not_a_list"
-        if len(set(response)) != len(response) or not set(response) <= set(option_keys):
-            return "not_an_option"
-        return None
-    if qtype == "true_false":
-        return None if isinstance(response, bool) else "not_true_false"
-    if qtype == "fill_blank":
-        if (not isinstance(response, list) or len(response) != blanks
-                or not all(isinstance(r, str) and len(r) <= 200 for r in response)):
-            return "bad_blanks"
-        return None
-    return "unknown_type"
+    try:
+        kind = qtypes.get(qtype)
+    except qtypes.UnknownType:
+        return "unknown_type"
+    return kind.response_problem(response, option_keys=option_keys, key=key)
 
 
 # --- the answer record -------------------------------------------------------------------------

@@ -40,9 +40,9 @@ from exam.models import (
     PaperItem,
     Regrade,
 )
+from question_bank import qtypes, wording
 from question_bank import rules as qrules
 from question_bank import services as bank
-from question_bank import wording
 from question_bank.models import Level, Pool, Question, QuestionStatus, QuestionType, QuestionVersion
 
 audit.describe({
@@ -515,15 +515,13 @@ def save_answers(session: Session, *, attempt: Attempt, device_token: str, saves
             result.rejected.append({"item": save.get("item") if isinstance(save, dict) else None,
                                     "reason": "bad_request"})
             continue
-        qtype = QuestionType(row.type).value
+        kind = qtypes.get(row.type)
         response = save.get("response")
-        blanks = len(row.key) if qtype == "fill_blank" else 0
-        problem = rules.response_problem(qtype, response, row.option_order, blanks)
+        problem = kind.response_problem(response, option_keys=row.option_order, key=row.key)
         if problem:
             result.rejected.append({"item": row.id, "reason": problem})
             continue
-        if qtype == "multiple" and response is not None:
-            response = sorted(response)
+        response = kind.normalise_response(response)
         flagged = bool(save.get("flagged", False))
         stored = inserts.get(row.id) or updates.get(row.id) or (
             {"seq": row.seq, "response": row.response, "saved_at": row.saved_at} if row.answer_id else None)
@@ -890,8 +888,7 @@ def item_analysis(session: Session, exam: Exam):
             answer = answers.get(item.id)
             versions[item.question_version_id] = item.version
             chosen = answer.response if answer is not None else None
-            choice = tuple(chosen) if isinstance(chosen, list) and item.version.type.value == "multiple" else (
-                (chosen,) if isinstance(chosen, str) and item.version.type.value == "single" else ())
+            choice = item.version.kind.choices_of(chosen) if chosen is not None else ()
             responses.append(Response(attempt.public_id, str(item.question_version_id),
                                       float(answer.score or 0) if answer is not None else 0.0, float(item.points),
                                       choice))

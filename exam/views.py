@@ -426,7 +426,7 @@ def practice():
         if not form.validate_on_submit():
             abort(400)
         version = question.current_version
-        response = practice_rules.parse_response(version.type.value, request.form)
+        response = version.kind.from_form(request.form.getlist("answer"))
         if response is None:  # no answer, no key
             flash(_("Choose or write an answer first."), "warning")
             return render_template("exam/practice.html", filters=filters, question=question, checked=None,
@@ -618,9 +618,9 @@ def attempt_record(public_id: str, attempt_id: str):
     integrity = db.session.scalars(select(IntegrityEvent).filter_by(attempt_id=attempt.id)
                                    .order_by(IntegrityEvent.id)).all()
     saves = db.session.scalars(select(AnswerEvent).filter_by(attempt_id=attempt.id).order_by(AnswerEvent.id)).all()
-    positions = {item.id: item.position for item in attempt.paper.items}
+    items = {item.id: item for item in attempt.paper.items}
     return render_template("exam/attempt_record.html", exam=exam, attempt=attempt, integrity=integrity, saves=saves,
-                           positions=positions, chain_ok=services.verify_chain(db.session, attempt))
+                           items=items, chain_ok=services.verify_chain(db.session, attempt))
 
 
 @bp.route("/admin/<public_id>/extra-time", methods=["POST"])

@@ -11,20 +11,14 @@ English text, numeric blanks with a tolerance, and the test-wise cue limits over
 from __future__ import annotations
 
 import json
-import math
 import sys
 from collections import Counter
 from itertools import combinations
 
-from question_bank import rules
+from question_bank import qtypes, rules
 from question_bank.standard import WORK_CONTENTS, level_of
 
 POOLS = ("exam", "practice", "both")
-NUMERIC_MODES = ("absolute", "relative")
-# the cue limits (issue 16): over a file's single-choice items, the key is the uniquely longest
-# option in at most this share; no count of keys covers more than this share of multiple choice
-LONGEST_KEY_SHARE = 0.30
-KEY_COUNT_SHARE = 0.40
 
 
 def load(path: str) -> list[dict]:
@@ -33,59 +27,12 @@ def load(path: str) -> list[dict]:
     return data["questions"] if isinstance(data, dict) else data
 
 
-def numeric_problems(spec) -> list[str]:
-    """A numeric answer: {"value": 63.2, "tolerance": 0.05, "mode": "absolute"|"relative",
-    "unit": "%"} (unit optional)."""
-    if not isinstance(spec, dict):
-        return ["numeric answer must be an object"]
-    out = []
-    value, tol = spec.get("value"), spec.get("tolerance")
-    for name, v in (("value", value), ("tolerance", tol)):
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-            out.append(f"{name} must be a finite number")
-    if isinstance(tol, (int, float)) and not isinstance(tol, bool) and tol <= 0:
-        out.append("a numeric answer needs a tolerance above 0")
-    if spec.get("mode") not in NUMERIC_MODES:
-        out.append(f"mode must be one of {NUMERIC_MODES}")
-    unit = spec.get("unit")
-    if unit is not None and (not isinstance(unit, str) or not unit.strip() or len(unit) > 12):
-        out.append("unit must be short text")
-    extra = set(spec) - {"value", "tolerance", "mode", "unit"}
-    if extra:
-        out.append(f"unknown keys {sorted(extra)}")
-    return out
-
-
-def looks_numeric(text: str) -> bool:
-    try:
-        float(rules.normalise_text(text).rstrip("%"))
-    except ValueError:
-        return False
-    return True
-
-
 def problems_of(q: dict, strict: bool) -> list[str]:
-    out = []
-    shaped = dict(q)
-    if q.get("type") == "numeric":
-        out += numeric_problems(q.get("answer"))
-        if rules.BLANK.search(q.get("stem") or ""):
-            out.append("stem: a numeric question asks for one value; no ____ in its stem")
-        shaped.update(type="true_false", answer=True)  # the rest validates as an option-less item
-    elif q.get("type") == "fill_blank" and isinstance(q.get("answer"), list):
-        blanks = []
-        for blank in q["answer"]:
-            if isinstance(blank, dict):
-                out += [f"answer: blank {len(blanks) + 1}: {p}" for p in numeric_problems(blank)]
-                blanks.append(["0"])
-            else:
-                if strict and isinstance(blank, list) and blank and all(
-                        isinstance(a, str) and looks_numeric(a) for a in blank):
-                    out.append(f"answer: blank {len(blanks) + 1} is a number: give it as "
-                               "{value, tolerance, mode, unit}")
-                blanks.append(blank)
-        shaped["answer"] = blanks
-    out += [f"{p.field}: {p.code} {p.params or ''}".strip() for p in rules.validate(shaped)]
+    out = [f"{p.field}: {p.code} {p.params or ''}".strip() for p in rules.validate(q)]
+    try:
+        out += qtypes.get(q.get("type")).authoring_problems(q, strict)
+    except qtypes.UnknownType:
+        pass
     if not strict:
         return out
     work = q.get("work")
@@ -103,38 +50,9 @@ def problems_of(q: dict, strict: bool) -> list[str]:
 
 
 def cue_report(questions: list[dict]) -> list[str]:
-    """Test-wise cues over a set of questions: the longest-option rule for single choice, the
-    spread of key counts in multiple choice, the balance of true/false."""
-    out = []
-    singles = [q for q in questions if q.get("type") == "single" and q.get("options")]
-    if singles:
-        longest = 0
-        for q in singles:
-            lengths = {o["key"]: len(o.get("text") or "") for o in q["options"]}
-            top = max(lengths.values())
-            if list(lengths.values()).count(top) == 1 and lengths.get(q.get("answer")) == top:
-                longest += 1
-        share = longest / len(singles)
-        out.append(f"single choice: key is the uniquely longest option in {longest}/{len(singles)}"
-                   f" ({share:.0%}, limit {LONGEST_KEY_SHARE:.0%})"
-                   + ("  << OVER" if share > LONGEST_KEY_SHARE else ""))
-        letters = Counter(q.get("answer") for q in singles)
-        out.append(f"single choice: keys by letter {dict(sorted(letters.items()))}")
-    multiples = [q for q in questions if q.get("type") == "multiple"]
-    if multiples:
-        counts = Counter(len(q.get("answer") or ()) for q in multiples)
-        all_but_one = sum(1 for q in multiples
-                          if len(q.get("answer") or ()) == len(q.get("options") or ()) - 1)
-        top = max(counts.values()) / len(multiples)
-        out.append(f"multiple choice: key counts {dict(sorted(counts.items()))}, 'all but one' "
-                   f"{all_but_one}/{len(multiples)} (no count above {KEY_COUNT_SHARE:.0%})"
-                   + ("  << OVER" if top > KEY_COUNT_SHARE or all_but_one / len(multiples)
-                      > KEY_COUNT_SHARE else ""))
-    tfs = [q for q in questions if q.get("type") == "true_false"]
-    if tfs:
-        true = sum(1 for q in tfs if q.get("answer") is True)
-        out.append(f"true/false: {true} true of {len(tfs)}")
-    return out
+    """Test-wise cues over a set of questions, each type's own (the longest-option rule for single
+    choice, the spread of key counts in multiple choice, the balance of true/false)."""
+    return [line for kind in qtypes.kinds() for line in kind.cues([q for q in questions if q.get("type") == kind.code])]
 
 
 def main(argv: list[str]) -> int:

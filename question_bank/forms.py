@@ -8,10 +8,9 @@ from wtforms import BooleanField, SelectField, SelectMultipleField, StringField,
 from wtforms.validators import Length, Optional
 
 from core.forms import BaseForm, choices
-from question_bank import rules
+from question_bank import qtypes, rules
 from question_bank.messages import problem_message
 from question_bank.models import Level, Pool, QuestionStatus, QuestionType, module_pairs, work_groups
-from question_bank.transfer import OPTION_LETTERS
 
 DIFFICULTIES = [(str(d), str(d)) for d in range(1, 6)]
 
@@ -62,12 +61,6 @@ class QuestionForm(BaseForm):
         _l("Stem"), validators=[Length(max=rules.MAX_STEM)],
         description=_l("For a fill-in-the-blank question write each blank as ____ (four underscores)."))
     stem_en = TextAreaField(_l("Stem (English)"), validators=[Optional(), Length(max=rules.MAX_STEM)])
-    # Only read for true/false questions (content() decides), so not validated as a choice.
-    tf_answer = SelectField(_l("Answer"), choices=choices([("true", _l("True")), ("false", _l("False"))]),
-                            validate_choice=False)
-    fill_answer = TextAreaField(
-        _l("Accepted answers"), validators=[Optional(), Length(max=2000)],
-        description=_l("One line per blank; several accepted answers for one blank are separated by |."))
     explanation = TextAreaField(_l("Explanation"), validators=[Length(max=rules.MAX_EXPLANATION)])
     explanation_en = TextAreaField(_l("Explanation (English)"),
                                    validators=[Optional(), Length(max=rules.MAX_EXPLANATION)])
@@ -86,28 +79,19 @@ class QuestionForm(BaseForm):
         if not can_set_status:
             del self.status
 
-    def option_rows(self):
-        return [(k, self[f"option_{k}"], self[f"option_{k}_en"], self[f"correct_{k}"]) for k in OPTION_LETTERS]
+    @property
+    def kind(self) -> qtypes.Kind:
+        """The kind of the chosen type (the select validates it; an unknown one reads as the first)."""
+        try:
+            return qtypes.get(self.type.data)
+        except qtypes.UnknownType:
+            return qtypes.kinds()[0]
 
     def content(self, image: str | None) -> dict:
-        qtype = self.type.data
-        options = []
-        if qtype in ("single", "multiple"):
-            for key, text, text_en, _correct in self.option_rows():
-                if text.data or text_en.data:
-                    options.append({"key": key, "text": text.data or None, "text_en": text_en.data or None})
-        correct = [k for k, _t, _e, c in self.option_rows() if c.data and any(o["key"] == k for o in options)]
-        if qtype == "single":
-            answer = correct[0] if len(correct) == 1 else ("" if not correct else correct)
-        elif qtype == "multiple":
-            answer = correct
-        elif qtype == "true_false":
-            answer = self.tf_answer.data == "true"
-        else:
-            answer = [[alt.strip() for alt in line.split("|") if alt.strip()]
-                      for line in (self.fill_answer.data or "").splitlines() if line.strip()]
+        kind = self.kind
+        options, answer = kind.answer_from_form({spec.name: self[spec.name].data for spec in kind.fields})
         return {
-            "type": qtype,
+            "type": kind.code,
             "module": int(self.module.data) if (self.module.data or "").isdigit() else self.module.data,
             "level": self.level.data,
             "difficulty": int(self.difficulty.data) if (self.difficulty.data or "").isdigit() else None,
@@ -129,9 +113,8 @@ class QuestionForm(BaseForm):
         for problem in problems:
             message = problem_message(problem)
             if problem.field == "answer":
-                if content["type"] == "single" and isinstance(content["answer"], list):
-                    message = str(_l("Mark exactly one correct option."))
-                self.answer_errors.append(message)
+                better = self.kind.form_message(problem, content)
+                self.answer_errors.append(str(_l(better)) if better else message)
             elif problem.field == "options":
                 self.option_errors.append(message)
             elif problem.field in self:
@@ -141,12 +124,23 @@ class QuestionForm(BaseForm):
         return not problems
 
 
-for _key in OPTION_LETTERS:
-    setattr(QuestionForm, f"option_{_key}", StringField(
-        _l("Option %(key)s", key=_key), validators=[Optional(), Length(max=rules.MAX_OPTION)]))
-    setattr(QuestionForm, f"option_{_key}_en", StringField(
-        _l("Option %(key)s (English)", key=_key), validators=[Optional(), Length(max=rules.MAX_OPTION)]))
-    setattr(QuestionForm, f"correct_{_key}", BooleanField(_l("Correct")))
+def _field(spec: qtypes.base.FieldSpec):
+    """A question type's editor field (qtypes.base.FieldSpec) as a form field; read only when its
+    type is chosen, so a select is not validated as a choice."""
+    label = _l(spec.label, **spec.params)
+    description = _l(spec.description) if spec.description else ""
+    validators = [Optional(), Length(max=spec.max_length)] if spec.max_length else [Optional()]
+    if spec.widget == "checkbox":
+        return BooleanField(label)
+    if spec.widget == "select":
+        return SelectField(label, choices=choices([(v, _l(m)) for v, m in spec.choices]),
+                           validate_choice=False, description=description)
+    field_class = TextAreaField if spec.widget == "textarea" else StringField
+    return field_class(label, validators=validators, description=description)
+
+
+for _spec in {spec.name: spec for kind in qtypes.kinds() for spec in kind.fields}.values():
+    setattr(QuestionForm, _spec.name, _field(_spec))
 
 
 class BulkStatusForm(BaseForm):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from question_bank import rules
+from question_bank import qtypes, rules
 from question_bank.models import Level
 
 FIELD_NAMES = {
@@ -20,7 +20,7 @@ MESSAGES = {
     "required": _l("This field is required."),
     "not_text": _l("Must be text."),
     "too_long": _l("Too long: at most %(max)s characters."),
-    "bad_type": _l("Unknown question type “%(value)s”: use single, multiple, true_false or fill_blank (单选, 多选, 判断, 填空)."),
+    "bad_type": _l("Unknown question type “%(value)s”: use %(types)s."),
     "bad_module": _l("Unknown knowledge module “%(value)s”: use 1 to 5."),
     "bad_level": _l("Unknown level “%(value)s”: use junior, intermediate or senior (初级, 中级, 高级)."),
     "bad_difficulty": _l("Difficulty “%(value)s” is not a whole number from 1 to 5."),
@@ -35,9 +35,6 @@ MESSAGES = {
     "answer_not_an_option": _l("The answer “%(answer)s” is not one of the options."),
     "answer_not_sorted": _l("List each correct option once, in alphabetical order (e.g. ACD)."),
     "multiple_needs_two": _l("A multiple-choice question needs at least two correct options."),
-    "answer_true_false": _l("The answer of a true/false question is true or false (对 or 错)."),
-    "answer_blank_empty": _l("Every blank needs at least one accepted answer."),
-    "blank_count": _l("The stem has %(blanks)s blank(s) (____) but %(answers)s answer(s) are given."),
     "english_options_missing": _l("The question has an English stem, so every option needs an English text too."),
     "bad_work": _l("Unknown work content “%(value)s”: use a skill item of the level tables (e.g. J-1.1, I-2.3, "
                    "S-2.1) or a knowledge module (M1 to M5)."),
@@ -45,8 +42,22 @@ MESSAGES = {
 }
 
 
+# Each question type's own problems (question_bank.qtypes), translated at lookup.
+KIND_MESSAGES = {code: message for kind in qtypes.kinds() for code, message in kind.messages.items()}
+
+
+def type_list() -> str:
+    """The type codes with their Excel words: "single (单选), multiple (多选), ..."."""
+    return ", ".join(f"{kind.code} ({kind.label_zh})" for kind in qtypes.kinds())
+
+
 def problem_message(problem: rules.Problem) -> str:
-    message = MESSAGES.get(problem.code, problem.code)
+    if problem.code in KIND_MESSAGES:
+        message = _l(KIND_MESSAGES[problem.code])
+    else:
+        message = MESSAGES.get(problem.code, problem.code)
+    if problem.code == "bad_type":
+        return str(message) % {**problem.params, "types": type_list()}
     if not problem.params:
         return str(message)
     params = dict(problem.params)

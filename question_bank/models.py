@@ -16,20 +16,24 @@ from core import clock
 from core.extensions import db
 from core.i18n import html_lang
 from core.models import Immutable, LabelledEnum, PublicIdMixin, TimestampMixin, enum_type
-from question_bank import rules
+from question_bank import qtypes, rules
 from question_bank.standard import SKILL_ITEMS, WORK_CONTENTS, level_of
 
 
-class QuestionType(LabelledEnum):
-    SINGLE = rules.QuestionType.SINGLE.value
-    MULTIPLE = rules.QuestionType.MULTIPLE.value
-    TRUE_FALSE = rules.QuestionType.TRUE_FALSE.value
-    FILL_BLANK = rules.QuestionType.FILL_BLANK.value
+class _Kinds(LabelledEnum):
+    """The question types of question_bank.qtypes, labelled by their kinds, in their order."""
 
     @classmethod
     def labels(cls):
-        return {cls.SINGLE: _l("Single choice"), cls.MULTIPLE: _l("Multiple choice"),
-                cls.TRUE_FALSE: _l("True/false"), cls.FILL_BLANK: _l("Fill in the blank")}
+        return {m: _l(qtypes.get(m).label) for m in cls}
+
+    @property
+    def kind(self) -> qtypes.Kind:
+        return qtypes.get(self.value)
+
+
+QuestionType = _Kinds("QuestionType", [(code.upper(), code) for code in qtypes.codes()],
+                      module=__name__, qualname="QuestionType")
 
 
 class Level(LabelledEnum):
@@ -183,8 +187,12 @@ class QuestionVersion(Immutable, db.Model):
         data["level"] = self.level.value
         return data
 
+    @property
+    def kind(self) -> qtypes.Kind:
+        return qtypes.get(self.type)
+
     def check(self, response) -> rules.Outcome:
-        return rules.check(self.type.value, response, self.answer)
+        return self.kind.check(response, self.answer)
 
     def __str__(self) -> str:
         return f"{self.question.code} v{self.number}"

@@ -11,6 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, joinedload
@@ -416,27 +417,17 @@ def changed_fields(old: QuestionVersion, new: QuestionVersion) -> list[str]:
     return [f for f in QuestionVersion.CONTENT_FIELDS if a[f] != b[f]]
 
 
-def _as_text(name: str, value) -> str:
+def _as_text(name: str, value, kind) -> str:
     if value is None:
         return ""
     if name == "options":
         return "\n".join(f"{o['key']}. {o['text']}" + (f" / {o['text_en']}" if o.get("text_en") else "")
                          for o in value)
     if name == "answer":
-        return format_answer(value)
+        return kind.format_key(value, translate=gettext)
     if name == "tags":
         return ", ".join(value)
     return str(value)
-
-
-def format_answer(answer) -> str:
-    if isinstance(answer, bool):
-        return str(_l("True")) if answer else str(_l("False"))
-    if isinstance(answer, list):
-        if answer and isinstance(answer[0], list):
-            return "; ".join(" | ".join(blank) for blank in answer)
-        return "".join(answer)
-    return str(answer)
 
 
 @dataclass(frozen=True)
@@ -450,7 +441,7 @@ def version_diff(old: QuestionVersion, new: QuestionVersion) -> list[FieldDiff]:
     """Character-level differences of every changed field (characters suit Chinese text)."""
     diffs = []
     for name in changed_fields(old, new):
-        a, b = _as_text(name, getattr(old, name)), _as_text(name, getattr(new, name))
+        a, b = _as_text(name, getattr(old, name), old.kind), _as_text(name, getattr(new, name), new.kind)
         segments = []
         for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
             if op == "equal":

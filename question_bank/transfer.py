@@ -18,12 +18,13 @@ from openpyxl.utils import get_column_letter
 
 from core import archives, clock
 from core.excel import append_row
-from question_bank import rules
+from question_bank import qtypes, rules
 from question_bank.messages import field_name, problem_message
+from question_bank.qtypes.base import moodle_text
 
 FORMAT = "iiom-question-bank"
 FORMAT_VERSION = 1
-OPTION_LETTERS = "ABCDEF"
+OPTION_LETTERS = qtypes.OPTION_KEYS
 
 
 @dataclass(frozen=True)
@@ -61,19 +62,13 @@ MAX_CELL = 5000
 MAX_ROWS = 5000
 MAX_COLUMNS = 100  # the template has 31; more is a mistake, or a sheet that declares 16,384
 
-TYPE_WORDS = {
-    "single": "single", "单选": "single", "单选题": "single", "单项选择": "single",
-    "multiple": "multiple", "多选": "multiple", "多选题": "multiple", "多项选择": "multiple",
-    "true_false": "true_false", "判断": "true_false", "判断题": "true_false", "truefalse": "true_false",
-    "fill_blank": "fill_blank", "填空": "fill_blank", "填空题": "fill_blank", "fill": "fill_blank",
-}
+# The type cell: a kind's code, its Chinese label with or without 题, or one of its words.
+TYPE_WORDS = {word.casefold(): kind.code for kind in qtypes.kinds()
+              for word in (kind.code, kind.label_zh, kind.label_zh + "题", *kind.words)}
 LEVEL_WORDS = {"junior": "junior", "初级": "junior", "intermediate": "intermediate", "中级": "intermediate",
                "senior": "senior", "高级": "senior"}
 STATUS_WORDS = {"draft": "draft", "草稿": "draft", "active": "active", "启用": "active",
                 "retired": "retired", "停用": "retired"}
-TRUE_WORDS = {"对", "正确", "true", "t", "√", "是", "1", "yes"}
-FALSE_WORDS = {"错", "错误", "false", "f", "×", "否", "0", "no"}
-TYPE_LABEL_ZH = {"single": "单选", "multiple": "多选", "true_false": "判断", "fill_blank": "填空"}
 LEVEL_LABEL_ZH = {"junior": "初级", "intermediate": "中级", "senior": "高级"}
 STATUS_LABEL_ZH = {"draft": "草稿", "active": "启用", "retired": "停用"}
 
@@ -160,7 +155,7 @@ def template_bytes(questions: list | None = None) -> bytes:
 
 def _example_row() -> list:
     example = {
-        "code": "", "type": "单选", "module": 1, "level": "初级", "difficulty": 1,
+        "code": "", "type": qtypes.kinds()[0].label_zh, "module": 1, "level": "初级", "difficulty": 1,
         "stem": "MQTT 协议未加密连接的默认 TCP 端口是哪一个？",
         "option_A": "80", "option_B": "1883", "option_C": "502", "option_D": "4840",
         "answer": "B", "explanation": "MQTT 明文连接默认使用 1883，TLS 连接常用 8883。",
@@ -173,11 +168,13 @@ def _help_lines() -> list[str]:
     return [
         "每行一道题；第一行为表头，请勿修改。红色表头为必填列。 One question per row; keep the header row. Red headers are required.",
         "编号 Code：留空则自动生成（如 M1-J-001）；填写已有编号则为修改该题（生成新版本）。 Empty: assigned automatically; an existing code revises that question.",
-        "题型 Type：单选 / 多选 / 判断 / 填空 (single / multiple / true_false / fill_blank)",
+        "题型 Type：" + " / ".join(k.label_zh for k in qtypes.kinds())
+        + " (" + " / ".join(k.code for k in qtypes.kinds()) + ")",
         "知识模块 Module：1 网络架构搭建  2 工业互联网平台集成  3 数据处理、运维与分析  4 自动化控制  5 系统安全与职业道德",
         "等级 Level：初级 / 中级 / 高级 (junior / intermediate / senior)；难度 Difficulty：1-5",
-        "选项 Options：单选至少 2 项、多选至少 3 项，从 A 起连续填写；判断题和填空题不填选项。",
-        "答案 Answer：单选 B；多选 ACD；判断 对 / 错；填空每个空之间用分号 ; 分隔，同一空的多个可接受答案用竖线 | 分隔，题干中每个空写作 ____。",
+        "选项 Options：" + "、".join(f"{k.label_zh}至少 {k.min_options} 项" for k in qtypes.kinds() if k.has_options)
+        + "，从 A 起连续填写；其他题型不填选项。",
+        "答案 Answer：" + "；".join(k.excel_help for k in qtypes.kinds()) + "。",
         "标签 Tags：用逗号分隔。状态 Status：草稿 / 启用 / 停用，留空为草稿。",
         "工作内容 Work content：所考的工作内容，技能要求表 1.2-1.4 的编号（初级 J-1.1…，中级 I-1.1…，高级 S-1.1…，须与等级一致）"
         "或知识模块 M1-M5；留空为未标注。 A skill item of the level's table, or a knowledge module M1-M5.",
@@ -189,12 +186,12 @@ def _row_of(question) -> list:
     v = question.current_version
     values = {
         "code": question.code,
-        "type": TYPE_LABEL_ZH[v.type.value],
+        "type": v.kind.label_zh,
         "module": v.module,
         "level": LEVEL_LABEL_ZH[v.level.value],
         "difficulty": v.difficulty,
         "stem": v.stem,
-        "answer": _answer_cell(v.type.value, v.answer),
+        "answer": v.kind.excel_cell(v.answer),
         "explanation": v.explanation,
         "tags": ", ".join(v.tags),
         "source": v.source,
@@ -209,16 +206,6 @@ def _row_of(question) -> list:
     return [values.get(c.key, "") for c in COLUMNS]
 
 
-def _answer_cell(qtype: str, answer) -> str:
-    if qtype == "true_false":
-        return "对" if answer else "错"
-    if qtype == "fill_blank":
-        return "; ".join(" | ".join(blank) for blank in answer)
-    if qtype == "multiple":
-        return "".join(answer)
-    return answer
-
-
 def _text(value) -> str:
     if value is None:
         return ""
@@ -228,29 +215,13 @@ def _text(value) -> str:
 
 
 def parse_key(qtype: str | None, raw: str):
-    """An answer typed as in the Excel template (B, ACD, 对/错, a | b; c) in interchange form."""
-    return _parse_answer(qtype, raw.strip())
-
-
-def _parse_answer(qtype: str | None, raw: str):
-    if qtype == "single":
-        return raw.upper()
-    if qtype == "multiple":
-        letters = [c for c in raw.upper() if c.isalpha()]
-        return letters
-    if qtype == "true_false":
-        word = raw.casefold()
-        if word in TRUE_WORDS:
-            return True
-        if word in FALSE_WORDS:
-            return False
-        return raw
-    if qtype == "fill_blank":
-        if not raw:
-            return []
-        return [[alt.strip() for alt in blank.split("|") if alt.strip()]
-                for blank in re.split(r"[;；\n]", raw) if blank.strip()]
-    return raw
+    """An answer typed as in the Excel template (B, ACD, 对/错, a | b; c, 0.8 ± 0.01 MPa) in
+    interchange form; for an unknown type the text as it is, for the validation to report."""
+    try:
+        kind = qtypes.get(qtype)
+    except qtypes.UnknownType:
+        return raw.strip()
+    return kind.parse_cell(raw.strip())
 
 
 def _int_or_raw(raw: str):
@@ -341,7 +312,7 @@ def _row_from_cells(number: int, cells: dict, where: dict) -> ParsedRow:
         "stem": cells.get("stem"),
         "stem_en": cells.get("stem_en") or None,
         "options": options,
-        "answer": _parse_answer(qtype, cells.get("answer", "")),
+        "answer": parse_key(qtype, cells.get("answer", "")),
         "explanation": cells.get("explanation"),
         "explanation_en": cells.get("explanation_en") or None,
         "tags": [t.strip() for t in re.split(r"[,，;；、]", cells.get("tags", "")) if t.strip()],
@@ -424,15 +395,8 @@ def read_json(data: bytes) -> ParsedFile:
 
 # --- Moodle XML --------------------------------------------------------------------------------
 
-_MOODLE_FRACTIONS = {1: "100", 2: "50", 3: "33.33333", 4: "25", 5: "20", 6: "16.66667"}
 MODULE_NAMES_ZH = {1: "网络架构搭建", 2: "工业互联网平台集成", 3: "数据处理、运维与分析",
                    4: "自动化控制", 5: "系统安全与职业道德"}
-
-
-def _text_el(parent, tag: str, text: str, *, html: bool = False) -> ET.Element:
-    el = ET.SubElement(parent, tag, {"format": "html"} if html else {})
-    ET.SubElement(el, "text").text = text
-    return el
 
 
 def _html(text: str) -> str:
@@ -442,8 +406,8 @@ def _html(text: str) -> str:
 
 
 def moodle_xml_bytes(questions) -> bytes:
-    """Moodle XML (quiz format): a category per knowledge module and level; multichoice,
-    truefalse, shortanswer (one blank) and multianswer/cloze (several blanks)."""
+    """Moodle XML (quiz format): a category per knowledge module and level; each question in the
+    Moodle type its kind names (multichoice, truefalse, shortanswer, cloze, numerical)."""
     quiz = ET.Element("quiz")
     by_category: dict[str, list] = {}
     for question in questions:
@@ -452,7 +416,7 @@ def moodle_xml_bytes(questions) -> bytes:
         by_category.setdefault(category, []).append(question)
     for category, items in sorted(by_category.items()):
         cat = ET.SubElement(quiz, "question", {"type": "category"})
-        _text_el(cat, "category", category)
+        moodle_text(cat, "category", category)
         for question in items:
             quiz.append(_moodle_question(question))
     ET.indent(quiz)
@@ -461,51 +425,18 @@ def moodle_xml_bytes(questions) -> bytes:
 
 def _moodle_question(question) -> ET.Element:
     v = question.current_version
-    qtype = v.type.value
-    if qtype == "fill_blank":
-        moodle_type = "shortanswer" if len(v.answer) == 1 else "cloze"
-    else:
-        moodle_type = "truefalse" if qtype == "true_false" else "multichoice"
-    q = ET.Element("question", {"type": moodle_type})
-    _text_el(q, "name", question.code)
-    stem = _html(v.stem)
-    if moodle_type == "cloze":
-        for blank in v.answer:
-            alts = "~".join("=" + re.sub(r"[{}~=#:]", "", a) for a in blank)
-            stem = rules.BLANK.sub(lambda _m, alts=alts: "{1:SHORTANSWER:" + alts + "}", stem, count=1)
-    _text_el(q, "questiontext", stem, html=True)
-    _text_el(q, "generalfeedback", _html(v.explanation), html=True)
+    kind = v.kind
+    q = ET.Element("question", {"type": kind.moodle_type(v.answer)})
+    moodle_text(q, "name", question.code)
+    moodle_text(q, "questiontext", kind.moodle_questiontext(_html(v.stem), v.answer), html=True)
+    moodle_text(q, "generalfeedback", _html(v.explanation), html=True)
     ET.SubElement(q, "defaultgrade").text = "1"
     ET.SubElement(q, "penalty").text = "0"
     ET.SubElement(q, "hidden").text = "0"
     ET.SubElement(q, "idnumber").text = question.code
-    if qtype in ("single", "multiple"):
-        ET.SubElement(q, "single").text = "true" if qtype == "single" else "false"
-        ET.SubElement(q, "shuffleanswers").text = "true"
-        ET.SubElement(q, "answernumbering").text = "ABCD"
-        correct = {v.answer} if qtype == "single" else set(v.answer)
-        for option in v.options:
-            if option["key"] in correct:
-                fraction = _MOODLE_FRACTIONS[len(correct)]
-            else:
-                fraction = "0" if qtype == "single" else "-100"
-            answer = ET.SubElement(q, "answer", {"fraction": fraction, "format": "html"})
-            ET.SubElement(answer, "text").text = _html(option["text"])
-            _text_el(answer, "feedback", "", html=True)
-    elif qtype == "true_false":
-        for word in ("true", "false"):
-            fraction = "100" if (word == "true") == v.answer else "0"
-            answer = ET.SubElement(q, "answer", {"fraction": fraction, "format": "moodle_auto_format"})
-            ET.SubElement(answer, "text").text = word
-            _text_el(answer, "feedback", "")
-    elif moodle_type == "shortanswer":
-        ET.SubElement(q, "usecase").text = "0"
-        for accepted in v.answer[0]:
-            answer = ET.SubElement(q, "answer", {"fraction": "100", "format": "moodle_auto_format"})
-            ET.SubElement(answer, "text").text = accepted
-            _text_el(answer, "feedback", "")
+    kind.moodle_answers(q, v.options, v.answer, _html)
     if v.tags:
         tags = ET.SubElement(q, "tags")
         for tag in v.tags:
-            _text_el(tags, "tag", tag)
+            moodle_text(tags, "tag", tag)
     return q

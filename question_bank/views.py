@@ -30,7 +30,7 @@ from core.errors import DomainError
 from core.excel import XLSX_MIME
 from core.extensions import db
 from core.web import commit_service, page_arg, show_error
-from question_bank import services, transfer
+from question_bank import qtypes, services, transfer
 from question_bank.forms import BulkStatusForm, ConfirmImportForm, ImportForm, QuestionFilterForm, QuestionForm
 from question_bank.models import (
     Level,
@@ -47,6 +47,27 @@ from question_bank.rules import MODULES
 from question_bank.standard import MIN_EXAM_ITEMS, level_of
 
 bp = Blueprint("question_bank", __name__, url_prefix="/question-bank")
+
+
+@bp.app_template_global()
+def question_editors() -> list[tuple[str, list]]:
+    """The question form's answer groups: each type partial with the kinds that share it."""
+    groups: dict[str, list] = {}
+    for kind in qtypes.kinds():
+        groups.setdefault(kind.template, []).append(kind)
+    return list(groups.items())
+
+
+@bp.app_template_global()
+def key_text(version) -> str:
+    """A version's key as one line in the reader's language (its kind writes it)."""
+    return version.kind.format_key(version.answer, translate=_)
+
+
+@bp.app_template_global()
+def response_text(version, response) -> str:
+    """A candidate's response to a version as one line in the reader's language; "—" for none."""
+    return "—" if response is None else version.kind.format_response(response, translate=_)
 
 nav.add("question_bank.index", _l("Question bank"), order=30, group="exams")
 
@@ -154,17 +175,7 @@ def _form_data(version: QuestionVersion) -> dict:
         "explanation": version.explanation, "explanation_en": version.explanation_en or "",
         "tags": ", ".join(version.tags), "source": version.source, "work": version.question.work,
     }
-    for option in version.options:
-        data[f"option_{option['key']}"] = option["text"]
-        data[f"option_{option['key']}_en"] = option.get("text_en") or ""
-    if version.type in (QuestionType.SINGLE, QuestionType.MULTIPLE):
-        correct = version.answer if isinstance(version.answer, list) else [version.answer]
-        for key in correct:
-            data[f"correct_{key}"] = True
-    elif version.type is QuestionType.TRUE_FALSE:
-        data["tf_answer"] = "true" if version.answer else "false"
-    else:
-        data["fill_answer"] = "\n".join(" | ".join(blank) for blank in version.answer)
+    data.update(version.kind.form_data(version.options, version.answer))
     return data
 
 

@@ -34,36 +34,44 @@
   function current(item) { return pending[item] || acked[item] || null; }
 
   // --- reading and writing the inputs ------------------------------------------------------------
-  function readResponse(q) {
-    var type = q.dataset.type;
-    if (type === "single" || type === "true_false") {
-      var checked = q.querySelector("input[type=radio]:checked");
+  // Each question holds one [data-answer] box naming how its inputs read (the type partials in
+  // templates/question_types/ say which): one (a radio; a JSON literal with data-json), many (the
+  // ticked boxes, sorted), list (the text inputs by data-blank), text (one input). No type codes here.
+  function inputs(box, selector) { return Array.prototype.slice.call(box.querySelectorAll(selector)); }
+  var COLLECT = {
+    one: function (box) {
+      var checked = box.querySelector("input:checked");
       if (!checked) { return null; }
-      return type === "true_false" ? checked.value === "true" : checked.value;
-    }
-    if (type === "multiple") {
-      var keys = Array.prototype.map.call(q.querySelectorAll("input[type=checkbox]:checked:not([data-flag])"),
-        function (i) { return i.value; });
+      return box.hasAttribute("data-json") ? JSON.parse(checked.value) : checked.value;
+    },
+    many: function (box) {
+      var keys = inputs(box, "input:checked").map(function (i) { return i.value; });
       return keys.length ? keys.sort() : null;
+    },
+    list: function (box) {
+      var blanks = inputs(box, "input[data-blank]").map(function (i) { return i.value; });
+      return blanks.some(function (b) { return b.trim() !== ""; }) ? blanks : null;
+    },
+    text: function (box) {
+      var value = box.querySelector("input").value;
+      return value.trim() !== "" ? value : null;
     }
-    var blanks = Array.prototype.map.call(q.querySelectorAll("input[data-blank]"), function (i) { return i.value; });
-    return blanks.some(function (b) { return b.trim() !== ""; }) ? blanks : null;
-  }
-
-  function writeResponse(q, response) {
-    var type = q.dataset.type;
-    q.querySelectorAll("input:not([data-flag])").forEach(function (input) {
-      if (input.type === "text") {
-        input.value = response && response[Number(input.dataset.blank)] || "";
-      } else if (type === "multiple") {
-        input.checked = !!response && response.indexOf(input.value) !== -1;
-      } else if (type === "true_false") {
-        input.checked = response !== null && response !== undefined && String(response) === input.value;
-      } else {
-        input.checked = response === input.value;
-      }
-    });
-  }
+  };
+  var FILL = {
+    one: function (box, r) {
+      inputs(box, "input").forEach(function (i) { i.checked = r !== null && r !== undefined && String(r) === i.value; });
+    },
+    many: function (box, r) {
+      inputs(box, "input").forEach(function (i) { i.checked = !!r && r.indexOf(i.value) !== -1; });
+    },
+    list: function (box, r) {
+      inputs(box, "input[data-blank]").forEach(function (i) { i.value = r && r[Number(i.dataset.blank)] || ""; });
+    },
+    text: function (box, r) { box.querySelector("input").value = typeof r === "string" ? r : ""; }
+  };
+  function box(q) { return q.querySelector("[data-answer]"); }
+  function readResponse(q) { var b = box(q); return COLLECT[b.dataset.answer](b); }
+  function writeResponse(q, response) { var b = box(q); FILL[b.dataset.answer](b, response); }
 
   function answered(item) {
     var c = current(item);

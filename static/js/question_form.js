@@ -4,7 +4,6 @@
   var form = document.getElementById("question-form");
   var preview = document.getElementById("live-preview");
   if (!form || !preview) { return; }
-  var letters = ["A", "B", "C", "D", "E", "F"];
 
   function value(name) {
     var el = form.elements[name];
@@ -35,28 +34,38 @@
     return node;
   }
 
-  function render() {
-    var type = value("type");
-    preview.replaceChildren(stemNode(value("stem")));
-    var list = el("ul", "question-options");
-    if (type === "single" || type === "multiple") {
-      letters.forEach(function (key) {
-        var text = value("option_" + key);
+  // The visible answer group (templates/question_types/*.html, editor macro) previews itself: its
+  // option rows ([data-option-key]) as a list, or a clone of its <template data-preview>, where
+  // [data-preview-bind=NAME] shows the value of field NAME.
+  function answerPreview(group) {
+    var rows = group.querySelectorAll("[data-option-key]");
+    if (rows.length) {
+      var list = el("ul", "question-options");
+      rows.forEach(function (row) {
+        var text = row.querySelector("[data-option-text]").value.trim();
         if (!text) { return; }
-        var item = el("li", form.elements["correct_" + key].checked ? "correct" : "");
-        item.appendChild(el("span", "option-key", key));
+        var item = el("li", row.querySelector("[data-option-correct]").checked ? "correct" : "");
+        item.appendChild(el("span", "option-key", row.getAttribute("data-option-key")));
         item.appendChild(document.createTextNode(" " + text));
         list.appendChild(item);
       });
-    } else if (type === "true_false") {
-      [["√", preview.dataset.true], ["×", preview.dataset.false]].forEach(function (pair) {
-        var item = el("li", "");
-        item.appendChild(el("span", "option-key", pair[0]));
-        item.appendChild(document.createTextNode(" " + pair[1]));
-        list.appendChild(item);
-      });
+      return list.children.length ? list : null;
     }
-    if (list.children.length) { preview.appendChild(list); }
+    var template = group.querySelector("template[data-preview]");
+    if (!template) { return null; }
+    var node = template.content.cloneNode(true);
+    node.querySelectorAll("[data-preview-bind]").forEach(function (target) {
+      target.textContent = value(target.getAttribute("data-preview-bind"));
+      if (!target.textContent) { target.remove(); }
+    });
+    return node;
+  }
+
+  function render() {
+    preview.replaceChildren(stemNode(value("stem")));
+    var group = form.querySelector("[data-show-for]:not([hidden])");
+    var answer = group && answerPreview(group);
+    if (answer) { preview.appendChild(answer); }
     var explanation = value("explanation");
     if (explanation) { preview.appendChild(el("div", "question-explanation", explanation)); }
   }

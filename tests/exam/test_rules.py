@@ -71,7 +71,7 @@ def test_response_shapes():
     assert rules.response_problem("single", "E", ("A", "B"), 0) == "not_an_option"
     assert rules.response_problem("multiple", ["A", "A"], ("A", "B"), 0) == "not_an_option"
     assert rules.response_problem("true_false", "true", (), 0) == "not_true_false"
-    assert rules.response_problem("fill_blank", ["x", "y"], (), 1) == "bad_blanks"
+    assert rules.response_problem("fill_blank", ["x", "y"], (), [["a"]]) == "bad_blanks"
     assert rules.response_problem("single", None, ("A",), 0) is None
 
 

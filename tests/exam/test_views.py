@@ -147,12 +147,9 @@ def test_practice_checks_an_answer_and_records_nothing(client, login_as, bank, d
     assert version.module == 1 and "示例解析" not in page  # no explanation before answering
     before = db.session.scalar(select(func.count()).select_from(AuditLog))
     data = {"question": public_id}
-    if version.type.value in ("single", "true_false"):
-        data["choice"] = {True: "true", False: "false"}.get(version.answer, version.answer)
-    elif version.type.value == "multiple":
-        data["choice"] = version.answer
-    else:
-        data["blank_0"] = version.answer[0][0]
+    kind = version.kind  # the inputs are named "answer", read as the page's inputs are (Kind.from_form)
+    response = kind.example_response(version.answer)
+    data["answer"] = json.dumps(response) if kind.json_values else response
     result = client.submit("/exam/practice", data).get_data(as_text=True)
     assert 'data-testid="practice-result"' in result and "alert-success" in result and "示例解析" in result
     assert db.session.scalar(select(func.count()).select_from(AuditLog)) == before

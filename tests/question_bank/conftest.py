@@ -46,7 +46,16 @@ FILL = {
     "explanation": "OPC UA（opc.tcp）默认端口 4840；MQTT 明文为 1883，TLS 常用 8883。",
     "tags": ["OPC UA", "MQTT"], "source": "test",
 }
-SAMPLES = {"single": SINGLE, "multiple": MULTIPLE, "true_false": TRUE_FALSE, "fill_blank": FILL}
+NUMERIC = {
+    "type": "numeric", "module": 3, "level": "intermediate", "difficulty": 3,
+    "stem": "一阶系统的时间常数为 5 s，阶跃输入后经过一个时间常数，输出达到终值的百分之几？",
+    "stem_en": "A first-order system has a time constant of 5 s. What share of its final value does the "
+               "output reach one time constant after a step?",
+    "options": [], "answer": {"value": 63.2, "tolerance": 0.05, "mode": "absolute", "unit": "%"},
+    "explanation": "1 − e⁻¹ ≈ 0.632，即 63.2 %。", "explanation_en": "1 − 1/e ≈ 0.632, that is 63.2 %.",
+    "tags": ["时间常数"], "source": "test",
+}
+SAMPLES = {"single": SINGLE, "multiple": MULTIPLE, "true_false": TRUE_FALSE, "fill_blank": FILL, "numeric": NUMERIC}
 
 
 @pytest.fixture
