@@ -13,7 +13,7 @@ FIELD_NAMES = {
     "stem_en": _l("Stem (English)"), "explanation": _l("Explanation"),
     "explanation_en": _l("Explanation (English)"), "source": _l("Source"), "tags": _l("Tags"),
     "options": _l("Options"), "answer": _l("Answer"), "code": _l("Code"),
-    "work": _l("Work content"),
+    "work": _l("Work content"), "pool": _l("Pool"),
 }
 
 MESSAGES = {
@@ -36,6 +36,7 @@ MESSAGES = {
     "answer_not_sorted": _l("List each correct option once, in alphabetical order (e.g. ACD)."),
     "multiple_needs_two": _l("A multiple-choice question needs at least two correct options."),
     "english_options_missing": _l("The question has an English stem, so every option needs an English text too."),
+    "bad_pool": _l("Unknown pool “%(value)s”: use exam, practice or both (考试, 练习, 两者)."),
     "bad_work": _l("Unknown work content “%(value)s”: use a skill item of the level tables (e.g. J-1.1, I-2.3, "
                    "S-2.1) or a knowledge module (M1 to M5)."),
     "work_level": _l("The work content “%(value)s” is a %(level)s skill item: it does not fit the question's level."),

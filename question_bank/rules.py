@@ -14,6 +14,7 @@ Interchange form of one question:
     explanation, explanation_en     解析 (required) and an optional English one
     tags         ["MQTT", ...]; source "..."; status "draft" | "active" | "retired"
     work         "S-2.1", "M3", ... (question_bank.standard) or "" (not yet coded)
+    pool         "exam" | "practice" | "both" (optional: what the question is for)
 """
 
 from __future__ import annotations
@@ -103,6 +104,8 @@ def validate(q: dict) -> list[Problem]:
     if q.get("level") not in {lv.value for lv in Level}:
         problems.append(Problem("level", "bad_level", {"value": q.get("level")}))
     problems += _work_problems(q.get("work"), q.get("level"))
+    if q.get("pool") is not None and q.get("pool") not in {p.value for p in Pool}:
+        problems.append(Problem("pool", "bad_pool", {"value": q.get("pool")}))
     difficulty = q.get("difficulty")
     if isinstance(difficulty, bool) or difficulty not in (1, 2, 3, 4, 5):
         problems.append(Problem("difficulty", "bad_difficulty", {"value": difficulty}))

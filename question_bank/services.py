@@ -80,10 +80,16 @@ def content_hash(content: dict) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-def validate_content(content: dict, *, work: str | None = None) -> None:
-    problems = rules.validate({**content, "work": work})
+def validate_content(content: dict, *, work: str | None = None, pool: str | None = None) -> None:
+    problems = rules.validate({**content, "work": work, "pool": pool})
     if problems:
         raise InvalidQuestion(problems)
+
+
+def given_pool(data: dict) -> str | None:
+    """The pool the data gives, or None when it gives none (the question's pool stays)."""
+    pool = data.get("pool")
+    return pool.strip() if isinstance(pool, str) else pool
 
 
 def given_work(data: dict) -> str | None:
@@ -150,7 +156,8 @@ def create_question(
 ) -> Question:
     content = normalise_content(data)
     work = given_work(data) or ""
-    validate_content(content, work=work)
+    pool = given_pool(data) or Pool.BOTH.value
+    validate_content(content, work=work, pool=pool)
     codes = codes or CodeAllocator(session)
     if code:
         if not CODE_RULE.match(code):
@@ -161,7 +168,7 @@ def create_question(
         codes.reserve(code)
     else:
         code = codes.allocate(content["module"], content["level"])
-    question = Question(code=code, status=status, centre=centre, work=work,
+    question = Question(code=code, status=status, centre=centre, work=work, pool=Pool(pool),
                         created_by_id=getattr(actor, "id", None))
     version = _new_version(question, content, 1, actor)
     session.add_all([question, version])
@@ -169,7 +176,7 @@ def create_question(
     question.current_version = version
     session.flush()
     audit.record(session, "question.create", target=question, actor=actor,
-                 after={"code": code, "status": status.value, "version": 1, "work": work})
+                 after={"code": code, "status": status.value, "version": 1, "work": work, "pool": pool})
     return question
 
 
@@ -178,10 +185,12 @@ def revise_question(session: Session, *, question: Question, data: dict,
     """A new version when the content changed; None (and no version written) when it did not.
     The work content given with the data is set on the question (it makes no version)."""
     content = normalise_content(data)
-    work = given_work(data)
-    validate_content(content, work=question.work if work is None else work)
+    work, pool = given_work(data), given_pool(data)
+    validate_content(content, work=question.work if work is None else work, pool=pool)
     if work is not None:
         set_work(session, question=question, work=work, actor=actor)
+    if pool is not None:
+        set_pool(session, questions=[question], pool=Pool(pool), actor=actor)
     current = question.current_version
     if current is not None and current.content_hash == content_hash(content):
         return None

@@ -53,6 +53,7 @@ COLUMNS = [
     Column("source", "来源", "Source", 14),
     Column("status", "状态", "Status", 10),
     Column("work", "工作内容", "Work content", 10),
+    Column("pool", "用途", "Pool", 8),
     Column("stem_en", "英文题干", "Stem EN", 40),
     *[Column(f"option_{k}_en", f"英文选项{k}", f"Option {k} EN", 20) for k in OPTION_LETTERS],
     Column("explanation_en", "英文解析", "Explanation EN", 30),
@@ -70,6 +71,9 @@ LEVEL_WORDS = {"junior": "junior", "初级": "junior", "intermediate": "intermed
 STATUS_WORDS = {"draft": "draft", "草稿": "draft", "active": "active", "启用": "active",
                 "retired": "retired", "停用": "retired"}
 LEVEL_LABEL_ZH = {"junior": "初级", "intermediate": "中级", "senior": "高级"}
+POOL_WORDS = {"exam": "exam", "考试": "exam", "practice": "practice", "练习": "practice",
+              "both": "both", "两者": "both", "考试和练习": "both"}
+POOL_LABEL_ZH = {"exam": "考试", "practice": "练习", "both": "两者"}
 STATUS_LABEL_ZH = {"draft": "草稿", "active": "启用", "retired": "停用"}
 
 
@@ -176,6 +180,8 @@ def _help_lines() -> list[str]:
         + "，从 A 起连续填写；其他题型不填选项。",
         "答案 Answer：" + "；".join(k.excel_help for k in qtypes.kinds()) + "。",
         "标签 Tags：用逗号分隔。状态 Status：草稿 / 启用 / 停用，留空为草稿。",
+        "用途 Pool：考试 / 练习 / 两者 (exam / practice / both)，新题留空为两者；练习见过的题不再进入安全考试。"
+        " Empty: both for a new question, unchanged for an existing one.",
         "工作内容 Work content：所考的工作内容，技能要求表 1.2-1.4 的编号（初级 J-1.1…，中级 I-1.1…，高级 S-1.1…，须与等级一致）"
         "或知识模块 M1-M5；留空为未标注。 A skill item of the level's table, or a knowledge module M1-M5.",
         "英文列可留空；如填写英文题干，选择题的每个选项也须填写英文。 English columns are optional.",
@@ -197,6 +203,7 @@ def _row_of(question) -> list:
         "source": v.source,
         "status": STATUS_LABEL_ZH[question.status.value],
         "work": question.work,
+        "pool": POOL_LABEL_ZH[question.pool.value],
         "stem_en": v.stem_en or "",
         "explanation_en": v.explanation_en or "",
     }
@@ -320,6 +327,7 @@ def _row_from_cells(number: int, cells: dict, where: dict) -> ParsedRow:
         "image": None,
         # None when the file has no such column: an old template leaves the work content as it is
         "work": _work_cell(cells["work"]) if "work" in cells else None,
+        "pool": POOL_WORDS.get(cells["pool"].casefold(), cells["pool"]) if cells.get("pool") else None,
     }
     status_value = STATUS_WORDS.get(status.casefold(), status) if status else "draft"
     if status_value not in STATUS_WORDS.values():
@@ -349,7 +357,7 @@ def json_bytes(questions) -> bytes:
     items = []
     for question in questions:
         item = {"code": question.code, **question.current_version.content(),
-                "status": question.status.value, "work": question.work}
+                "status": question.status.value, "work": question.work, "pool": question.pool.value}
         if item.get("image") is None:
             del item["image"]
         items.append(item)
@@ -385,6 +393,7 @@ def read_json(data: bytes) -> ParsedFile:
         data_["options"] = data_["options"] or []
         data_["source"] = data_["source"] or ""
         data_["work"] = item.get("work")  # None when absent: the question's work content stays
+        data_["pool"] = item.get("pool")  # likewise its pool
         status = item.get("status") or "draft"
         problems = [RowProblem(field_name(p.field), problem_message(p))
                     for p in rules.validate({**data_, "status": status})]

@@ -164,6 +164,8 @@ def format_spec(spec: dict) -> str:
     return f"{format_number(spec['value'])} ± {tolerance_text}" + (f" {unit}" if unit else "")
 
 
+_FULL_WIDTH = {0xFF10 + i: ord("0") + i for i in range(10)} | {0xFF0E: ".", 0xFF0B: "+", 0xFF0D: "-", 0xFF05: "%",
+                                                           0xFF0F: "/", 0xFF0C: ","}
 _SPEC = re.compile(r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+))\s*(?:±|\+/-|\+-)\s*(\d+(?:\.\d*)?|\.\d+)(%?)\s*(.*)$")
 
 
@@ -172,7 +174,7 @@ def parse_spec(raw: str):
     (relative: a % glued to the tolerance); anything after it is the unit, so "98 ± 0.05 %" is
     absolute with the unit %. Text that is not in that form comes back as it is, for the
     validation to report."""
-    text = unicodedata.normalize("NFKC", raw).strip().replace(",", "")
+    text = raw.translate(_FULL_WIDTH).strip().replace(",", "")  # the unit stays as typed ("℃")
     match = _SPEC.match(text)
     if match is None:
         return raw
