@@ -7,6 +7,8 @@ import os
 import secrets
 from pathlib import Path
 
+from cryptography.hazmat.primitives.serialization import pkcs12
+
 ROOT = Path(__file__).resolve().parent
 INSTANCE = ROOT / "instance"
 
@@ -98,6 +100,19 @@ class Config:
     # file shared by every host) that signs the offline JSON documents.
     CERT_TOKEN_KEY = ""
     CERT_SIGNING_KEY_FILE = ""
+    # The certificate PDF's PAdES signature (certificates/pades.py): the issuer's PKCS#12 file (key and
+    # certificate, from a CA the readers trust) and its password. Unset outside production: a
+    # self-issued one is made once in instance/cert-signing-pdf.p12. Production never makes one: it
+    # refuses to sign a certificate without the file, and to start when the file is set but cannot be
+    # opened with the password.
+    CERTIFICATE_PKCS12 = ""
+    CERTIFICATE_PKCS12_PASSWORD = ""
+    # The seal printed over the issue date: empty draws a round red seal from the issuer's name; a PNG
+    # path (a scan, transparent around the seal) prints that instead.
+    CERTIFICATE_SEAL_IMAGE = ""
+    # The last of the holder's notes: empty prints the national query reference (seed 002 2.4) in
+    # both languages; set, this text is printed instead, as written.
+    CERTIFICATE_QUERY_NOTE = ""
     # The public lookup by number and name (core/throttle.py, fixed windows): lookups allowed per
     # client address (IPv6 by its /64) and per certificate number from all addresses together, per
     # CERT_LOOKUP_WINDOW seconds. Numbers are sequential, so the per-number limit is what bounds
@@ -229,6 +244,28 @@ class ProductionConfig(Config):
                 "(https://exam.example.cn): it is printed in every certificate's QR code, and a QR code "
                 "pointing elsewhere makes a genuine certificate read as not found."
             )
+        pkcs12_path = settings.get("CERTIFICATE_PKCS12") or ""
+        if pkcs12_path:
+            problem = pkcs12_problem(Path(pkcs12_path), settings.get("CERTIFICATE_PKCS12_PASSWORD") or "")
+            if problem:
+                raise RuntimeError(
+                    f"ProductionConfig refuses to start: CERTIFICATE_PKCS12 ({pkcs12_path}) {problem}; it signs "
+                    "every certificate PDF (set CERTIFICATE_PKCS12_PASSWORD to its password).")
+
+
+def pkcs12_problem(path: Path, password: str) -> str:
+    """Why the PKCS#12 file at `path` cannot sign, or "" when it holds a key and its certificate."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        return f"cannot be read ({error.strerror})"
+    try:
+        key, certificate, _ = pkcs12.load_key_and_certificates(data, password.encode() or None)
+    except Exception:  # noqa: BLE001 (a wrong password and a file that is no PKCS#12 raise alike)
+        return "cannot be opened: a wrong password, or not a PKCS#12 file"
+    if key is None or certificate is None:
+        return "holds no private key with its certificate"
+    return ""
 
 
 CONFIGS = {

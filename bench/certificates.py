@@ -257,8 +257,9 @@ def run_batch(app, ids: dict) -> dict:
 
 
 def render_all(app, event_id: int) -> dict:
-    """The document function on every certificate of the event (the URL built outside the timing);
-    each result compared with the PDF stored at issue time (the docstring promises identical files)."""
+    """The document function (render and sign) on every certificate of the event (the URL built
+    outside the timing); the page, rendered again untimed, compared with the first revision of the
+    PDF stored at issue time (the docstring promises identical pages)."""
     from sqlalchemy import select
 
     from certificates import documents, services
@@ -278,7 +279,10 @@ def render_all(app, event_id: int) -> dict:
             times.append((time.perf_counter() - start) * 1000)
             cpu.append((time.process_time() - start_cpu) * 1000)
             sizes.append(len(data))
-            identical += certificate.pdf is not None and (stored / certificate.pdf).read_bytes() == data
+            # The signature (its time) differs per signing; the page it signs is the stored file's
+            # first revision, rendered the same every time.
+            page = documents.certificate_pdf(certificate, verify_url=url, photo_folder=photos, signed=False)
+            identical += certificate.pdf is not None and (stored / certificate.pdf).read_bytes().startswith(page)
         db.session.remove()
     return {"times": times, "cpu": cpu, "sizes": sizes, "identical": identical, "count": len(certificates)}
 
@@ -503,12 +507,13 @@ def report(args, facts: dict) -> str:
         "",
         "| figure | value |",
         "|---|---|",
-        f"| **PDF render (document function), median / p95 / max, wall** ({render['count']} certificates) "
+        f"| **PDF render and sign (document function), median / p95 / max, wall** ({render['count']} certificates) "
         f"| **{fmt(render_wall)} ms** ({verdict(render_wall[0], TARGET_MS)} the {TARGET_MS} ms target at the "
         "median) |",
-        f"| PDF render, CPU time, median / p95 / max | {fmt(render_cpu)} ms |",
+        f"| PDF render and sign, CPU time, median / p95 / max | {fmt(render_cpu)} ms |",
         f"| PDF size, median | {statistics.median(render['sizes'] or [0]) / 1024:.0f} KB |",
-        f"| re-rendered PDF byte-identical to the stored one | {render['identical']} of {render['count']} |",
+        f"| re-rendered page byte-identical to the stored PDF's first revision | "
+        f"{render['identical']} of {render['count']} |",
         f"| **batch: scheduler runs to finish {batch['done']} certificates** | **{len(runs)} run(s)** "
         f"(finished: {batch['finished']}) |",
         f"| **batch: the wait at the {interval} s interval = runs × {interval} s** | **{wait:,} s "

@@ -69,12 +69,15 @@ def wrap(text: str, font: str, size: float, width: float) -> list[str]:
     Chinese has no spaces to break at."""
     lines: list[str] = []
     for paragraph in (text or "").splitlines() or [""]:
-        line = ""
+        line, used = "", 0.0  # the line's width, summed a character at a time (reportlab does not kern)
         for char in paragraph:
-            if pdfmetrics.stringWidth(line + char, font, size) > width and line:
+            advance = pdfmetrics.stringWidth(char, font, size)
+            if used + advance > width and line:
                 lines.append(line)
                 line = char.lstrip()
+                used = advance if line else 0.0
             else:
                 line += char
+                used += advance
         lines.append(line)
     return lines
