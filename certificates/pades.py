@@ -16,6 +16,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
+from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
@@ -23,8 +24,13 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 from flask import current_app
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.misc import PdfError
+from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
 from pyhanko.sign.general import SigningError, get_pyca_cryptography_hash
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation.status import SignatureCoverageLevel
+from pyhanko_certvalidator import ValidationContext
 
 FIELD = "IssuerSignature"
 # Room for the CMS object in the file, in hex digits (two a byte): the self-issued certificate's
@@ -136,8 +142,7 @@ def self_issue(path: Path, *, password: bytes | None, now: dt.datetime | None = 
 
 def certificate_pem() -> str:
     """The signing certificate (PEM): what a verifier adds to its trusted certificates."""
-    der = signer().signing_cert.dump()
-    return x509.load_der_x509_certificate(der).public_bytes(serialization.Encoding.PEM).decode()
+    return trusted_certificate().public_bytes(serialization.Encoding.PEM).decode()
 
 
 def sign(pdf: bytes, *, name: str, reason: str, contact: str) -> bytes:
@@ -153,3 +158,36 @@ def sign(pdf: bytes, *, name: str, reason: str, contact: str) -> bytes:
     except SigningError:  # a long chain needs more room: let pyHanko measure it
         out = pdf_signer.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(pdf)))
     return out.getvalue()
+
+
+def is_signed(pdf: bytes) -> bool:
+    """Whether `pdf` carries a signature at all (the PDFs stored before they were signed do not)."""
+    try:
+        return bool(PdfFileReader(io.BytesIO(pdf), strict=False).embedded_signatures)
+    except (PdfError, ValueError):
+        return False
+
+
+def validate(pdf: bytes, *, trusted: list[x509.Certificate]) -> str | None:
+    """None when `pdf`'s signature is intact, valid, covers the whole file and chains to one of the
+    `trusted` certificates; otherwise what is wrong."""
+    try:
+        found = PdfFileReader(io.BytesIO(pdf)).embedded_signatures
+    except (PdfError, ValueError) as error:
+        return f"not a readable PDF ({error})"
+    if not found:
+        return "the PDF carries no signature"
+    roots = [asn1_x509.Certificate.load(c.public_bytes(serialization.Encoding.DER)) for c in trusted]
+    status = validate_pdf_signature(found[0], ValidationContext(trust_roots=roots))
+    if not status.intact or not status.valid:
+        return "the signature does not match the document: it was changed after signing"
+    if status.coverage is not SignatureCoverageLevel.ENTIRE_FILE:
+        return "the file has content after the signed part"
+    if not status.trusted:
+        return "the signer's certificate is not among the trusted ones"
+    return None
+
+
+def trusted_certificate() -> x509.Certificate:
+    """This installation's signing certificate, as cryptography's type."""
+    return x509.load_der_x509_certificate(signer().signing_cert.dump())

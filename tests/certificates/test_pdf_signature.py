@@ -140,3 +140,35 @@ def test_production_signs_only_with_its_configured_pkcs12(app, db, panel, final_
     with pytest.raises(RuntimeError, match="cannot be read"):
         ProductionConfig.check({**settings, "CERTIFICATE_PKCS12": str(tmp_path / "nope.p12")})
     ProductionConfig.check({**settings, "CERTIFICATE_PKCS12_PASSWORD": "s3cret-pass"})
+
+
+def test_the_cli_checks_a_pdf_and_signs_the_pdfs_stored_unsigned(app, runner, db, panel, final_results, tmp_path,
+                                                                  frozen_clock):
+    cert, pdf, _ = issued_pdf(app, db, panel, final_results)
+    good, bad = tmp_path / "good.pdf", tmp_path / "bad.pdf"
+    good.write_bytes(pdf)
+    at = pdf.index(b"stream", pdf.index(b"/Contents")) + 20
+    bad.write_bytes(pdf[:at] + bytes([pdf[at] ^ 0x01]) + pdf[at + 1:])
+    result = runner.invoke(args=["certificates", "verify-pdf", str(good)])
+    assert result.exit_code == 0 and "VALID" in result.output
+    result = runner.invoke(args=["certificates", "verify-pdf", str(bad)])
+    assert result.exit_code != 0 and "INVALID" in result.output and "changed" in result.output
+    other = tmp_path / "other.p12"
+    pades.self_issue(other, password=None)
+    app.config["CERTIFICATE_PKCS12"] = str(other)
+    pem = runner.invoke(args=["certificates", "pdf-signing-cert"]).output
+    assert pem.startswith("-----BEGIN CERTIFICATE-----")
+    (tmp_path / "other.pem").write_text(pem)
+    result = runner.invoke(args=["certificates", "verify-pdf", str(good), "--trust", str(tmp_path / "other.pem")])
+    assert result.exit_code != 0 and "not among the trusted" in result.output
+    # A PDF stored before the PDFs were signed (the page alone) is sealed and signed once.
+    with app.test_request_context():
+        stored = services.uploads.folder(services.PDF_FOLDER) / cert.pdf
+        stored.write_bytes(services.documents.certificate_pdf(cert, verify_url=services.verify_url(cert),
+                                                              photo_folder=services.uploads.folder("photos"),
+                                                              signed=False))
+    assert not pades.is_signed(stored.read_bytes())
+    result = runner.invoke(args=["certificates", "sign-stored"])
+    assert result.exit_code == 0 and "1 certificate PDF(s)" in result.output
+    assert pades.is_signed(stored.read_bytes())
+    assert "0 certificate PDF(s)" in runner.invoke(args=["certificates", "sign-stored"]).output
