@@ -172,3 +172,18 @@ def test_the_cli_checks_a_pdf_and_signs_the_pdfs_stored_unsigned(app, runner, db
     assert result.exit_code == 0 and "1 certificate PDF(s)" in result.output
     assert pades.is_signed(stored.read_bytes())
     assert "0 certificate PDF(s)" in runner.invoke(args=["certificates", "sign-stored"]).output
+
+
+@pytest.mark.skipif(shutil.which("pdfsig") is None and not os.environ.get("REQUIRE_PDF_TOOLS"),
+                    reason="needs pdfsig (Debian poppler-utils)")
+def test_another_reader_sees_the_signature_valid_and_the_changed_file_not(app, db, panel, final_results, tmp_path,
+                                                                           frozen_clock):
+    """poppler's pdfsig (NSS, not pyHanko): what a PDF reader shows in its signature panel."""
+    _, pdf, _ = issued_pdf(app, db, panel, final_results)
+    (tmp_path / "good.pdf").write_bytes(pdf)
+    at = pdf.index(b"stream", pdf.index(b"/Contents")) + 20
+    (tmp_path / "bad.pdf").write_bytes(pdf[:at] + bytes([pdf[at] ^ 0x01]) + pdf[at + 1:])
+    good = subprocess.run(["pdfsig", str(tmp_path / "good.pdf")], capture_output=True, text=True).stdout
+    assert "ETSI.CAdES.detached" in good and "Total document signed" in good and "Signature is Valid" in good
+    bad = subprocess.run(["pdfsig", str(tmp_path / "bad.pdf")], capture_output=True, text=True).stdout
+    assert "Digest Mismatch" in bad and "Signature is Valid" not in bad
