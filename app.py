@@ -64,6 +64,7 @@ def create_app(config=None) -> Flask:
     import core.jobruns  # noqa: F401  (scheduled runs' leases)
     import core.notify  # noqa: F401  (the outbox model and its sending job)
     import core.throttle  # noqa: F401  (rate limits shared by every worker)
+    import core.workcalendar  # noqa: F401  (the working-day overrides)
     from accounts import demo as accounts_demo
     from accounts import login
     from certificates import demo as certificates_demo

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from accounts.models import TrainingCentre, User
 from certificates import rules
 from certificates.models import Certificate, Objection, Publication, Result, ResultRule, ResultStatus
-from core import audit
+from core import audit, workcalendar
 from core.errors import DomainError
 from core.extensions import scheduler
 from core.notify import notify, path_for
@@ -140,20 +140,28 @@ def compute(session: Session, *, event: Event, actor: User | None, now: datetime
     return len(people)
 
 
+def publicity_end(session: Session, *, event: Event, now: datetime) -> workcalendar.Deadline:
+    """When a publicity starting `now` ends: the event's publicity days, counted as working days of
+    China's official calendar with the administrator's overrides (core/workcalendar.py), and the
+    years counted by the weekend alone. What the publish button's confirmation shows, and what
+    publishing stores (Publication.ends_at) once."""
+    return workcalendar.working_days_after(session, start=now, days=rule_of(session, event).publicity_days)
+
+
 def publish(session: Session, *, event: Event, actor: User, now: datetime) -> Publication:
     results = session.scalars(select(Result).filter_by(event_id=event.id)).all()
     if not results:
         raise DomainError(_l("Compute the results first."))
     if any(r.status is not ResultStatus.COMPUTED for r in results):
         raise DomainError(_l("The results are published already."))
-    rule = rule_of(session, event)
-    publication = Publication(event_id=event.id, published_at=now,
-                              ends_at=rules.add_working_days(now, rule.publicity_days))
+    ends = publicity_end(session, event=event, now=now)
+    publication = Publication(event_id=event.id, published_at=now, ends_at=ends.at)
     session.add(publication)
     for result in results:
         result.status = ResultStatus.PUBLISHED
     session.flush()
-    audit.record(session, "results.publish", target=event, actor=actor, after={"ends_at": publication.ends_at})
+    audit.record(session, "results.publish", target=event, actor=actor,
+                 after={"ends_at": publication.ends_at, "guessed_years": list(ends.guessed)})
     _tell_candidates(session, event, publication)
     return publication
 

@@ -1,14 +1,16 @@
 """Pure rules of results and certificates: combining theory and practical, pass rules, ranking
-with tie-breaks, awards by ratio without splitting ties, working days, certificate numbers with a
-check character, name masking. No Flask, no database."""
+with tie-breaks, awards by ratio without splitting ties, certificate numbers with a check character,
+name masking. No Flask, no database."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
+
+from question_bank.standard import LEVEL_LETTER
 
 CENT = Decimal("0.01")
 
@@ -112,18 +114,7 @@ def awards(ranked: Sequence[tuple[Entry, int]], ratios: Sequence[Decimal] = (Dec
 
 
 # --- publicity ---------------------------------------------------------------------------------
-
-
-def add_working_days(start: datetime, days: int, holidays: Iterable[date] = ()) -> datetime:
-    """`days` working days after `start` (weekends and the given holidays skipped), same time of day."""
-    off = set(holidays)
-    current = start
-    added = 0
-    while added < days:
-        current += timedelta(days=1)
-        if current.weekday() < 5 and current.date() not in off:
-            added += 1
-    return current
+# (its working days are China's official calendar: core/workdays.py)
 
 
 def mask_name(name: str) -> str:
@@ -147,9 +138,13 @@ def check_character(body: str) -> str:
     return CHECK[sum((i + 1) * ALPHABET.index(c) for i, c in enumerate(body)) % 31]
 
 
-def certificate_number(*, event_code: str, year: int, level: str, serial: int) -> str:
-    letter = {"junior": "J", "intermediate": "M", "senior": "S"}.get(level, "C")
-    body = f"{event_code}{year}{letter}{serial:05d}".upper()
+def certificate_number(*, event_code: str, issued: datetime, zone: tzinfo, level: str, serial: int) -> str:
+    """<event code><year><level letter><serial, 5 digits><check character>. The year is the issue's
+    year in the platform's time zone `zone` (2026-12-31 17:00 UTC is 2027 in Beijing); the level
+    letter is the platform's one table (question_bank.standard). Numbers issued before that table
+    carry "M" for intermediate: they keep verifying, since nothing reads the letter back."""
+    letter = LEVEL_LETTER.get(level, "C")
+    body = f"{event_code}{issued.astimezone(zone).year}{letter}{serial:05d}".upper()
     clean = "".join(c for c in body if c in ALPHABET)
     return clean + check_character(clean)
 

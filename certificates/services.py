@@ -17,7 +17,7 @@ from accounts.models import User
 from certificates import documents, rules
 from certificates.models import Certificate, CertificateKind, IssueBatch, Result, ResultStatus, Verification
 from certificates.results import rule_of
-from core import addresses, audit, throttle, uploads
+from core import addresses, audit, i18n, throttle, uploads
 from core.errors import DomainError, Throttled
 from core.extensions import scheduler
 from registration import rules as reg_rules
@@ -118,7 +118,7 @@ def issue(session: Session, *, result: Result, actor: User | None, now: datetime
     if not registration.photo:
         raise DomainError(_l("The candidate has no photo: a certificate without a photo is not valid."))
     event.certificate_serial = (event.certificate_serial or 0) + 1
-    number = rules.certificate_number(event_code=event.code, year=now.year, level=event.level.value,
+    number = rules.certificate_number(event_code=event.code, issued=now, zone=i18n.zone(), level=event.level.value,
                                       serial=event.certificate_serial)
     if kind is CertificateKind.COMPETENCE:
         title, title_en = LEVEL_TITLES[event.level.value]

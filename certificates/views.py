@@ -31,7 +31,7 @@ from certificates import results as result_services
 from certificates import rules, services, signing, verifylog
 from certificates.forms import LookupForm, ObjectionForm, ResolveForm, RevokeForm, RuleForm
 from certificates.models import Certificate, Objection, Result, ResultStatus
-from core import clock, nav, uploads
+from core import clock, nav, uploads, workcalendar
 from core.access import public, roles
 from core.errors import Throttled
 from core.excel import xlsx_response
@@ -237,6 +237,8 @@ def admin_event(public_id: str):
             if ok:
                 flash({"compute": _("Results computed."), "publish": _("Results published for publicity."),
                        "batch": _("Issuing has started; this page shows the progress.")}[action], "success")
+                if action == "publish" and (guessed := _guessed(_r)):
+                    flash(_guessed_warning(guessed), "warning")
                 lacking = result_services.lacking(db.session, event) if action in ("compute", "publish") else []
                 if lacking:
                     flash(_("%(n)d candidates lack a part: %(who)s.", n=len(lacking),
@@ -264,12 +266,28 @@ def admin_event(public_id: str):
     from accounts.models import TrainingCentre
 
     centres = db.session.scalars(select(TrainingCentre).order_by(TrainingCentre.code)).all()
+    publication = result_services.publication_of(db.session, event)
+    # Before publishing: when the publicity would end; after: the stored end. Either way, the
+    # years it was (or would be) counted in by the weekend alone.
+    ends = None if publication else result_services.publicity_end(db.session, event=event, now=clock.now())
+    guessed = _guessed(publication) if publication else ends.guessed
     return render_template("certificates/admin_event.html", event=event, form=form, rows=rows, centres=centres,
-                           certificates=certificates, batch=batch,
-                           publication=result_services.publication_of(db.session, event),
+                           certificates=certificates, batch=batch, publication=publication, publicity_ends=ends,
+                           guessed_warning=_guessed_warning(guessed) if guessed else "",
                            histogram=_histogram(totals), action_form=RevokeForm(), objection_form=ObjectionForm(),
                            resolve_form=ResolveForm(), task_means=_task_means(event),
                            standing=result_services.standing(db.session, event)), status
+
+
+def _guessed(publication) -> tuple[int, ...]:
+    return workcalendar.guessed_years(db.session, start=publication.published_at, end=publication.ends_at)
+
+
+def _guessed_warning(years: tuple[int, ...]) -> str:
+    return _("The official calendar of %(years)s is not known yet (neither the holiday library nor an "
+             "administrator's override): the publicity counts Monday to Friday there, without holidays or "
+             "make-up working days. Enter that year's schedule on the working-days page.",
+             years=", ".join(str(y) for y in years))
 
 
 def _num(value):

@@ -13,9 +13,9 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
-from wtforms import DateField, StringField
+from wtforms import DateField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length, Optional, StopValidation
+from wtforms.validators import DataRequired, Length, Optional, StopValidation
 
 # The largest number any form takes: the database's INTEGER (every id, count and minute is one;
 # every decimal column is far smaller, and its field says so with NumberRange).
@@ -122,3 +122,15 @@ class AuditFilterForm(BaseForm):
     object_type = StringField(lazy_gettext("Object type"), validators=[Optional(), Length(max=60)])
     date_from = DateField(lazy_gettext("From"), validators=[Optional()])
     date_to = DateField(lazy_gettext("To"), validators=[Optional()])
+
+
+class WorkdayOverrideForm(BaseForm):
+    """One date of the working-day calendar decided by the administrator."""
+
+    day = DateField(lazy_gettext("Date"), validators=[DataRequired(message=lazy_gettext("Enter a date."))])
+    working = SelectField(lazy_gettext("The day is"), choices=choices([
+        ("0", lazy_gettext("a day off (public holiday)")),
+        ("1", lazy_gettext("a working day (a make-up working day)")),
+    ]), validators=[DataRequired()])
+    note = StringField(lazy_gettext("Note"), validators=[Optional(), Length(max=200)],
+                       description=lazy_gettext("For example the State Council's notice of the year's holidays."))

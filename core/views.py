@@ -1,4 +1,5 @@
-"""Site-wide routes that belong to no package: health, language switch, the audit log."""
+"""Site-wide routes that belong to no package: health, language switch, the audit log, the
+working-day calendar."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from flask import (
     Blueprint,
     abort,
     current_app,
+    flash,
     jsonify,
     make_response,
     redirect,
@@ -20,18 +22,19 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import or_, select
 
-from core import clock, health, nav, notify
+from core import clock, health, nav, notify, workcalendar, workdays
 from core.access import authenticated, public, roles
 from core.audit import AuditLog
 from core.excel import xlsx_response
 from core.extensions import db
-from core.forms import AuditFilterForm
-from core.i18n import LOCALE_COOKIE, format_dt, local_to_utc
-from core.web import local_path, page_arg
+from core.forms import FIRST_YEAR, LAST_YEAR, AuditFilterForm, BaseForm, WorkdayOverrideForm
+from core.i18n import LOCALE_COOKIE, format_dt, local_to_utc, utc_to_local
+from core.web import commit_service, local_path, page_arg
 
 bp = Blueprint("core", __name__)
 
 nav.add("core.audit_log", _l("Audit log"), order=90, group="system")
+nav.add("core.working_days", _l("Working days"), order=92, group="system")
 
 ADMIN = "admin"
 
@@ -112,6 +115,54 @@ def audit_log():
     ).all()
     return render_template("core/audit_log.html", page=page, filters=filters,
                            object_types=object_types)
+
+
+# --- the working-day calendar ------------------------------------------------------------------
+
+
+def _year_arg(default: int) -> int:
+    """The `year` query argument, within the years a date may have (never an error)."""
+    try:
+        year = int(request.args.get("year", default))
+    except (TypeError, ValueError):
+        return default
+    return year if FIRST_YEAR <= year <= LAST_YEAR else default
+
+
+@bp.route("/admin/working-days", methods=["GET", "POST"])
+@roles(ADMIN)
+def working_days():
+    """The official calendar's holidays and make-up working days of a year as the library knows
+    them, and the administrator's overrides: what publicity periods are counted with."""
+    this_year = utc_to_local(clock.now()).year
+    form = WorkdayOverrideForm()
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            ok, override = commit_service(form, workcalendar.add_override, day=form.day.data,
+                                          working=form.working.data == "1", note=form.note.data or "",
+                                          actor=current_user, now=clock.now())
+            if ok:
+                flash(_("Override saved: %(day)s.", day=override.day.isoformat()), "success")
+                return redirect(url_for("core.working_days", year=override.day.year))
+        status = 400  # the page again, with the field's error and what was typed
+    year = _year_arg(form.day.data.year if status == 400 and form.day.data else this_year)
+    years = [workcalendar.year(db.session, y) for y in sorted({this_year, this_year + 1, year})]
+    shown = next(y for y in years if y.year == year)
+    return render_template("core/working_days.html", form=form, years=years, shown=shown,
+                           remove_form=BaseForm(), official=workdays.official_years()), status
+
+
+@bp.route("/admin/working-days/<int:override_id>/remove", methods=["POST"])
+@roles(ADMIN)
+def remove_working_day(override_id: int):
+    override = db.get_or_404(workcalendar.WorkdayOverride, override_id)
+    year = override.day.year
+    if BaseForm().validate_on_submit():
+        workcalendar.remove_override(db.session, override=override, actor=current_user)
+        db.session.commit()
+        flash(_("Override removed."), "success")
+    return redirect(url_for("core.working_days", year=year))
 
 
 # --- the inbox ---------------------------------------------------------------------------------

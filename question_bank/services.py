@@ -30,6 +30,7 @@ from question_bank.models import (
     QuestionType,
     QuestionVersion,
 )
+from question_bank.standard import LEVEL_LETTER
 from question_bank.transfer import ParsedFile, ParsedRow
 
 audit.describe({
@@ -39,7 +40,6 @@ audit.describe({
     "question.pool": _l("Question's pool changed"), "question.work": _l("Question's work content changed"),
 })
 
-LEVEL_LETTER = {"junior": "J", "intermediate": "I", "senior": "S"}
 CODE_RULE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,29}$")
 
 

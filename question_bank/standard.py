@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-LEVEL_LETTERS = {"J": "junior", "I": "intermediate", "S": "senior"}
+# The platform's one table of level letters: work-content codes ("I-1.1"), question codes ("M3-I-007")
+# and certificate numbers ("…2027I00042…") all take the letter from here.
+LEVEL_LETTER = {"junior": "J", "intermediate": "I", "senior": "S"}
+LEVEL_OF_LETTER = {letter: level for level, letter in LEVEL_LETTER.items()}
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,7 @@ _MODULES = [
 ]
 
 WORK_CONTENTS: dict[str, WorkContent] = {
-    **{code: WorkContent(code, LEVEL_LETTERS[code[0]], zh, en) for code, zh, en in _ITEMS},
+    **{code: WorkContent(code, LEVEL_OF_LETTER[code[0]], zh, en) for code, zh, en in _ITEMS},
     **{code: WorkContent(code, None, zh, en) for code, zh, en in _MODULES},
 }
 SKILL_ITEMS = [code for code, _, _ in _ITEMS]

@@ -24,7 +24,7 @@ def test_issue_numbers_and_refusals(app, db, panel, final_results, frozen_clock)
     with app.test_request_context():
         certs = issue_all(db, final_results, panel["admin"])
         assert len(certs) == 2 and len({c.number for c in certs}) == 2
-        assert all(c.number.startswith("2026GD2026M") for c in certs)
+        assert all(c.number.startswith("2026GD2026I") for c in certs)  # intermediate: the one level-letter table
         with pytest.raises(DomainError):  # a failed result gets no certificate
             services.issue(db.session, result=final_results[1], actor=None, now=clock.now())
         again = services.issue(db.session, result=final_results[0], actor=None, now=clock.now())

@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 
 import pytest
@@ -58,7 +58,7 @@ def test_publicity_objection_and_finality(app, db, panel, frozen_clock):
     for row in db.session.scalars(select(Result)):
         row.total, row.theory, row.practical, row.passed = D(75), D(70), D(80), True
     publication = results.publish(db.session, event=event, actor=panel["admin"], now=clock.now())
-    assert publication.ends_at == results.rules.add_working_days(clock.now(), 5)  # 1 June 2026 is a Monday
+    assert publication.ends_at == datetime(2026, 6, 8, 2, tzinfo=UTC)  # 1 June 2026 is a Monday: Monday → Monday
     assert (publication.ends_at - clock.now()).days == 7
     rows = db.session.scalars(select(Result).order_by(Result.id)).all()
     objection = results.record_objection(db.session, result=rows[0], text="实操任务 3 计分有误", actor=panel["admin"],

@@ -1,9 +1,13 @@
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal as D
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from certificates import rules
+from question_bank import standard
+
+BEIJING = ZoneInfo("Asia/Shanghai")
 
 
 def test_certification_needs_both_parts():
@@ -45,15 +49,9 @@ def test_awards_never_split_a_tie_at_a_prize_boundary():
     assert "K07" not in prizes and "K09" not in prizes
 
 
-def test_working_days_skip_the_weekend():
-    friday = datetime(2026, 11, 20, 9, 30)
-    assert rules.add_working_days(friday, 5) == datetime(2026, 11, 27, 9, 30)
-    assert rules.add_working_days(datetime(2026, 11, 18, 9), 5) == datetime(2026, 11, 25, 9)  # Wed → Wed
-    assert rules.add_working_days(friday, 1, holidays=[datetime(2026, 11, 23).date()]) == datetime(2026, 11, 24, 9, 30)
-
-
 def test_certificate_numbers_and_masking():
-    n = rules.certificate_number(event_code="GD26", year=2026, level="senior", serial=42)
+    n = rules.certificate_number(event_code="GD26", issued=datetime(2026, 6, 1, 2, tzinfo=UTC), zone=BEIJING,
+                                 level="senior", serial=42)
     assert n.startswith("GD262026S00042") and rules.number_ok(n)
     assert not rules.number_ok(n[:-1] + ("0" if n[-1] != "0" else "1"))
     swapped = n[:4] + n[5] + n[4] + n[6:]
@@ -64,3 +62,29 @@ def test_certificate_numbers_and_masking():
 @pytest.mark.parametrize("bad", ["", "X", "12345"])
 def test_malformed_numbers(bad):
     assert not rules.number_ok(bad)
+
+
+def test_the_number_takes_the_year_of_the_platforms_time_zone():
+    """Issue 17: 2026-12-31 17:00 UTC is 1 January 2027, 01:00, in Beijing: the number says 2027."""
+    new_year_morning = datetime(2026, 12, 31, 17, 0, tzinfo=UTC)
+    n = rules.certificate_number(event_code="GD26", issued=new_year_morning, zone=BEIJING, level="senior", serial=7)
+    assert n.startswith("GD262027S00007") and rules.number_ok(n)
+    late_evening = datetime(2026, 12, 31, 15, 59, tzinfo=UTC)  # 23:59 in Beijing: still 2026
+    assert rules.certificate_number(event_code="GD26", issued=late_evening, zone=BEIJING, level="senior",
+                                    serial=7).startswith("GD262026S")
+    assert rules.certificate_number(event_code="GD26", issued=new_year_morning, zone=UTC, level="senior",
+                                    serial=7).startswith("GD262026S")  # the zone decides, not the machine
+
+
+def test_one_level_letter_table():
+    """Issue 17: intermediate was "I" in the question bank and "M" in certificate numbers. One table
+    now (question_bank.standard), which work contents, question codes and numbers all read."""
+    assert standard.LEVEL_LETTER == {"junior": "J", "intermediate": "I", "senior": "S"}
+    assert all(standard.level_of(code) == standard.LEVEL_OF_LETTER[code[0]] for code in standard.SKILL_ITEMS)
+    issued = datetime(2026, 6, 1, 2, tzinfo=UTC)
+    for level, letter in standard.LEVEL_LETTER.items():
+        n = rules.certificate_number(event_code="GD26", issued=issued, zone=BEIJING, level=level, serial=1)
+        assert n[:-1] == f"GD262026{letter}00001"
+    # A number issued under the old letter still checks: nothing reads the letter back.
+    old_body = "GD262026M00001"
+    assert rules.number_ok(old_body + rules.check_character(old_body))

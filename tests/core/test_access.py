@@ -30,7 +30,8 @@ def _request(client, method, url):
 
 def test_every_route_is_in_the_matrix(app):
     endpoints = {e for e, _, _ in _routes(app)}
-    assert {"accounts.users", "accounts.login", "core.audit_log", "core.healthz"} <= endpoints
+    assert {"accounts.users", "accounts.login", "core.audit_log", "core.healthz", "core.working_days",
+            "core.remove_working_day"} <= endpoints
     for endpoint in endpoints:
         assert policy_of(app, endpoint) is not None, endpoint
 
@@ -70,7 +71,7 @@ def test_logout_admitted_for_every_role(client, login_as, role):
 
 def test_admin_only_pages_are_refused_to_others(client, login_as):
     login_as("chief_referee")
-    for url in ("/admin/users", "/admin/users/new", "/admin/centres", "/admin/audit"):
+    for url in ("/admin/users", "/admin/users/new", "/admin/centres", "/admin/audit", "/admin/working-days"):
         response = client.get(url)
         assert response.status_code == 403
         assert "没有访问" in response.get_data(as_text=True)
@@ -102,11 +103,12 @@ def test_factory_refuses_a_view_without_a_policy(monkeypatch):
 @pytest.mark.parametrize(
     "role,visible,hidden",
     [
-        ("admin", {"accounts.users", "core.audit_log", "accounts.centres"}, {"accounts.my_centre"}),
-        ("centre_staff", {"accounts.my_centre"}, {"accounts.users", "core.audit_log"}),
+        ("admin", {"accounts.users", "core.audit_log", "accounts.centres", "core.working_days"},
+         {"accounts.my_centre"}),
+        ("centre_staff", {"accounts.my_centre"}, {"accounts.users", "core.audit_log", "core.working_days"}),
         ("candidate", {"accounts.home"}, {"accounts.users", "accounts.my_centre"}),
         ("referee", {"accounts.home"}, {"accounts.users", "accounts.my_centre"}),
-        ("chief_referee", {"accounts.home"}, {"accounts.users", "core.audit_log"}),
+        ("chief_referee", {"accounts.home"}, {"accounts.users", "core.audit_log", "core.working_days"}),
     ],
 )
 def test_navigation_shows_only_the_roles_pages(client, login_as, role, visible, hidden):
