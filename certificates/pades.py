@@ -10,9 +10,11 @@ unknown signer. Production never makes one: it refuses to sign without the confi
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import io
 import os
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
 
@@ -153,11 +155,27 @@ def sign(pdf: bytes, *, name: str, reason: str, contact: str) -> bytes:
         certify=True, docmdp_permissions=fields.MDPPerm.NO_CHANGES, name=name, reason=reason,
         contact_info=contact)
     pdf_signer = signers.PdfSigner(meta, signer())
+
+    def run() -> bytes:
+        try:
+            out = pdf_signer.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(pdf)), bytes_reserved=RESERVED)
+        except SigningError:  # a long chain needs more room: let pyHanko measure it
+            out = pdf_signer.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(pdf)))
+        return out.getvalue()
+
+    return outside_event_loop(run)
+
+
+def outside_event_loop(work):
+    """pyHanko's synchronous calls run asyncio.run(), which a thread already running an event loop
+    (an async server's thread, a browser test's driver) refuses: there the work runs in a thread
+    of its own."""
     try:
-        out = pdf_signer.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(pdf)), bytes_reserved=RESERVED)
-    except SigningError:  # a long chain needs more room: let pyHanko measure it
-        out = pdf_signer.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(pdf)))
-    return out.getvalue()
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return work()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(work).result()
 
 
 def is_signed(pdf: bytes) -> bool:

@@ -91,7 +91,7 @@
   }
 
   // --- saving ------------------------------------------------------------------------------------
-  var timer = null, inFlight = false, backoff = 2000;
+  var timer = null, inFlight = null, backoff = 2000;  // inFlight: the save being sent, a promise
 
   function setStatus(text, kind) {
     statusEl.textContent = text;
@@ -113,18 +113,20 @@
     timer = setTimeout(flush, delay);
   }
 
+  // Send what is pending. While a save is on its way, wait for it and then send what is left, so
+  // whoever waits for flush() (hand-in, time up) waits for every answer, not just the first batch.
   function flush() {
-    if (stopped || inFlight) { return Promise.resolve(); }
+    if (stopped) { return Promise.resolve(); }
+    if (inFlight) { return inFlight.then(flush); }
     var items = Object.keys(pending);
     if (!items.length) { return Promise.resolve(); }
     var saves = items.map(function (item) {
       var p = pending[item];
       return {item: Number(item), response: p.response, flagged: p.flagged, seq: p.seq};
     });
-    inFlight = true;
     setStatus(msg.saving, "saving");
-    return post(config.save_url, {saves: saves}).then(function (body) {
-      inFlight = false;
+    inFlight = post(config.save_url, {saves: saves}).then(function (body) {
+      inFlight = null;
       backoff = 2000;
       body.acks.forEach(function (ack) {
         var key = String(ack.item);
@@ -141,11 +143,20 @@
       if (Object.keys(pending).length) { schedule(200); return; }
       setStatus(msg.saved.replace("{time}", serverClock(body.server_time)), "saved");
     }).catch(function (error) {
-      inFlight = false;
+      inFlight = null;
       if (error && error.stop) { return; }
       setStatus(navigator.onLine === false ? msg.offline : msg.retrying, "offline");
       schedule(backoff);
       backoff = Math.min(backoff * 2, 30000);
+    });
+    return inFlight;
+  }
+
+  // Flush until nothing is pending, or a few tries have not managed it (offline).
+  function drain(tries) {
+    return flush().then(function () {
+      if (stopped || !Object.keys(pending).length || tries <= 1 || navigator.onLine === false) { return; }
+      return drain(tries - 1);
     });
   }
 
@@ -215,7 +226,7 @@
         if (navigator.onLine === false) { window.addEventListener("online", finish, {once: true}); return; }
         document.getElementById("submit-form").submit();
       };
-      flush().then(finish);
+      drain(3).then(finish);
     }
   }
   setInterval(tick, 1000);
@@ -350,7 +361,7 @@
     if (!Object.keys(pending).length || stopped) { localStorage.removeItem(storeKey); return; }
     event.preventDefault();  // send the last answers first
     var form = event.target;
-    flush().then(function () {
+    drain(3).then(function () {
       if (!Object.keys(pending).length) { localStorage.removeItem(storeKey); form.submit(); }
       else { dialog.close(); setStatus(msg.offline, "offline"); }
     });

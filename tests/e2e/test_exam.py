@@ -45,10 +45,31 @@ def test_exam_survives_losing_the_network_and_a_reload(page, screenshot):
         == "1883"
     for n in range(3):
         assert singles.nth(n).locator("input:checked").count() == 1
+
+    # Handing in while a save is still on its way: the hand-in waits for it, then sends what is
+    # left, and only then submits (it used to give up and say "offline").
+    held = []
+
+    def hold_the_first(route):  # the first save waits until released; later ones go through
+        if held:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route("**/answers", hold_the_first)
+    answer_first_choice(page, singles.nth(3))
+    for _ in range(50):
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert held, "the save did not start"
+    answer_first_choice(page, singles.nth(4))  # pending behind the held save
     page.get_by_role("button", name="交卷").click()
     assert page.locator("#unanswered-list").is_visible()
     screenshot("exam-submit-dialog", full_page=False)
     page.get_by_role("button", name="确认交卷").click()
+    page.wait_for_timeout(500)
+    held[0].continue_()
     page.wait_for_url("**/receipt")
-    assert page.get_by_test_id("answered").inner_text().startswith("4 /")
+    assert page.get_by_test_id("answered").inner_text().startswith("6 /")
     screenshot("exam-receipt")
