@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from accounts.models import User
 from certificates import documents, rules
 from certificates.models import Certificate, CertificateKind, IssueBatch, Result, ResultStatus, Verification
+from certificates.openbadges import services as badges
 from certificates.results import rule_of
 from core import addresses, audit, i18n, throttle, uploads
 from core.errors import DomainError, Throttled
@@ -135,6 +136,7 @@ def issue(session: Session, *, result: Result, actor: User | None, now: datetime
     )
     session.add(certificate)
     session.flush()
+    badges.credential_of(session, certificate=certificate, now=now, rule=rule)  # its Open Badge
     audit.record(session, "certificate.issue", target=certificate, actor=actor, after={"number": number})
     return certificate
 
@@ -212,6 +214,7 @@ def revoke(session: Session, *, certificate: Certificate, reason: str, actor: Us
     if not reason.strip():
         raise DomainError(_l("Give the reason for the revocation."), field="reason")
     certificate.revoked_at, certificate.revoke_reason = now, reason.strip()[:500]
+    badges.revoke(session, certificate=certificate, now=now)  # its bit in the status list
     audit.record(session, "certificate.revoke", target=certificate, actor=actor, comment=reason)
 
 

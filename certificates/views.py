@@ -31,6 +31,7 @@ from certificates import results as result_services
 from certificates import rules, services, signing, verifylog
 from certificates.forms import LookupForm, ObjectionForm, ResolveForm, RevokeForm, RuleForm
 from certificates.models import Certificate, Objection, Result, ResultStatus
+from certificates.openbadges.views import bp as badges_bp
 from core import clock, nav, uploads, workcalendar
 from core.access import public, roles
 from core.errors import Throttled
@@ -42,6 +43,7 @@ from core.web import commit_service
 from registration.models import Event, Registration
 
 bp = Blueprint("certificates", __name__)
+bp.register_blueprint(badges_bp)  # Open Badges: certificates.badges.*
 _verify_pages = PageCache()
 
 nav.add("certificates.admin_events", _l("Results and certificates"), order=43)
