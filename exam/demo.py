@@ -19,14 +19,16 @@ from exam.models import Exam, ExamLanguage, MultipleRule, ReviewPolicy
 from question_bank.models import Level, QuestionType
 
 TITLE = "工业互联网系统运维（初级）理论考试 · 示范"
-SECTIONS = [("一、单选题", QuestionType.SINGLE, 40, "1"), ("二、多选题", QuestionType.MULTIPLE, 15, "2"),
-            ("三、判断题", QuestionType.TRUE_FALSE, 20, "1"), ("四、填空题", QuestionType.FILL_BLANK, 5, "2")]
+SECTIONS = [("一、单选题", QuestionType.SINGLE, 40, "1"), ("二、多选题", QuestionType.MULTIPLE, 10, "2"),
+            ("三、判断题", QuestionType.TRUE_FALSE, 20, "1"), ("四、填空题", QuestionType.FILL_BLANK, 5, "2"),
+            ("五、数值题", QuestionType.NUMERIC, 5, "2")]
 # The international group's paper: English, at the intermediate level (which draws junior items too).
 TITLE_EN = "Industrial Internet System Operation and Maintenance · Theory Test · International Group (demo)"
 SECTIONS_EN = [("Part 1 · Single choice", QuestionType.SINGLE, 40, "1"),
-               ("Part 2 · Multiple choice", QuestionType.MULTIPLE, 15, "2"),
+               ("Part 2 · Multiple choice", QuestionType.MULTIPLE, 10, "2"),
                ("Part 3 · True or false", QuestionType.TRUE_FALSE, 20, "1"),
-               ("Part 4 · Fill in the blanks", QuestionType.FILL_BLANK, 5, "2")]
+               ("Part 4 · Fill in the blanks", QuestionType.FILL_BLANK, 5, "2"),
+               ("Part 5 · Numeric answers", QuestionType.NUMERIC, 5, "2")]
 INTERNATIONAL = ["intl01"]  # the demo candidates of the international group (accounts/demo.py)
 
 

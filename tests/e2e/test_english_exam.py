@@ -11,6 +11,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import select
 
 from tests.e2e.conftest import DEMO_PASSWORD
 from tests.e2e.test_login_roles import sign_in
@@ -35,8 +36,9 @@ def _paper_of(live_app, username: str) -> list[dict]:
     with live_app.app_context():
         user = db.session.scalar(select(User).filter_by(username=username))
         paper = db.session.scalar(select(Paper).filter_by(user_id=user.id))
-        items = [{"type": i.version.type.value, "stem": i.version.stem, "stem_en": i.version.stem_en,
-                  "options": i.version.options} for i in paper.items]
+        items = [{"id": i.id, "type": i.version.type.value, "stem": i.version.stem, "stem_en": i.version.stem_en,
+                  "options": i.version.options, "typed": i.version.kind.example_response(i.version.answer)}
+                 for i in paper.items]
         db.session.remove()
     return items
 
@@ -75,11 +77,10 @@ def test_an_international_candidate_takes_the_english_exam(live_app, page, scree
     multiple.locator("input[type=checkbox]:not([data-flag])").nth(1).check()
     page.locator('.exam-q[data-type="true_false"]').first.locator("input[type=radio]").first.check()
     page.locator('.exam-q[data-type="fill_blank"]').first.locator("input[data-blank]").first.fill("MQTT")
-    # --- NUMERIC (for the lead): once the numeric type exists and the demo's English exam has a
-    # numeric section (exam/demo.py SECTIONS_EN), answer one numeric question here WITH ITS UNIT:
-    #     box = page.locator('.exam-q[data-type="numeric"]').first.locator('[data-answer="text"] input')
-    #     box.fill("63.2%")   # value and unit as the candidate types them ("63.2 %", "６３.２％" match too)
-    # and count it below (answered "5 /" instead of "4 /"). ---
+    # A numeric question answered as a candidate types it: the value with its unit ("0.8MPa").
+    numeric = page.locator('.exam-q[data-type="numeric"]').first
+    key = next(i for i in paper if str(i["id"]) == numeric.get_attribute("data-item"))
+    numeric.locator('[data-answer="text"] input').fill(key["typed"])
     # Every answer acknowledged: nothing left in the page's queue (a hand-in while a save is still in
     # flight is not sent: exam.js waits for the queue, see the report on issue 16).
     page.wait_for_function(
@@ -87,7 +88,7 @@ def test_an_international_candidate_takes_the_english_exam(live_app, page, scree
         " return k && Object.keys(JSON.parse(localStorage.getItem(k))).length === 0"
         " && document.getElementById('save-status').classList.contains('saved'); }", timeout=60_000)
     assert "Saved at" in status.inner_text() and "(server)" in status.inner_text()
-    assert page.locator("#answered-count").inner_text() == "4"
+    assert page.locator("#answered-count").inner_text() == "5"
 
     page.get_by_role("button", name="Submit", exact=True).click()
     dialog = page.locator("#submit-dialog")
@@ -98,8 +99,15 @@ def test_an_international_candidate_takes_the_english_exam(live_app, page, scree
     receipt = page.get_by_test_id("receipt")
     assert page.get_by_role("heading", name="Your exam has been submitted").is_visible()
     assert "Digest of your answers" in receipt.inner_text() and not CJK.search(receipt.inner_text())
-    assert page.get_by_test_id("answered").inner_text().startswith("4 /")
+    assert page.get_by_test_id("answered").inner_text().startswith("5 /")
     screenshot("english-exam-receipt")
+    from core.extensions import db
+    from exam.models import Answer
+
+    with live_app.app_context():  # kept as typed, and right: the value with its unit is a number
+        answer = db.session.scalar(select(Answer).filter_by(item_id=key["id"]))
+        assert answer.response == key["typed"] and answer.item.version.check(answer.response).correct
+        db.session.remove()
 
 
 @pytest.fixture
