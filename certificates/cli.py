@@ -1,6 +1,7 @@
 """`flask certificates verify-cert FILE`: check a signed certificate document offline;
 `verify-pdf FILE`: check a certificate PDF's signature; `pdf-signing-cert`: print the certificate
-that signs the PDFs; `sign-stored`: seal and sign the PDFs stored before they were signed."""
+that signs the PDFs; `sign-stored`: seal and sign the PDFs stored before they were signed;
+`verify-badge FILE`: check an Open Badges 3.0 credential (JSON or baked PNG)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from sqlalchemy import select
 
 from certificates import pades, services, signing
 from certificates.models import Certificate
+from certificates.openbadges import baking
+from certificates.openbadges import services as badges
 from core import uploads
 from core.extensions import db
 
@@ -71,3 +74,24 @@ def sign_stored() -> None:
         renewed += 1
     db.session.commit()
     click.echo(f"{renewed} certificate PDF(s) sealed and signed")
+
+
+@cli.command("verify-badge")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def verify_badge(path: Path) -> None:
+    """Check that FILE, a certificate's Open Badges 3.0 credential (the JSON, or the badge PNG it
+    is baked into), is signed with this installation's key, unchanged, and not revoked."""
+    data = path.read_bytes()
+    try:
+        document = baking.unbake(data) if data.startswith(baking.SIGNATURE) else json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise click.ClickException("not an Open Badges credential (JSON or baked PNG)") from exc
+    if not isinstance(document, dict):
+        raise click.ClickException("not an Open Badges credential (JSON or baked PNG)")
+    outcome = badges.check(db.session, document)
+    if outcome == "invalid":
+        raise click.ClickException("INVALID: the proof does not match the credential's contents or this issuer's key")
+    subject = document["credentialSubject"]
+    if outcome == "revoked":
+        raise click.ClickException(f"REVOKED: {subject.get('licenseNumber')} is revoked in its status list")
+    click.echo(f"VALID: {subject.get('licenseNumber')} · {document.get('name')} · from {document.get('validFrom')}")

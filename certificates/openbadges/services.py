@@ -296,3 +296,16 @@ def revoke(session: Session, *, certificate: Certificate, now: datetime) -> None
         return  # made on first request, with the bit already set
     status_list = session.scalar(select(StatusList).filter_by(id=row.status_list_id).with_for_update())
     _set_bit(status_list, row.status_index, True, now)
+
+
+def check(session: Session, document: dict) -> str:
+    """'valid', 'revoked' or 'invalid': whether `document` is one of our credentials, its proof
+    made with this installation's key over exactly these contents, and its status bit."""
+    public = public_key()
+    method = document["proof"].get("verificationMethod") if isinstance(document.get("proof"), dict) else None
+    if not isinstance(method, str) or not method.endswith("#" + multikey(public)) or not proof.verify(document, public):
+        return "invalid"
+    row = session.scalar(select(BadgeCredential).filter_by(uuid=str(document.get("id", "")).removeprefix("urn:uuid:")))
+    if row is None:
+        return "invalid"
+    return "revoked" if bit(row.status_list, row.status_index) else "valid"

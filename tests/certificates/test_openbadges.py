@@ -186,3 +186,38 @@ def test_certificates_issued_before_get_their_badge_on_first_download(app, clien
     assert client.get(f"/certificates/{cert.public_id}/badge.json").status_code == 403  # not theirs
     page = client.get(f"/verify/{token}").get_data(as_text=True)
     assert f"/verify/{token}/badge.json" in page
+
+
+def test_every_credential_the_demo_issues_validates_and_verifies(runner, db, client):
+    result = runner.invoke(args=["core", "load-demo"])
+    assert result.exit_code == 0, result.output
+    rows = db.session.scalars(select(BadgeCredential)).all()
+    assert rows  # the demo's certified candidate has one
+    validator = _validator()
+    for row in rows:
+        assert not list(validator.iter_errors(row.document))
+        assert obverify.verify(row.document, _fetch(client)) == {"proof": True, "revoked": False}
+        assert obverify.unsigned_terms(row.document) == []
+
+
+def test_verify_badge_command(app, runner, client, db, panel, final_results, frozen_clock, tmp_path):
+    with app.test_request_context():
+        cert = issue_all(db, final_results, panel["admin"])[0]
+        token = services.token(cert)
+    (tmp_path / "badge.json").write_bytes(client.get(f"/verify/{token}/badge.json").data)
+    (tmp_path / "badge.png").write_bytes(client.get(f"/verify/{token}/badge.png").data)
+    for name in ("badge.json", "badge.png"):
+        result = runner.invoke(args=["certificates", "verify-badge", str(tmp_path / name)])
+        assert result.exit_code == 0 and f"VALID: {cert.number}" in result.output, result.output
+    document = json.loads((tmp_path / "badge.json").read_text())
+    document["credentialSubject"]["result"][1]["value"] = "100.00"
+    (tmp_path / "changed.json").write_text(json.dumps(document, ensure_ascii=False))
+    result = runner.invoke(args=["certificates", "verify-badge", str(tmp_path / "changed.json")])
+    assert result.exit_code != 0 and "INVALID" in result.output
+    (tmp_path / "junk.json").write_text("[1, 2")
+    result = runner.invoke(args=["certificates", "verify-badge", str(tmp_path / "junk.json")])
+    assert result.exit_code != 0 and "not an Open Badges credential" in result.output
+    services.revoke(db.session, certificate=cert, reason="证书信息有误", actor=panel["admin"], now=clock.now())
+    db.session.commit()
+    result = runner.invoke(args=["certificates", "verify-badge", str(tmp_path / "badge.png")])
+    assert result.exit_code != 0 and "REVOKED" in result.output
