@@ -21,12 +21,14 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from certificates import signing
 from certificates.models import Certificate, CertificateKind
 from certificates.openbadges import loader, multibase, proof
 from certificates.openbadges.models import STATUS_LIST_LENGTH, BadgeCredential, BadgeIssuer, StatusList
+from registration.models import Event
 
 SCHEMA_TYPE = "1EdTechJsonSchemaValidator2019"
 # Terms the stored contexts do not define, defined inline as 1EdTech's examples do: a term no
@@ -81,11 +83,16 @@ def _sign(document: dict, issuer: BadgeIssuer, *, created: datetime) -> dict:
 
 
 def issuer_named(session: Session, name: str, *, now: datetime) -> BadgeIssuer:
+    """The issuer of that name, created the first time (two first issues at once, of two events
+    with the same issuer: the unique name decides, and the loser reads the winner's row)."""
     issuer = session.scalar(select(BadgeIssuer).filter_by(name=name))
     if issuer is None:
-        issuer = BadgeIssuer(name=name, created_at=now)
-        session.add(issuer)
-        session.flush()
+        try:
+            with session.begin_nested():
+                issuer = BadgeIssuer(name=name, created_at=now)
+                session.add(issuer)
+        except IntegrityError:
+            issuer = session.scalar(select(BadgeIssuer).filter_by(name=name))
     return issuer
 
 
@@ -309,3 +316,25 @@ def check(session: Session, document: dict) -> str:
     if row is None:
         return "invalid"
     return "revoked" if bit(row.status_list, row.status_index) else "valid"
+
+
+def achievement_document(session: Session, code: str) -> dict | None:
+    """The achievement published at its id (BASE_URL/badges/achievements/<code>) as the latest
+    credential naming it states it (criteria and pass marks as issued); None when none does."""
+    query = (select(BadgeCredential).join(Certificate, Certificate.id == BadgeCredential.certificate_id)
+             .join(Event, Event.id == Certificate.event_id).order_by(BadgeCredential.id.desc()))
+    level = code.removeprefix("iiom-")
+    if level in LEVELS:
+        query = query.where(Certificate.kind == CertificateKind.COMPETENCE, Event.level == level).limit(1)
+    else:
+        # iiom-<event public id>-first-prize: a public id may hold '-' too, so every prefix is a candidate
+        public_ids = [level[:i] for i, char in enumerate(level) if char == "-"]
+        if not public_ids:
+            return None
+        query = query.where(Certificate.kind == CertificateKind.AWARD, Event.public_id.in_(public_ids))
+    url = achievement_url(code)
+    for row in session.scalars(query):
+        achievement = row.document.get("credentialSubject", {}).get("achievement", {})
+        if achievement.get("id") == url:
+            return {"@context": [loader.VC_V2, loader.OB_V3], **achievement}
+    return None

@@ -1,6 +1,6 @@
 """Open Badges routes, a blueprint nested in certificates' (endpoints certificates.badges.*).
 
-Public, no sign-in: the issuer's Profile, its status lists, and a certificate's credential (JSON
+Public, no sign-in: the issuer's Profile, its status lists, the achievements, and a certificate's credential (JSON
 and baked PNG) by the verify page's token. The holder (signed in) and administrators: the same
 by the certificate's public id, from the results page."""
 
@@ -58,6 +58,15 @@ def status_list(public_id: str):
     response = _json(badges.status_list_credential(db.first_or_404(select(StatusList).filter_by(public_id=public_id))))
     response.headers["Cache-Control"] = "no-cache"  # a revocation must show at once
     return response
+
+
+@bp.route("/badges/achievements/<code>")
+@public
+def achievement(code: str):
+    document = badges.achievement_document(db.session, code)
+    if document is None:
+        abort(404)
+    return _json(document)
 
 
 def _by_token(token: str) -> Certificate:

@@ -113,6 +113,13 @@ def test_issued_credentials_validate_verify_and_revoke(app, client, db, panel, f
         assert "60" in achievement["criteria"]["narrative"]
         assert document["validFrom"] == cert.issued_at.strftime("%Y-%m-%dT%H:%M:%SZ")
         assert document["credentialSubject"]["licenseNumber"] == cert.number
+    achievement = documents[0]["credentialSubject"]["achievement"]
+    published = fetch(achievement["id"])  # the achievement resolves, as issued
+    assert {k: v for k, v in published.items() if k != "@context"} == achievement
+    assert fetch(achievement["alignment"][0]["targetUrl"].split("#")[0]) == published
+    assert obverify.unsigned_terms(published) == []
+    assert client.get("/badges/achievements/iiom-senior").status_code == 404  # nobody holds one
+    assert client.get("/badges/achievements/nonsense").status_code == 404
     profile = fetch(documents[0]["issuer"]["id"])
     assert obverify.unsigned_terms(profile) == []
     assert profile["verificationMethod"][0]["publicKeyMultibase"].startswith("z6Mk")
@@ -221,3 +228,28 @@ def test_verify_badge_command(app, runner, client, db, panel, final_results, fro
     db.session.commit()
     result = runner.invoke(args=["certificates", "verify-badge", str(tmp_path / "badge.png")])
     assert result.exit_code != 0 and "REVOKED" in result.output
+
+
+def test_award_certificates_are_badges_too(app, client, db, panel, final_results, frozen_clock):
+    from registration.models import EventKind
+
+    event = panel["scheme"].event
+    event.kind = EventKind.COMPETITION
+    final_results[0].award, final_results[2].award = 1, 2
+    db.session.commit()
+    with app.test_request_context():
+        certs = [services.issue(db.session, result=r, actor=panel["admin"], now=clock.now())
+                 for r in (final_results[0], final_results[2])]
+        db.session.commit()
+        tokens = [services.token(c) for c in certs]
+    validator, fetch = _validator(), _fetch(client)
+    names = set()
+    for cert, token in zip(certs, tokens, strict=True):
+        document = client.get(f"/verify/{token}/badge.json").get_json()
+        assert not list(validator.iter_errors(document))
+        assert obverify.verify(document, fetch) == {"proof": True, "revoked": False}
+        achievement = document["credentialSubject"]["achievement"]
+        assert achievement["achievementType"] == "Award" and cert.title in achievement["name"]
+        assert fetch(achievement["id"])["name"] == achievement["name"]
+        names.add(achievement["id"])
+    assert len(names) == 2  # first and second prize are two achievements

@@ -134,8 +134,8 @@ def test_a_request_without_a_sign_in_never_loads_a_user(app, client, monkeypatch
 def test_open_badges_routes_are_in_the_matrix(app):
     """The credential, its status list and its issuer are public (verifiers and wallets have no
     account); the holder's download by public id is for the holder and administrators."""
-    public = {"certificates.badges.issuer", "certificates.badges.status_list", "certificates.badges.public_json",
-              "certificates.badges.public_png"}
+    public = {"certificates.badges.issuer", "certificates.badges.status_list", "certificates.badges.achievement",
+              "certificates.badges.public_json", "certificates.badges.public_png"}
     holder = {"certificates.badges.mine_json", "certificates.badges.mine_png"}
     for endpoint in public:
         assert policy_of(app, endpoint) == PUBLIC, endpoint
