@@ -28,7 +28,7 @@ def test_practice_is_refused_while_an_attempt_is_in_progress(client, login_as, m
     response = client.get("/exam/practice")
     assert response.status_code == 409 and 'data-testid="practice-closed"' in response.get_data(as_text=True)
     question = bank[0]
-    response = client.submit("/exam/practice", {"question": question.public_id, "choice": "A"})
+    response = client.submit("/exam/practice", {"question": question.public_id, "answer": "A"})
     assert response.status_code == 409 and "示例解析" not in response.get_data(as_text=True)
 
 
@@ -56,11 +56,11 @@ def test_practice_never_shows_a_question_frozen_into_an_unreleased_exam(client, 
     offered = {_practice_question(client) for _ in range(60)}
     assert not offered & frozen
     some = next(iter(frozen))
-    assert client.submit("/exam/practice", {"question": some, "choice": "A", "blank_0": "x"}).status_code == 404
+    assert client.submit("/exam/practice", {"question": some, "answer": "true"}).status_code == 404
     # Released: the frozen questions are practice again.
     services.release_results(db.session, exam=exam, actor=None, now=exam.closes_at)
     db.session.commit()
-    answer = {"question": some, "choice": "A", "blank_0": "x"}  # an answer whatever the question's type
+    answer = {"question": some, "answer": "true"}  # an answer of any type (JSON for true/false)
     assert client.submit("/exam/practice", answer).status_code == 200
 
 

@@ -21,7 +21,7 @@ import json
 import re
 import traceback
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
@@ -37,7 +37,7 @@ from wtforms.fields.core import UnboundField
 from accounts.models import Role
 from certificates import services as certificates
 from certificates.models import Objection, Publication, ResultStatus
-from core import clock, uploads
+from core import clock, uploads, workcalendar
 from core.access import PUBLIC, policy_of, roles_admitted
 from core.notify import Notification
 from exam import halls
@@ -80,6 +80,7 @@ URL_OBJECTS = {
     ("certificates", "admin", "public_id"): "event",
     ("cockpit", "events", "code"): "event_code",
     ("core", "inbox", "note_id"): "note",
+    ("core", "working-days", "override_id"): "workday",
     ("certificates", "certificates", "public_id"): "certificate",
     ("certificates", "objections", "objection_id"): "objection",
     ("certificates", "results", "result_id"): "result",
@@ -300,6 +301,8 @@ def world(app, db, panel, final_results, make_exam, create_question, create_user
         "flag": flag.id, "video": item.public_id, "hall": hall.public_id,
         "candidate_username": candidate.username, "event_code": people[0].event.code,
         "note": db.session.scalar(select(Notification.id).order_by(Notification.id)),
+        "workday": workcalendar.add_override(db.session, day=date(2027, 1, 1), working=False, note="元旦",
+                                             actor=None, now=clock.now()).id,
     }
     return {"clients": clients, "objects": objects}
 

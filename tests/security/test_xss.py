@@ -220,7 +220,8 @@ def test_exam_pages_escape_questions_answers_names_and_reports(
         },
     )
     question = db.session.scalar(select(Question).order_by(Question.id))
-    checked = client.submit("/exam/practice", {"question": question.public_id, "choice": "B"})
+    checked = client.submit("/exam/practice", {"question": question.public_id, "answer": "B"})
+    assert checked.status_code == 200 and 'data-testid="practice-result"' in checked.get_data(as_text=True)
     assert_escaped(checked.get_data(as_text=True), SCRIPT + IMG, "practice explanation")
 
 
