@@ -9,6 +9,8 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.serialization import pkcs12
 
+from core.files import write_once
+
 ROOT = Path(__file__).resolve().parent
 INSTANCE = ROOT / "instance"
 
@@ -179,17 +181,7 @@ def instance_secret_key(path: Path) -> str:
     starting at once (the web server and the scheduler) agree: the key is written to a file of
     its own and linked into place, which only one of them can do."""
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        draft = path.with_name(f".{path.name}.{os.getpid()}")
-        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as out:
-            out.write(secrets.token_hex(32) + "\n")
-        try:
-            os.link(draft, path)
-        except FileExistsError:
-            pass  # another process made it first: use theirs
-        finally:
-            draft.unlink()
+        write_once(path, (secrets.token_hex(32) + "\n").encode())
     key = path.read_text().strip()
     if len(key) < 32:
         raise RuntimeError(f"{path} does not hold a secret key (32 or more characters): delete it to make a new one.")

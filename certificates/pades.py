@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import io
-import os
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
@@ -33,6 +32,8 @@ from pyhanko.sign.general import SigningError, get_pyca_cryptography_hash
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
+
+from core.files import write_once
 
 FIELD = "IssuerSignature"
 # Room for the CMS object in the file, in hex digits (two a byte): the self-issued certificate's
@@ -129,17 +130,7 @@ def self_issue(path: Path, *, password: bytes | None, now: dt.datetime | None = 
         .sign(key, hashes.SHA256()))
     encryption = serialization.BestAvailableEncryption(password) if password else serialization.NoEncryption()
     data = pkcs12.serialize_key_and_certificates(b"iiom-certificates", key, certificate, None, encryption)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    draft = path.with_name(f".{path.name}.{os.getpid()}")
-    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as out:
-        out.write(data)
-    try:
-        os.link(draft, path)
-    except FileExistsError:
-        pass  # another process made it first: use theirs
-    finally:
-        draft.unlink()
+    write_once(path, data)
 
 
 def certificate_pem() -> str:

@@ -18,6 +18,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from flask import current_app
 
+from core.files import write_once
+
 FORMAT = "iiom-certificate"
 
 
@@ -33,11 +35,9 @@ def private_key() -> Ed25519PrivateKey:
     if not path.exists():
         if not current_app.config.get("DEMO_DATA_ALLOWED"):  # production: the shared key must be there
             raise RuntimeError(f"the certificate signing key {path} does not exist")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        key = Ed25519PrivateKey.generate()
-        path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        key = Ed25519PrivateKey.generate()  # two processes starting at once keep the first one's
+        write_once(path, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                            serialization.NoEncryption()))
-        path.chmod(0o600)
     return serialization.load_pem_private_key(path.read_bytes(), password=None)
 
 

@@ -30,6 +30,7 @@ from accounts.models import Role
 from certificates import results as result_services
 from certificates import rules, services, signing, verifylog
 from certificates.forms import LookupForm, ObjectionForm, ResolveForm, RevokeForm, RuleForm
+from certificates.holder import own_certificate
 from certificates.models import Certificate, Objection, Result, ResultStatus
 from certificates.openbadges.views import bp as badges_bp
 from core import clock, nav, uploads, workcalendar
@@ -175,19 +176,10 @@ def _breakdown(result: Result) -> dict:
     return {"tasks": tasks, "sections": sections}
 
 
-def _own_certificate(public_id: str) -> Certificate:
-    certificate = db.first_or_404(select(Certificate).filter_by(public_id=public_id))
-    registration = certificate.registration
-    if current_user.role is not Role.ADMIN and current_user.id not in (registration.user_id,
-                                                                       registration.applicant_id):
-        abort(403)
-    return certificate
-
-
 @bp.route("/certificates/<public_id>.pdf")
 @roles(Role.CANDIDATE, Role.ADMIN)
 def pdf(public_id: str):
-    certificate = _own_certificate(public_id)
+    certificate = own_certificate(public_id)
     data = services.pdf_bytes(certificate)
     db.session.commit()
     return Response(data, mimetype="application/pdf",
@@ -197,7 +189,7 @@ def pdf(public_id: str):
 @bp.route("/certificates/<public_id>.json")
 @roles(Role.CANDIDATE, Role.ADMIN)
 def signed_json(public_id: str):
-    certificate = _own_certificate(public_id)
+    certificate = own_certificate(public_id)
     document = signing.sign(services.facts(certificate))
     return Response(json.dumps(document, ensure_ascii=False, indent=1), mimetype="application/json",
                     headers={"Content-Disposition": f"attachment; filename=certificate-{certificate.number}.json"})

@@ -9,12 +9,12 @@ from __future__ import annotations
 import json
 
 from flask import Blueprint, Response, abort
-from flask_login import current_user
 from sqlalchemy import select
 
 from accounts.models import Role
 from certificates import results as result_services
 from certificates import services
+from certificates.holder import own_certificate
 from certificates.models import Certificate
 from certificates.openbadges import baking
 from certificates.openbadges import services as badges
@@ -92,24 +92,15 @@ def public_png(token: str):
     return _png(certificate, _credential(certificate))
 
 
-def _own(public_id: str) -> Certificate:
-    certificate = db.first_or_404(select(Certificate).filter_by(public_id=public_id))
-    registration = certificate.registration
-    if current_user.role is not Role.ADMIN and current_user.id not in (registration.user_id,
-                                                                       registration.applicant_id):
-        abort(403)
-    return certificate
-
-
 @bp.route("/certificates/<public_id>/badge.json")
 @roles(Role.CANDIDATE, Role.ADMIN)
 def mine_json(public_id: str):
-    certificate = _own(public_id)
+    certificate = own_certificate(public_id)
     return _json(_credential(certificate), download=f"badge-{certificate.number}.json")
 
 
 @bp.route("/certificates/<public_id>/badge.png")
 @roles(Role.CANDIDATE, Role.ADMIN)
 def mine_png(public_id: str):
-    certificate = _own(public_id)
+    certificate = own_certificate(public_id)
     return _png(certificate, _credential(certificate))
