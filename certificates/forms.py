@@ -24,6 +24,16 @@ class RevokeForm(BaseForm):
     reason = StringField(_l("Reason"), validators=[Optional(), Length(max=500)])
 
 
+class ReissueForm(BaseForm):
+    note = StringField(_l("Note (why it is reissued)"), validators=[DataRequired(), Length(max=500)])
+
+
+class CorrectForm(BaseForm):
+    name = StringField(_l("Holder's name"), validators=[DataRequired(), Length(max=40)])
+    id_number = StringField(_l("ID number"), validators=[DataRequired(), Length(max=18)])
+    reason = StringField(_l("Reason for the correction"), validators=[DataRequired(), Length(max=500)])
+
+
 class RuleForm(BaseForm):
     FIELDS = ("theory_weight", "practical_weight", "theory_pass", "practical_pass", "tie_break", "first_ratio",
               "second_ratio", "third_ratio", "publicity_days", "expiry_years", "issuer")

@@ -105,7 +105,9 @@ class Certificate(PublicIdMixin, db.Model):
     __tablename__ = "certificates"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    number: Mapped[str] = mapped_column(String(40), unique=True, nullable=False)
+    number: Mapped[str] = mapped_column(String(40), nullable=False)
+    serial: Mapped[int] = mapped_column(nullable=False, default=1)  # 1 the original, then each reissue
+
     kind: Mapped[CertificateKind] = mapped_column(enum_type(CertificateKind), nullable=False)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), nullable=False, index=True)
     registration_id: Mapped[int] = mapped_column(ForeignKey("registrations.id"), nullable=False)
@@ -122,11 +124,19 @@ class Certificate(PublicIdMixin, db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)
     revoke_reason: Mapped[str] = mapped_column(String(500), nullable=False, default="")
     pdf: Mapped[str | None] = mapped_column(String(80), nullable=True)  # the stored file: re-downloads are identical
+    # A reissue (lost) or a correction (name, ID number) makes a new document under the same number
+    # with the next serial; the old one points to it and is no longer valid.
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("certificates.id"), nullable=True)
+    superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("certificates.id"), nullable=True)
+    superseded_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    reissue_note: Mapped[str] = mapped_column(String(500), nullable=False, default="")
+    correction_reason: Mapped[str] = mapped_column(String(500), nullable=False, default="")
 
     event = relationship("Event")
     registration = relationship("Registration")
+    superseded_by = relationship("Certificate", foreign_keys=[superseded_by_id], remote_side=[id])
 
-    __table_args__ = (UniqueConstraint("registration_id", "kind"),)
+    __table_args__ = (UniqueConstraint("number", "serial"), UniqueConstraint("registration_id", "kind", "serial"))
 
 
 class Verification(db.Model):

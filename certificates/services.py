@@ -26,7 +26,8 @@ from registration.models import Event, Registration
 
 audit.describe({
     "certificate.issue": _l("Certificate issued"), "certificate.batch": _l("Certificates issued in a batch"),
-    "certificate.revoke": _l("Certificate revoked"), "results.compute": _l("Results computed"),
+    "certificate.revoke": _l("Certificate revoked"), "certificate.reissue": _l("Certificate reissued"),
+    "certificate.correct": _l("Certificate corrected"), "results.compute": _l("Results computed"),
     "results.final": _l("Results made final"), "results.publish": _l("Results published for publicity"),
     "results.objection": _l("Objection raised"), "results.objection_resolved": _l("Objection resolved"),
     "results.rules": _l("Result rules changed"),
@@ -75,12 +76,12 @@ def by_token(session: Session, value: str) -> Certificate | None:
     return session.scalar(select(Certificate).filter_by(public_id=public_id)) if public_id else None
 
 
-_STANDING = select(Certificate.id, Certificate.revoked_at, Certificate.expires_at).where(
+_STANDING = select(Certificate.id, Certificate.revoked_at, Certificate.expires_at, Certificate.superseded_by_id).where(
     Certificate.public_id == bindparam("public_id"))
 
 
 def standing_by_token(session: Session, value: str):
-    """What decides a certificate's status (id, revoked_at, expires_at), read without the whole
+    """What decides a certificate's status (id, revoked_at, expires_at, superseded_by_id), read without the whole
     row: what the verify page checks before it answers from its cache. None when not found."""
     public_id = _public_id(value)
     return session.execute(_STANDING, {"public_id": public_id}).first() if public_id else None
@@ -113,7 +114,8 @@ def issue(session: Session, *, result: Result, actor: User | None, now: datetime
     if kind is None:
         raise DomainError(_l("Certificates are issued only for final results that pass or win a prize."))
     registration = result.registration
-    existing = session.scalar(select(Certificate).filter_by(registration_id=registration.id, kind=kind))
+    existing = session.scalar(select(Certificate).filter_by(registration_id=registration.id, kind=kind)
+                              .order_by(Certificate.serial.desc()).limit(1))
     if existing is not None:
         return existing
     if not registration.photo:
@@ -218,6 +220,72 @@ def revoke(session: Session, *, certificate: Certificate, reason: str, actor: Us
     audit.record(session, "certificate.revoke", target=certificate, actor=actor, comment=reason)
 
 
+def _replace(session: Session, *, certificate: Certificate, now: datetime, **changes) -> Certificate:
+    """A new document under the same number with the next serial (same facts but `changes`, a new
+    public id, so a new verify link and QR code, PDF and Open Badge); the old one is superseded and
+    its badge's status bit set, as a revocation sets it. The old row is locked, and (number, serial)
+    is unique in the schema, so two concurrent reissues cannot both succeed."""
+    old = session.scalar(select(Certificate).filter_by(id=certificate.id).with_for_update())
+    if old.revoked_at is not None:
+        raise DomainError(_l("A revoked certificate cannot be reissued or corrected."))
+    if old.superseded_by_id is not None:
+        raise DomainError(_l("This certificate has been superseded already: reissue or correct the latest one."))
+    copied = ("number", "kind", "event_id", "registration_id", "holder_name", "masked_id", "photo", "skill",
+              "title", "title_en", "scores", "issuer", "expires_at")
+    new = Certificate(**{name: getattr(old, name) for name in copied}, serial=old.serial + 1, supersedes_id=old.id,
+                      issued_at=now)
+    for name, value in changes.items():
+        setattr(new, name, value)
+    session.add(new)
+    session.flush()
+    old.superseded_by_id, old.superseded_at = new.id, now
+    badges.revoke(session, certificate=old, now=now)  # the old document's bit in the status list
+    badges.credential_of(session, certificate=new, now=now, rule=rule_of(session, old.event))
+    return new
+
+
+def reissue(session: Session, *, certificate: Certificate, note: str, actor: User, now: datetime) -> Certificate:
+    """A lost or damaged certificate: the same facts under the same number, the next serial."""
+    note = (note or "").strip()
+    if not note:
+        raise DomainError(_l("Say why the certificate is reissued (for example: lost)."), field="note")
+    new = _replace(session, certificate=certificate, now=now, reissue_note=note[:500])
+    audit.record(session, "certificate.reissue", target=new, actor=actor, comment=note,
+                 before={"number": certificate.number, "serial": certificate.serial},
+                 after={"number": new.number, "serial": new.serial})
+    return new
+
+
+def correct(session: Session, *, certificate: Certificate, name: str, id_number: str, reason: str, actor: User,
+            now: datetime) -> Certificate:
+    """A correction of the holder's name or ID number, by an administrator with a reason: the
+    registration is corrected (it is where the certificate's facts came from) and a new document
+    supersedes the old one."""
+    reason, name = (reason or "").strip(), (name or "").strip()
+    if not reason:
+        raise DomainError(_l("Give the reason for the correction."), field="reason")
+    if not name or len(name) > 40:
+        raise DomainError(_l("Give the holder's name (at most 40 characters)."), field="name")
+    parsed, problem = reg_rules.parse_id_number(id_number)
+    if problem:
+        raise DomainError(_l("The ID number is not valid: check its 18 characters and the check digit."),
+                          field="id_number")
+    registration = certificate.registration
+    if parsed.number != registration.id_number and session.scalar(select(Registration.id).where(
+            Registration.event_id == registration.event_id, Registration.id_number == parsed.number)):
+        raise DomainError(_l("Another registration of this event has that ID number."), field="id_number")
+    if name == certificate.holder_name and parsed.number == registration.id_number:
+        raise DomainError(_l("Nothing to correct: the name and the ID number are as issued."))
+    before = {"holder_name": certificate.holder_name, "masked_id": certificate.masked_id}
+    if certificate.revoked_at is None and certificate.superseded_by_id is None:
+        registration.full_name, registration.id_number = name, parsed.number
+    new = _replace(session, certificate=certificate, now=now, holder_name=name,
+                   masked_id=reg_rules.mask_id(parsed.number), correction_reason=reason[:500])
+    audit.record(session, "certificate.correct", target=new, actor=actor, comment=reason, before=before,
+                 after={"holder_name": new.holder_name, "masked_id": new.masked_id, "serial": new.serial})
+    return new
+
+
 # --- verification ------------------------------------------------------------------------------
 
 
@@ -226,6 +294,8 @@ def status(certificate: Certificate | None, now: datetime) -> str:
         return "not_found"
     if certificate.revoked_at is not None:
         return "revoked"
+    if certificate.superseded_by_id is not None:
+        return "superseded"
     if certificate.expires_at is not None and certificate.expires_at <= now:
         return "expired"
     return "valid"
@@ -269,9 +339,9 @@ def lookup(session: Session, *, number: str, name: str, address: str, now: datet
         if wait:
             raise Throttled(_l("Too many lookups of this certificate number. Try again in %(n)d minutes.",
                                n=math.ceil(wait / 60)), retry_after=wait)
-        found = session.scalar(select(Certificate).filter_by(number=number))
-        if found is not None and found.holder_name == (name or "").strip():
-            certificate = found
+        # The latest document of that number carrying that name (a correction may change the name).
+        certificate = session.scalar(select(Certificate).filter_by(number=number, holder_name=(name or "").strip())
+                                     .order_by(Certificate.serial.desc()).limit(1))
     log(session, certificate_id=certificate.id if certificate else None, method="lookup", address=address, now=now)
     return certificate
 
@@ -300,7 +370,8 @@ def counts_by_event(session: Session, event_ids: list[int]) -> dict[int, dict[st
         out[event_id][status.value] = n
     for event_id, n in session.execute(
             select(Certificate.event_id, func.count()).where(Certificate.event_id.in_(event_ids),
-                                                             Certificate.revoked_at.is_(None))
+                                                             Certificate.revoked_at.is_(None),
+                                                             Certificate.superseded_by_id.is_(None))
             .group_by(Certificate.event_id)):
         out[event_id]["certificates"] = n
     return out

@@ -29,13 +29,13 @@ from sqlalchemy.orm import joinedload
 from accounts.models import Role
 from certificates import results as result_services
 from certificates import rules, services, signing, verifylog
-from certificates.forms import LookupForm, ObjectionForm, ResolveForm, RevokeForm, RuleForm
+from certificates.forms import CorrectForm, LookupForm, ObjectionForm, ReissueForm, ResolveForm, RevokeForm, RuleForm
 from certificates.holder import own_certificate
 from certificates.models import Certificate, Objection, Result, ResultStatus
 from certificates.openbadges.views import bp as badges_bp
 from core import clock, nav, uploads, workcalendar
 from core.access import public, roles
-from core.errors import Throttled
+from core.errors import DomainError, Throttled
 from core.excel import xlsx_response
 from core.extensions import db
 from core.http import error_response, personal
@@ -152,7 +152,8 @@ def mine():
         or_(Registration.user_id == current_user.id, Registration.applicant_id == current_user.id),
         Result.status != ResultStatus.COMPUTED)).all()
     certificates = db.session.scalars(select(Certificate).join(Registration).where(
-        or_(Registration.user_id == current_user.id, Registration.applicant_id == current_user.id))).all()
+        or_(Registration.user_id == current_user.id, Registration.applicant_id == current_user.id),
+        Certificate.superseded_by_id.is_(None))).all()
     return render_template("certificates/mine.html", rows=rows, certificates=certificates,
                            breakdown={r.id: _breakdown(r) for r in rows})
 
@@ -254,7 +255,8 @@ def admin_event(public_id: str):
                  _num(r.total), result_services.outcome(r, event), *([r.rank] if ranked else []), r.status.label)
                 for r in rows)
         return xlsx_response("results.xlsx", _("Results"), headers, data)
-    certificates = {c.registration_id: c for c in db.session.scalars(select(Certificate).filter_by(event_id=event.id))}
+    certificates = {c.registration_id: c for c in db.session.scalars(
+        select(Certificate).filter_by(event_id=event.id, superseded_by_id=None))}
     batch = services.latest_batch(db.session, event)
     totals = [r.total for r in rows if r.total is not None]
     from accounts.models import TrainingCentre
@@ -269,7 +271,8 @@ def admin_event(public_id: str):
                            certificates=certificates, batch=batch, publication=publication, publicity_ends=ends,
                            guessed_warning=_guessed_warning(guessed) if guessed else "",
                            histogram=_histogram(totals), action_form=RevokeForm(), objection_form=ObjectionForm(),
-                           resolve_form=ResolveForm(), task_means=_task_means(event),
+                           resolve_form=ResolveForm(), reissue_form=ReissueForm(),
+                           correct_form=CorrectForm(), task_means=_task_means(event),
                            standing=result_services.standing(db.session, event)), status
 
 
@@ -358,4 +361,43 @@ def revoke(public_id: str):
     return redirect(url_for("certificates.admin_event", public_id=certificate.event.public_id))
 
 
+def _replace_document(public_id: str, form, service, done: str, **kwargs):
+    """Reissue or correct: a form's first error, or the service's refusal, as a message; nothing
+    is changed then."""
+    certificate = db.first_or_404(select(Certificate).filter_by(public_id=public_id))
+    event_id = certificate.event.public_id
+    if not form.validate_on_submit():
+        errors = [str(e) for errors in form.errors.values() for e in errors]
+        flash(errors[0] if errors else _("Fill in the form."), "danger")
+        return redirect(url_for("certificates.admin_event", public_id=event_id))
+    try:
+        new = service(db.session, certificate=certificate, actor=current_user, now=clock.now(), **kwargs)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "danger")
+        return redirect(url_for("certificates.admin_event", public_id=event_id))
+    db.session.commit()
+    services.pdf_bytes(new)  # the new document's PDF, after the commit
+    db.session.commit()
+    flash(done(new), "success")
+    return redirect(url_for("certificates.admin_event", public_id=event_id))
 
+
+@bp.route("/certificates/admin/certificates/<public_id>/reissue", methods=["POST"])
+@roles(Role.ADMIN)
+def reissue(public_id: str):
+    form = ReissueForm()
+    return _replace_document(public_id, form, services.reissue,
+                             lambda new: _("Certificate %(n)s reissued (serial %(s)d).", n=new.number, s=new.serial),
+                             note=form.note.data or "")
+
+
+@bp.route("/certificates/admin/certificates/<public_id>/correct", methods=["POST"])
+@roles(Role.ADMIN)
+def correct(public_id: str):
+    form = CorrectForm()
+    return _replace_document(public_id, form, services.correct,
+                             lambda new: _("Certificate %(n)s corrected (serial %(s)d): the old document is "
+                                           "superseded.", n=new.number, s=new.serial),
+                             name=form.name.data or "", id_number=form.id_number.data or "",
+                             reason=form.reason.data or "")

@@ -141,3 +141,12 @@ def test_open_badges_routes_are_in_the_matrix(app):
         assert policy_of(app, endpoint) == PUBLIC, endpoint
     for endpoint in holder:
         assert set(roles_admitted(app, endpoint, ROLES)) == {"candidate", "admin"}, endpoint
+
+
+def test_certificate_reissue_and_correction_are_for_administrators(app):
+    """Reissuing or correcting a certificate (a new document that supersedes the old one) is an
+    administrator's act, and a POST only."""
+    for endpoint in ("certificates.reissue", "certificates.correct"):
+        assert set(roles_admitted(app, endpoint, ROLES)) == {"admin"}, endpoint
+        rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+        assert rule.methods - {"OPTIONS"} == {"POST"}, endpoint
