@@ -64,3 +64,29 @@ def test_an_acknowledged_sqlite_commit_survives_a_power_cut(tmp_path):
 def test_postgres_from_empty(schema):
     # The suite's PostgreSQL database: down to empty, then up (and left at the head for the rest).
     _check_cycle(PG_URL)
+
+
+def test_sqlite_migrates_a_database_with_data_pointing_at_a_rebuilt_table(tmp_path):
+    """SQLite alters a table by copying and dropping it (batch mode): with rows of other tables
+    pointing at it (the demo's certificate, its badge, its verify log), foreign keys refused the
+    drop, so upgrading a database that held certificates failed at 0024."""
+    from sqlalchemy import text
+
+    from core import demo
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'data.sqlite3'}",
+                      "UPLOAD_FOLDER": str(tmp_path / "uploads"), "DEMO_PASSWORD": "demo-pass-2026",
+                      "CERT_SIGNING_KEY_FILE": str(tmp_path / "cert-key.pem")})
+    with app.app_context():
+        upgrade()
+        demo.load_all(app, db.session)
+        db.session.commit()
+        db.session.remove()
+        downgrade(revision="0023")  # rebuilds certificates, which other rows point at
+        upgrade()
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() != "0023"
+            assert conn.execute(text("SELECT count(*) FROM certificates")).scalar() >= 1
+            assert conn.execute(text("PRAGMA foreign_key_check")).fetchall() == []
+            assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        db.engine.dispose()
