@@ -122,6 +122,10 @@ class Config:
     CERT_LOOKUP_PER_ADDRESS = 10
     CERT_LOOKUP_PER_NUMBER = 10
     CERT_LOOKUP_WINDOW = 10 * 60
+    # Objections during the publicity: the answer is due this many working days after filing;
+    # anyone (not signed in) files at most OBJECTIONS_PER_ADDRESS a day from one address.
+    OBJECTION_ANSWER_DAYS = 5
+    OBJECTIONS_PER_ADDRESS = 5
     # Verifications (QR scans and lookups) logged per client address per VERIFY_LOG_WINDOW seconds;
     # past it the page still answers but writes no row, so anonymous requests cannot flood the table.
     VERIFY_LOG_PER_ADDRESS = 60
@@ -129,6 +133,18 @@ class Config:
     # The verify page's log rows are written by a background thread this often (certificates/
     # verifylog.py); 0 writes each in its request (the tests).
     VERIFY_LOG_FLUSH_SECONDS = 1.0
+    # Employers (certificates/employers): an API key's default allowance (requests per minute or per
+    # hour; the administrator sets each key's own when issuing it), wrong keys allowed per client
+    # address per API_KEY_FAILURE_WINDOW seconds before every request from it waits, and the Excel
+    # check's bounds: the file's size, its rows (a larger sheet is refused, naming the limit), and
+    # the rows one account may check per day.
+    API_KEY_RATE = 60
+    API_KEY_RATE_PERIOD = "minute"
+    API_KEY_FAILURES_PER_ADDRESS = 20
+    API_KEY_FAILURE_WINDOW = 10 * 60
+    EMPLOYER_CHECK_MAX_BYTES = 5 * 1024 * 1024
+    EMPLOYER_CHECK_MAX_ROWS = 5000
+    EMPLOYER_CHECK_ROWS_PER_DAY = 20000
     # How long one run of the batch-issuing job may work (it runs every 10 s and resumes).
     CERT_BATCH_SECONDS = 8.0
     # The staff group's teaching video; larger ones are given as a link.

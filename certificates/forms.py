@@ -12,12 +12,41 @@ class LookupForm(BaseForm):
     name = StringField(_l("Holder's name"), validators=[DataRequired(), Length(max=40)])
 
 
-class ObjectionForm(BaseForm):
-    text = TextAreaField(_l("Objection"), validators=[DataRequired(), Length(max=1000)])
+REASON = dict(validators=[DataRequired(), Length(max=1000)],
+              description=_l("What is wrong, and why (at most 1,000 characters)."))
 
 
-class ResolveForm(BaseForm):
-    resolution = StringField(_l("Resolution"), validators=[DataRequired(), Length(max=1000)])
+class OwnObjectionForm(BaseForm):
+    """The candidate's: an objection to their result, or a review of one part (choices: the view)."""
+
+    kind = SelectField(_l("What do you ask for?"), choices=choices((
+        ("objection", _l("An objection to my result")), ("review", _l("A review of one part")))))
+    part = SelectField(_l("Part to review"), choices=[], validate_choice=False)
+    reason = TextAreaField(_l("Reason"), **REASON)
+
+
+class PublicObjectionForm(BaseForm):
+    """Anyone's, about an entry of the publicity list."""
+
+    candidate_number = StringField(_l("Candidate number (as listed)"), validators=[DataRequired(), Length(max=40)])
+    name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=40)])
+    contact = StringField(_l("Telephone or e-mail"), validators=[DataRequired(), Length(max=100)],
+                          description=_l("The project centre answers you there; the answer is also on the receipt "
+                                         "page you get."))
+    reason = TextAreaField(_l("Reason"), **REASON)
+
+
+class RecordObjectionForm(BaseForm):
+    """An administrator's, for an objection received by telephone or letter."""
+
+    reason = TextAreaField(_l("Objection"), validators=[DataRequired(), Length(max=1000)])
+    name = StringField(_l("From (name)"), validators=[Optional(), Length(max=40)])
+    contact = StringField(_l("Contact"), validators=[Optional(), Length(max=100)])
+
+
+class AnswerForm(BaseForm):
+    answer = TextAreaField(_l("Answer"), validators=[DataRequired(), Length(max=1000)],
+                           description=_l("The filer reads it as written."))
 
 
 class RevokeForm(BaseForm):

@@ -85,17 +85,56 @@ class Publication(db.Model):
     ends_at: Mapped[datetime] = mapped_column(nullable=False)
 
 
-class Objection(db.Model):
+class ObjectionStatus(LabelledEnum):
+    RECEIVED = "received"
+    IN_REVIEW = "in_review"
+    ANSWERED = "answered"
+
+    @classmethod
+    def labels(cls):
+        return {cls.RECEIVED: _l("Received"), cls.IN_REVIEW: _l("In review"),
+                cls.ANSWERED: _l("Answered by the project centre")}
+
+
+class ObjectionKind(LabelledEnum):
+    OBJECTION = "objection"  # 异议: the result, or a listed entry, is wrong
+    REVIEW = "review"  # 复核: mark one part again (the theory paper, or one practical task)
+
+    @classmethod
+    def labels(cls):
+        return {cls.OBJECTION: _l("Objection"), cls.REVIEW: _l("Request for review")}
+
+
+class Objection(PublicIdMixin, db.Model):
+    """An objection to a published result or a request to review one of its parts, filed by the
+    candidate, by anyone about a listed entry, or recorded by an administrator. Its public id is
+    the filer's receipt: the status page shows the state and, once given, the answer. While any
+    objection of a result is unanswered the result cannot become final."""
+
     __tablename__ = "objections"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    result_id: Mapped[int] = mapped_column(ForeignKey("results.id", ondelete="CASCADE"), nullable=False)
-    text: Mapped[str] = mapped_column(String(1000), nullable=False)
+    result_id: Mapped[int] = mapped_column(ForeignKey("results.id", ondelete="CASCADE"), nullable=False,
+                                           index=True)
+    kind: Mapped[ObjectionKind] = mapped_column(enum_type(ObjectionKind), nullable=False,
+                                                default=ObjectionKind.OBJECTION)
+    part: Mapped[str] = mapped_column(String(20), nullable=False, default="")  # "", "theory" or "task-<n>"
+    text: Mapped[str] = mapped_column(String(1000), nullable=False)  # the reason
+    status: Mapped[ObjectionStatus] = mapped_column(enum_type(ObjectionStatus), nullable=False,
+                                                    default=ObjectionStatus.RECEIVED)
+    filed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    filer_name: Mapped[str] = mapped_column(String(40), nullable=False, default="")
+    filer_contact: Mapped[str] = mapped_column(String(100), nullable=False, default="")
     raised_at: Mapped[datetime] = mapped_column(nullable=False)
-    resolution: Mapped[str] = mapped_column(String(1000), nullable=False, default="")
-    resolved_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    due_at: Mapped[datetime | None] = mapped_column(nullable=True)  # when the answer is due
+    review_started_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    resolution: Mapped[str] = mapped_column(String(1000), nullable=False, default="")  # the answer
+    resolved_at: Mapped[datetime | None] = mapped_column(nullable=True)  # answered at
 
     result: Mapped[Result] = relationship(back_populates="objections")
+    filed_by = relationship("User", foreign_keys=[filed_by_id])
+    reviewer = relationship("User", foreign_keys=[reviewer_id])
 
 
 class Certificate(PublicIdMixin, db.Model):

@@ -102,12 +102,39 @@ def lacking(session: Session, event: Event) -> list[str]:
     return [f"{r.registration.candidate_number} {r.registration.full_name}: {outcome(r, event)}" for r in rows]
 
 
+def _spec(rule: ResultRule, event: Event) -> rules.Rule:
+    return rules.Rule(event.kind.value, rule.theory_weight, rule.practical_weight, rule.theory_pass,
+                      rule.practical_pass)
+
+
+def _combine_into(session: Session, spec: rules.Rule, result: Result, registration: Registration,
+                  now: datetime) -> None:
+    combined = rules.combine(spec, theory=theory_score(session, registration),
+                             practical=practical_score(session, registration))
+    result.theory, result.practical, result.total = combined.theory, combined.practical, combined.total
+    result.passed, result.computed_at = combined.passed, now
+
+
+def _rank(rule: ResultRule, event: Event, members: list[tuple[Result, Registration]]) -> None:
+    """Rank one group and give its awards (a certification is passed or not: not ranked)."""
+    for result, _registration in members:
+        result.rank, result.award = None, None
+    entries = {r.candidate_number: res for res, r in members if res.total is not None}
+    ranked = rules.rank([rules.Entry(key, res.total, res.theory, res.practical) for key, res in entries.items()],
+                        [p.strip() for p in rule.tie_break.split(",")])
+    competition = event.kind.value == "competition"
+    prizes = rules.awards(ranked, (rule.first_ratio, rule.second_ratio, rule.third_ratio)) if competition else {}
+    for entry, position in ranked:
+        entries[entry.key].rank = position if competition else None
+        entries[entry.key].award = prizes.get(entry.key)
+
+
 def compute(session: Session, *, event: Event, actor: User | None, now: datetime) -> int:
     """Combine every enrolled candidate's parts, then rank and award per group. Results already
-    published or final are not recomputed."""
+    published or final are not recomputed (a review during the publicity revises one result:
+    recompute_one)."""
     rule = rule_of(session, event)
-    spec = rules.Rule(event.kind.value, rule.theory_weight, rule.practical_weight, rule.theory_pass,
-                      rule.practical_pass)
+    spec = _spec(rule, event)
     existing = {r.registration_id: r for r in session.scalars(select(Result).filter_by(event_id=event.id))}
     if any(r.status is not ResultStatus.COMPUTED for r in existing.values()):
         raise DomainError(_l("The results are published: they can no longer be recomputed."))
@@ -115,29 +142,31 @@ def compute(session: Session, *, event: Event, actor: User | None, now: datetime
                                                         Registration.state == State.ENROLLED)).all()
     groups: dict[str, list[tuple[Result, Registration]]] = defaultdict(list)
     for registration in people:
-        combined = rules.combine(spec, theory=theory_score(session, registration),
-                                 practical=practical_score(session, registration))
         result = existing.get(registration.id)
         if result is None:
             result = Result(event_id=event.id, registration_id=registration.id, computed_at=now)
             session.add(result)
-        result.theory, result.practical, result.total = combined.theory, combined.practical, combined.total
-        result.passed, result.computed_at, result.rank, result.award = combined.passed, now, None, None
+        _combine_into(session, spec, result, registration, now)
         groups[registration.group.value if registration.group else ""].append((result, registration))
-    order = [p.strip() for p in rule.tie_break.split(",")]
-    ratios = (rule.first_ratio, rule.second_ratio, rule.third_ratio)
     for members in groups.values():
-        entries = {r.candidate_number: res for res, r in members if res.total is not None}
-        ranked = rules.rank([rules.Entry(key, res.total, res.theory, res.practical) for key, res in entries.items()],
-                            order)
-        prizes = rules.awards(ranked, ratios) if event.kind.value == "competition" else {}
-        for entry, position in ranked:
-            # A certification is passed or not: its candidates are not ranked against each other.
-            entries[entry.key].rank = position if event.kind.value == "competition" else None
-            entries[entry.key].award = prizes.get(entry.key)
+        _rank(rule, event, members)
     session.flush()
     audit.record(session, "results.compute", target=event, actor=actor, after={"candidates": len(people)})
     return len(people)
+
+
+def recompute_one(session: Session, *, result: Result, now: datetime) -> None:
+    """Recompute one published result from its parts as they are now (a review changed a mark or
+    the paper's grading), and rank its group again in a competition. The caller audits."""
+    event, registration = result.registration.event, result.registration
+    rule = rule_of(session, event)
+    _combine_into(session, _spec(rule, event), result, registration, now)
+    if event.kind.value == "competition":
+        group = registration.group
+        members = session.execute(select(Result, Registration).join(Registration).where(
+            Result.event_id == event.id, Registration.group == group)).all()
+        _rank(rule, event, [(r, g) for r, g in members])
+    session.flush()
 
 
 def publicity_end(session: Session, *, event: Event, now: datetime) -> workcalendar.Deadline:
@@ -175,33 +204,12 @@ def _tell_candidates(session: Session, event: Event, publication: Publication) -
         notify(session, email=email, user_id=user_id, link=link,
                subject=str(_l("Your result: %(event)s", event=event.name)),
                body=str(_l("Your result of %(event)s is published for publicity until %(ends)s. You may raise an "
-                           "objection with the project centre until then.", event=event.name, ends=ends)))
+                           "objection or ask for a review on your results page until then.", event=event.name,
+                           ends=ends)))
 
 
 def publication_of(session: Session, event: Event) -> Publication | None:
     return session.scalar(select(Publication).filter_by(event_id=event.id).order_by(Publication.id.desc()).limit(1))
-
-
-def record_objection(session: Session, *, result: Result, text: str, actor: User, now: datetime) -> Objection:
-    if result.status is not ResultStatus.PUBLISHED:
-        raise DomainError(_l("Objections are recorded during the publicity period."))
-    if not text.strip():
-        raise DomainError(_l("Write down the objection."), field="text")
-    objection = Objection(result=result, text=text.strip()[:1000], raised_at=now)
-    session.add(objection)
-    audit.record(session, "results.objection", target=result.registration, actor=actor, comment=text[:500])
-    return objection
-
-
-def resolve_objection(session: Session, *, objection: Objection, resolution: str, actor: User,
-                      now: datetime) -> None:
-    if objection.resolved_at is not None:
-        raise DomainError(_l("This objection is resolved already."))
-    if not resolution.strip():
-        raise DomainError(_l("Say how the objection was resolved."), field="resolution")
-    objection.resolution, objection.resolved_at = resolution.strip()[:1000], now
-    audit.record(session, "results.objection_resolved", target=objection.result.registration, actor=actor,
-                 comment=resolution[:500])
 
 
 @scheduler.job("certificates.finalise_results", trigger="interval", minutes=10)

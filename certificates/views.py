@@ -27,11 +27,12 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
 from accounts.models import Role
+from certificates import objections, rules, services, signing, verifylog
 from certificates import results as result_services
-from certificates import rules, services, signing, verifylog
-from certificates.forms import CorrectForm, LookupForm, ObjectionForm, ReissueForm, ResolveForm, RevokeForm, RuleForm
+from certificates.forms import CorrectForm, LookupForm, RecordObjectionForm, ReissueForm, RevokeForm, RuleForm
 from certificates.holder import own_certificate
-from certificates.models import Certificate, Objection, Result, ResultStatus
+from certificates.models import Certificate, Result, ResultStatus
+from certificates.objection_views import bp as objections_bp
 from certificates.openbadges.views import bp as badges_bp
 from core import clock, nav, uploads, workcalendar
 from core.access import public, roles
@@ -45,6 +46,7 @@ from registration.models import Event, Registration
 
 bp = Blueprint("certificates", __name__)
 bp.register_blueprint(badges_bp)  # Open Badges: certificates.badges.*
+bp.register_blueprint(objections_bp)  # objections and reviews: certificates.objections.*
 _verify_pages = PageCache()
 
 nav.add("certificates.admin_events", _l("Results and certificates"), order=43)
@@ -154,8 +156,13 @@ def mine():
     certificates = db.session.scalars(select(Certificate).join(Registration).where(
         or_(Registration.user_id == current_user.id, Registration.applicant_id == current_user.id),
         Certificate.superseded_by_id.is_(None))).all()
+    now = clock.now()
     return render_template("certificates/mine.html", rows=rows, certificates=certificates,
-                           breakdown={r.id: _breakdown(r) for r in rows})
+                           breakdown={r.id: _breakdown(r) for r in rows},
+                           open_for_objections={r.id for r in rows
+                                                if objections.window_problem(db.session, r, now) is None},
+                           objections=objections.of_candidate(db.session, current_user),
+                           part_label=objections.part_label)
 
 
 def _breakdown(result: Result) -> dict:
@@ -270,8 +277,8 @@ def admin_event(public_id: str):
     return render_template("certificates/admin_event.html", event=event, form=form, rows=rows, centres=centres,
                            certificates=certificates, batch=batch, publication=publication, publicity_ends=ends,
                            guessed_warning=_guessed_warning(guessed) if guessed else "",
-                           histogram=_histogram(totals), action_form=RevokeForm(), objection_form=ObjectionForm(),
-                           resolve_form=ResolveForm(), reissue_form=ReissueForm(),
+                           histogram=_histogram(totals), action_form=RevokeForm(), objection_form=RecordObjectionForm(),
+                           reissue_form=ReissueForm(),
                            correct_form=CorrectForm(), task_means=_task_means(event),
                            standing=result_services.standing(db.session, event)), status
 
@@ -320,32 +327,6 @@ def batch_progress(public_id: str):
     if batch is None:
         abort(404)
     return jsonify({"total": batch.total, "done": batch.done, "finished": batch.finished_at is not None})
-
-
-@bp.route("/certificates/admin/results/<int:result_id>/objections", methods=["POST"])
-@roles(Role.ADMIN)
-def add_objection(result_id: int):
-    result = db.get_or_404(Result, result_id)
-    form = ObjectionForm()
-    if form.validate_on_submit():
-        ok, _o = commit_service(form, result_services.record_objection, result=result, text=form.text.data,
-                                actor=current_user, now=clock.now())
-        if ok:
-            flash(_("Objection recorded: this result stays provisional until it is resolved."), "success")
-    return redirect(url_for("certificates.admin_event", public_id=result.registration.event.public_id))
-
-
-@bp.route("/certificates/admin/objections/<int:objection_id>", methods=["POST"])
-@roles(Role.ADMIN)
-def resolve(objection_id: int):
-    objection = db.get_or_404(Objection, objection_id)
-    form = ResolveForm()
-    if form.validate_on_submit():
-        ok, _r = commit_service(form, result_services.resolve_objection, objection=objection,
-                                resolution=form.resolution.data, actor=current_user, now=clock.now())
-        if ok:
-            flash(_("Objection resolved."), "success")
-    return redirect(url_for("certificates.admin_event", public_id=objection.result.registration.event.public_id))
 
 
 @bp.route("/certificates/admin/certificates/<public_id>/revoke", methods=["POST"])

@@ -51,7 +51,8 @@ def test_compute_combines_the_exam_and_the_practical(db, panel, make_exam, froze
 
 
 def test_publicity_objection_and_finality(app, db, panel, frozen_clock):
-    from certificates.models import Result
+    from certificates import objections
+    from certificates.models import ObjectionKind, Result
 
     event = panel["scheme"].event
     results.compute(db.session, event=event, actor=panel["admin"], now=clock.now())
@@ -61,8 +62,8 @@ def test_publicity_objection_and_finality(app, db, panel, frozen_clock):
     assert publication.ends_at == datetime(2026, 6, 8, 2, tzinfo=UTC)  # 1 June 2026 is a Monday: Monday → Monday
     assert (publication.ends_at - clock.now()).days == 7
     rows = db.session.scalars(select(Result).order_by(Result.id)).all()
-    objection = results.record_objection(db.session, result=rows[0], text="实操任务 3 计分有误", actor=panel["admin"],
-                                         now=clock.now())
+    objection = objections.file(db.session, result=rows[0], kind=ObjectionKind.OBJECTION, part="",
+                                reason="实操任务 3 计分有误", filer=panel["admin"], now=clock.now())
     with pytest.raises(DomainError):
         results.compute(db.session, event=event, actor=panel["admin"], now=clock.now())
     db.session.commit()
@@ -74,10 +75,8 @@ def test_publicity_objection_and_finality(app, db, panel, frozen_clock):
     assert scheduler.run_job(app, "certificates.finalise_results") == 2  # the objection blocks one
     db.session.expire_all()
     assert rows[0].status is ResultStatus.PUBLISHED
-    results.resolve_objection(db.session, objection=objection, resolution="复核无误", actor=panel["admin"],
-                              now=clock.now())
-    db.session.commit()
-    assert scheduler.run_job(app, "certificates.finalise_results") == 1
+    objections.answer(db.session, objection=objection, text="复核无误", actor=panel["admin"], now=clock.now())
+    db.session.commit()  # the last answer after the publicity makes the result final at once
     db.session.expire_all()
     assert rows[0].status is ResultStatus.FINAL and rows[0].registration.theory_score == D(70)
     assert clock.now() - timedelta(days=7) > publication.published_at

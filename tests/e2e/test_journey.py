@@ -181,10 +181,12 @@ def mailbox(app, email: str) -> str:
 
 
 def answer_sheet(app, attempt_id: str) -> dict[str, object]:
-    """The key of every question on the candidate's paper, by paper item (the examiner's sheet)."""
+    """A correct response to every question on the candidate's paper, by paper item (the examiner's
+    sheet): what its type says a right answer is, e.g. a numeric blank typed as "0.8MPa"."""
     with app.app_context():
         attempt = db.session.scalar(select(Attempt).filter_by(public_id=attempt_id))
-        return {str(item.id): item.version.answer for item in attempt.paper.items}
+        return {str(item.id): item.version.kind.example_response(item.version.answer)
+                for item in attempt.paper.items}
 
 
 def run_job(app, job_id: str):
