@@ -44,3 +44,19 @@ def test_the_demo_certificate_verifies(runner, client):
     url = next(line.split()[-1] for line in output.splitlines() if line.startswith("demo certificate"))
     page = client.get(url[url.index("/verify/"):]).get_data(as_text=True)
     assert "陈思远" in page and 'data-status="valid"' in page
+
+
+def test_the_demo_has_results_in_publicity_with_objections(runner, client, db):
+    """cand01 sees their result in publicity with a review asked for; the queue holds it."""
+    from certificates.models import Objection, ObjectionStatus
+    from registration.models import Event
+
+    output = runner.invoke(args=["core", "load-demo"]).output
+    password = next(line.split()[2] for line in output.splitlines() if line.split()[:2] == ["candidate", "cand01"])
+    event = db.session.scalar(select(Event).filter_by(code="PUB26"))
+    assert "/objection" in client.get(f"/results/{event.public_id}").get_data(as_text=True)
+    statuses = sorted(o.status for o in db.session.scalars(select(Objection)))
+    assert statuses == sorted([ObjectionStatus.RECEIVED, ObjectionStatus.ANSWERED])
+    client.submit("/login", {"username": "cand01", "password": password})
+    page = client.get("/my-results").get_data(as_text=True)
+    assert "申请复核理论试卷" in page and "提出异议或申请复核" in page
