@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accounts.models import Role, User
-from certificates import results, services
+from certificates import results, services, sharing
 from certificates.models import Result, ResultStatus
 from core import clock
 from question_bank.models import Level
@@ -69,5 +69,8 @@ def load(session: Session) -> list[str]:
     session.flush()
     certificate = services.issue(session, result=result, actor=admin, now=now)
     services.pdf_bytes(certificate)
-    return [f"demo certificate {certificate.number}: {services.verify_url(certificate)}"]
+    link = sharing.create(session, certificate=certificate, days=90, label="给示范公司人力资源部", actor=form.user,
+                          now=now)
+    return [f"demo certificate {certificate.number}: {services.verify_url(certificate)}",
+            f"demo share link (90 days): {sharing.share_url(link)}"]
 
