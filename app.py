@@ -78,6 +78,7 @@ def create_app(config=None) -> Flask:
                                 exam_demo_released.load, registration_demo.load, certificates_demo.load])
 
     from accounts.views import bp as accounts_bp
+    from certificates.share_views import bp as sharing_bp
     from certificates.views import bp as certificates_bp
     from cockpit.views import bp as cockpit_bp
     from core.views import bp as core_bp
@@ -87,7 +88,7 @@ def create_app(config=None) -> Flask:
     from scoring.views import bp as scoring_bp
 
     for blueprint in (core_bp, accounts_bp, registration_bp, question_bank_bp, exam_bp,
-                      scoring_bp, certificates_bp, cockpit_bp):
+                      scoring_bp, certificates_bp, sharing_bp, cockpit_bp):
         app.register_blueprint(blueprint)
 
     from accounts.cli import cli as accounts_cli
