@@ -45,7 +45,7 @@ class RecordObjectionForm(BaseForm):
 
 
 class AnswerForm(BaseForm):
-    answer = TextAreaField(_l("Answer"), validators=[DataRequired(), Length(max=1000)],
+    answer = TextAreaField(_l("Answer to the filer"), validators=[DataRequired(), Length(max=1000)],
                            description=_l("The filer reads it as written."))
 
 

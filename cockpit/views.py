@@ -74,7 +74,7 @@ def _links(event: Event) -> dict[str, str]:
         "not_released": exams, "no_scheme": scoring, "scheme_open": scoring, "stations_not_drawn": scoring,
         "marks_missing": url_for("scoring.board", public_id=event.public_id), "flags_open": scoring,
         "tasks_open": scoring, "lacking": url_for("certificates.admin_event", public_id=event.public_id),
-        "objections_open": url_for("certificates.admin_event", public_id=event.public_id),
+        "objections_open": url_for("certificates.objections.queue", event=event.public_id),
         "forms": forms,
     }
 
