@@ -36,6 +36,7 @@ from wtforms.fields.core import UnboundField
 
 from accounts.models import Role
 from certificates import services as certificates
+from certificates import sharing
 from certificates.models import Objection, Publication, ResultStatus
 from core import clock, uploads, workcalendar
 from core.access import PUBLIC, policy_of, roles_admitted
@@ -85,6 +86,9 @@ URL_OBJECTS = {
     ("certificates", "objections", "objection_id"): "objection",
     ("certificates", "results", "result_id"): "result",
     ("certificates", "verify", "token"): "verify_token",
+    ("sharing", "share", "public_id"): "own_certificate",
+    ("sharing", "links", "link_id"): "share_link",
+    ("sharing", "s", "token"): "share_token",
     ("exam", "exam", "public_id"): "exam",
     ("exam", "admin", "public_id"): "exam",
     ("exam", "attempts", "attempt_id"): "attempt",
@@ -247,6 +251,11 @@ def world(app, db, panel, final_results, make_exam, create_question, create_user
     with app.test_request_context():
         cert = certificates.issue(db.session, result=final_results[0], actor=admin, now=clock.now())
         verify_token = certificates.token(cert)
+        # The candidate's own certificate, for the holder's share-link pages.
+        final_results[2].registration.applicant_id = candidate.id
+        own_cert = certificates.issue(db.session, result=final_results[2], actor=admin, now=clock.now())
+        link = sharing.create(db.session, certificate=own_cert, days=90, label="HR", actor=candidate,
+                              now=clock.now())
     question = create_question()
     db.session.commit()
 
@@ -287,6 +296,7 @@ def world(app, db, panel, final_results, make_exam, create_question, create_user
     objects = {
         "centre": panel["centre_b"].public_id, "victim": victim.public_id, "event": event_id,
         "certificate": cert.public_id, "verify_token": verify_token,
+        "own_certificate": own_cert.public_id, "share_link": link.public_id, "share_token": link.token,
         "objection": db.session.scalar(select(Objection.id)), "result": final_results[1].id,
         "exam": paper_exam.public_id, "attempt": attempt.public_id, "section": paper_exam.sections[0].id,
         "draft_exam": draft_exam.public_id, "draft_section": draft_exam.sections[-1].id, "item": first,
