@@ -68,6 +68,7 @@ def create_app(config=None) -> Flask:
     from accounts import demo as accounts_demo
     from accounts import login
     from certificates import demo as certificates_demo
+    from certificates.employers import demo as employers_demo
     from exam import demo as exam_demo
     from exam import demo_released as exam_demo_released
     from question_bank import demo as question_bank_demo
@@ -75,9 +76,11 @@ def create_app(config=None) -> Flask:
 
     login.init_app(app)
     demo.init_app(app, loaders=[accounts_demo.load, question_bank_demo.load, exam_demo.load,
-                                exam_demo_released.load, registration_demo.load, certificates_demo.load])
+                                exam_demo_released.load, registration_demo.load, certificates_demo.load,
+                                employers_demo.load])
 
     from accounts.views import bp as accounts_bp
+    from certificates.employers.views import bp as employers_bp
     from certificates.share_views import bp as sharing_bp
     from certificates.views import bp as certificates_bp
     from cockpit.views import bp as cockpit_bp
@@ -88,7 +91,7 @@ def create_app(config=None) -> Flask:
     from scoring.views import bp as scoring_bp
 
     for blueprint in (core_bp, accounts_bp, registration_bp, question_bank_bp, exam_bp,
-                      scoring_bp, certificates_bp, sharing_bp, cockpit_bp):
+                      scoring_bp, certificates_bp, sharing_bp, employers_bp, cockpit_bp):
         app.register_blueprint(blueprint)
 
     from accounts.cli import cli as accounts_cli

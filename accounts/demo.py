@@ -31,6 +31,7 @@ DEMO_USERS = [
     ("cand03", "孙三强", Role.CANDIDATE),
     ("cand04", "李四海", Role.CANDIDATE),
     ("intl01", "Maya Fischer", Role.CANDIDATE),  # the competition's international group: English
+    ("employer", "示范智能制造有限公司", Role.EMPLOYER),  # checks certificates: an organisation's account
 ]
 ENGLISH = {"intl01"}  # accounts whose pages speak English
 

@@ -72,7 +72,8 @@ class UserForm(BaseForm):
     username = StringField(
         _l("Username"), validators=[DataRequired(), Length(min=3, max=40), USERNAME_RULE]
     )
-    full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=60)])
+    full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=60)],
+                            description=_l("For an employer account: the organisation's name."))
     email = EmailField(
         _l("E-mail"),
         validators=[Optional(), Length(max=120), EmailValidator(message=_l("Not a valid e-mail address."))],

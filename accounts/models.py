@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import LazyString, pgettext
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String
@@ -18,6 +19,9 @@ class Role(LabelledEnum):
     CHIEF_REFEREE = "chief_referee"
     INVIGILATOR = "invigilator"
     ADMIN = "admin"
+    # An organisation that checks certificates it is shown (an Excel of numbers and names); its
+    # name is the account's full name. Sees only its own pages.
+    EMPLOYER = "employer"
 
     @classmethod
     def labels(cls) -> dict:
@@ -28,6 +32,8 @@ class Role(LabelledEnum):
             cls.CHIEF_REFEREE: _l("Chief referee"),
             cls.INVIGILATOR: _l("Invigilator"),
             cls.ADMIN: _l("Administrator"),
+            # "Employer" alone is the candidate's workplace (工作单位) elsewhere: this one is the role.
+            cls.EMPLOYER: LazyString(lambda: pgettext("role", "Employer")),
         }
 
 

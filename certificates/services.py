@@ -301,13 +301,15 @@ def status(certificate: Certificate | None, now: datetime) -> str:
     return "valid"
 
 
-def log(session: Session, *, certificate_id: int | None, method: str, address: str, now: datetime) -> bool:
+def log(session: Session, *, certificate_id: int | None, method: str, address: str, now: datetime,
+        bounded: bool = True) -> bool:
     """Record a verification, at most VERIFY_LOG_PER_ADDRESS per client address (IPv6 by its /64)
     per VERIFY_LOG_WINDOW: anonymous requests cannot flood the table. Past the bound nothing is
-    written (the page is answered all the same); False then."""
+    written (the page is answered all the same); False then. `bounded=False` for requests that
+    are rate-limited by who makes them (an employer's API key): each is written."""
     config = current_app.config
     policy = throttle.Policy(free=config["VERIFY_LOG_PER_ADDRESS"], window=config["VERIFY_LOG_WINDOW"])
-    if throttle.hit(session, f"verify-log:addr:{addresses.client_key(address)}", policy, now=now):
+    if bounded and throttle.hit(session, f"verify-log:addr:{addresses.client_key(address)}", policy, now=now):
         return False
     session.add(Verification(at=now, address=address[:64], method=method, certificate_id=certificate_id,
                              found=certificate_id is not None))
@@ -339,11 +341,37 @@ def lookup(session: Session, *, number: str, name: str, address: str, now: datet
         if wait:
             raise Throttled(_l("Too many lookups of this certificate number. Try again in %(n)d minutes.",
                                n=math.ceil(wait / 60)), retry_after=wait)
-        # The latest document of that number carrying that name (a correction may change the name).
-        certificate = session.scalar(select(Certificate).filter_by(number=number, holder_name=(name or "").strip())
-                                     .order_by(Certificate.serial.desc()).limit(1))
+        certificate = matching(session, [(number, name)]).get((number, (name or "").strip()))
     log(session, certificate_id=certificate.id if certificate else None, method="lookup", address=address, now=now)
     return certificate
+
+
+def matching(session: Session, pairs) -> dict[tuple[str, str], Certificate]:
+    """The certificate each (number, name) pair finds, by the lookup's rule: the latest document
+    of that number carrying that name (a correction may change the name; the old name then finds
+    the superseded document). One query however many pairs; keys are (normalised number, stripped
+    name), pairs that find nothing are absent. Callers check the numbers (rules.number_ok) and
+    any rate limit first."""
+    wanted = {(normalise_number(n), (name or "").strip()) for n, name in pairs}
+    numbers = {n for n, _name in wanted if n}
+    found: dict[tuple[str, str], Certificate] = {}
+    if not numbers:
+        return found
+    rows = session.scalars(select(Certificate).where(Certificate.number.in_(numbers))
+                           .order_by(Certificate.number, Certificate.serial))
+    for certificate in rows:  # ascending serials: the latest of each (number, name) is kept
+        key = (certificate.number, certificate.holder_name)
+        if key in wanted:
+            found[key] = certificate
+    return found
+
+
+def numbers_known(session: Session, numbers) -> set[str]:
+    """Which of `numbers` (normalised) have a certificate at all, whatever the name: one query."""
+    numbers = {n for n in numbers if n}
+    if not numbers:
+        return set()
+    return set(session.scalars(select(Certificate.number).where(Certificate.number.in_(numbers)).distinct()))
 
 
 def facts(certificate: Certificate) -> dict:

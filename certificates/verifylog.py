@@ -29,6 +29,7 @@ class Entry:
     method: str
     address: str
     at: datetime
+    bounded: bool = True  # within the per-address bound (services.log); False: rate-limited by its key
 
 
 _queue: deque[Entry] = deque(maxlen=MAX_QUEUED)
@@ -37,10 +38,12 @@ _thread: threading.Thread | None = None
 _app: Flask | None = None
 
 
-def record(session, *, certificate_id: int | None, method: str, address: str, now: datetime) -> None:
+def record(session, *, certificate_id: int | None, method: str, address: str, now: datetime,
+           bounded: bool = True) -> None:
     """Log one verification: queued for the writer, or written into `session` at once when the
-    interval is 0 (the caller commits then)."""
-    entry = Entry(certificate_id, method, address, now)
+    interval is 0 (the caller commits then). `bounded=False`: not counted against the per-address
+    bound (an API request, limited by its key)."""
+    entry = Entry(certificate_id, method, address, now, bounded)
     interval = current_app.config["VERIFY_LOG_FLUSH_SECONDS"]
     if not interval:
         write(session, [entry])
@@ -53,7 +56,8 @@ def write(session, entries: list[Entry]) -> int:
     """Write entries as rows, each within the per-address bound (services.log); how many were."""
     from certificates import services
 
-    return sum(services.log(session, certificate_id=e.certificate_id, method=e.method, address=e.address, now=e.at)
+    return sum(services.log(session, certificate_id=e.certificate_id, method=e.method, address=e.address, now=e.at,
+                            bounded=e.bounded)
                for e in entries)
 
 

@@ -47,9 +47,9 @@ def _expired(state: State, policy: Policy, now: datetime) -> bool:
     return now - since >= timedelta(seconds=policy.window)
 
 
-def wait_for(state: State, policy: Policy, now: datetime) -> int:
-    """Seconds until the next hit is allowed (0: now)."""
-    if _expired(state, policy, now) or state.count < policy.free:
+def wait_for(state: State, policy: Policy, now: datetime, cost: int = 1) -> int:
+    """Seconds until the next hit (of `cost` units: rows of a sheet) is allowed (0: now)."""
+    if _expired(state, policy, now) or state.count + cost <= policy.free:
         return 0
     if policy.backoff:
         extra = state.count - policy.free  # waits already served
@@ -60,10 +60,10 @@ def wait_for(state: State, policy: Policy, now: datetime) -> int:
     return max(0, int((until - now).total_seconds() + 0.999))
 
 
-def after_hit(state: State, policy: Policy, now: datetime) -> State:
+def after_hit(state: State, policy: Policy, now: datetime, cost: int = 1) -> State:
     if _expired(state, policy, now):
-        return State(1, now, now)
-    return State(state.count + 1, state.first_at, now)
+        return State(cost, now, now)
+    return State(state.count + cost, state.first_at, now)
 
 
 class ThrottleBucket(db.Model):
@@ -101,17 +101,19 @@ def _insert(session: Session, key: str, state: State) -> bool:
     return session.execute(statement.returning(ThrottleBucket.key)).first() is not None
 
 
-def hit(session: Session, key: str, policy: Policy, *, now: datetime) -> int:
+def hit(session: Session, key: str, policy: Policy, *, now: datetime, cost: int = 1) -> int:
     """Record a hit on `key` if the policy allows one now and return 0; otherwise record nothing
     and return the seconds to wait. Atomic against concurrent hits on the same key (a
-    compare-and-set on the row's version, retried when another request got there first)."""
+    compare-and-set on the row's version, retried when another request got there first). A hit
+    may count `cost` units at once (the rows of an employer's sheet against a daily allowance):
+    it is allowed while the units fit in the window's `free`, a fresh window always admits it."""
     key = key[:160]
     for _attempt in range(50):
         state, version = _read(session, key)
-        wait = wait_for(state, policy, now)
+        wait = wait_for(state, policy, now, cost)
         if wait:
             return wait
-        new = after_hit(state, policy, now)
+        new = after_hit(state, policy, now, cost)
         if version is None:
             if _insert(session, key, new):
                 return 0

@@ -5,6 +5,7 @@ import pytest
 from certificates import results
 from certificates.models import Result, ResultStatus
 from core import clock
+from tests.certificates.employers_support import issued, make_key  # noqa: F401 (fixtures)
 from tests.exam.conftest import bank, make_exam  # noqa: F401 (fixtures)
 from tests.registration.conftest import event  # noqa: F401 (fixture)
 from tests.scoring.conftest import panel  # noqa: F401 (fixture)

@@ -47,7 +47,10 @@ def test_role_matrix(app, client, login_as, role):
         policy = policy_of(app, endpoint)
         response = _request(client, method, url)
         status = response.status_code
-        if policy == PUBLIC:
+        if getattr(app.view_functions[endpoint], "api_key_required", False):
+            # Public, authenticated by an API key: without one, 401 in JSON whoever is signed in.
+            assert policy == PUBLIC and status == 401 and response.is_json, (endpoint, status)
+        elif policy == PUBLIC:
             assert status not in (401, 403), (endpoint, status)
         elif role == ANONYMOUS:
             assert status == 302 and "/login" in response.headers["Location"], (endpoint, status)
@@ -109,6 +112,9 @@ def test_factory_refuses_a_view_without_a_policy(monkeypatch):
         ("candidate", {"accounts.home"}, {"accounts.users", "accounts.my_centre"}),
         ("referee", {"accounts.home"}, {"accounts.users", "accounts.my_centre"}),
         ("chief_referee", {"accounts.home"}, {"accounts.users", "core.audit_log", "core.working_days"}),
+        ("admin", {"employers.check", "employers.api_keys"}, set()),
+        ("employer", {"accounts.home", "employers.check"},
+         {"employers.api_keys", "accounts.users", "accounts.my_centre", "certificates.mine", "exam.my_exams"}),
     ],
 )
 def test_navigation_shows_only_the_roles_pages(client, login_as, role, visible, hidden):
@@ -150,3 +156,13 @@ def test_certificate_reissue_and_correction_are_for_administrators(app):
         assert set(roles_admitted(app, endpoint, ROLES)) == {"admin"}, endpoint
         rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
         assert rule.methods - {"OPTIONS"} == {"POST"}, endpoint
+
+
+def test_the_employer_routes_are_in_the_matrix(app):
+    """Issue 17: the Excel check is for employers and administrators, the API keys page for
+    administrators; the JSON API is public (its key authenticates it, not a session)."""
+    for endpoint in ("employers.check", "employers.template", "employers.result", "employers.result_xlsx"):
+        assert set(roles_admitted(app, endpoint, ROLES)) == {"employer", "admin"}, endpoint
+    for endpoint in ("employers.api_keys", "employers.revoke_key"):
+        assert set(roles_admitted(app, endpoint, ROLES)) == {"admin"}, endpoint
+    assert policy_of(app, "employers.api_verify") == PUBLIC
