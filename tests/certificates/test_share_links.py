@@ -162,7 +162,7 @@ def test_the_holder_makes_lists_and_revokes_links(app, client, db, issued):
     assert [(link.expires_at - link.created_at).days for link in links] == [180, 45]
     for link in links:
         assert f"http://localhost/s/{link.token}" in page
-    assert "给示范公司 HR" in page and "有效期至" in page and 'data-copy="share-url-' in page
+    assert "给示范公司 HR" in page and "分享链接已生成" in page and 'data-copy="share-url-' in page
     revoked = client.submit(f"/my-results/share/links/{links[0].public_id}/revoke", follow_redirects=True)
     assert revoked.status_code == 200 and "已撤销" in revoked.get_data(as_text=True)
     assert links[0].revoked_at is not None and links[1].revoked_at is None
@@ -173,7 +173,8 @@ def test_the_form_refuses_other_validities_in_chinese(client, db, issued, days):
     _sign_in(client, _holder(issued))
     response = client.submit(f"/my-results/share/{issued.public_id}", {"period": "other", "days": days})
     assert response.status_code == 400
-    assert "30 到 180" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert "请选择链接的有效期：30 到 180 之间的整数天数" in page and "is-invalid" in page
     assert _links(db) == 0
 
 
