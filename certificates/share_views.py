@@ -36,7 +36,8 @@ class ShareForm(BaseForm):
 
     period = RadioField(_l("Valid for"), default="90", choices=choices(
         [(str(d), _l("%(n)d days", n=d)) for d in sharing.PRESET_DAYS] + [(OTHER, _l("Another number of days"))]))
-    days = StringField(_l("Number of days (30 to 180)"), validators=[Optional(), Length(max=20)])
+    days = StringField(_l("Number of days (30 to 180)"),
+                       validators=[Optional(), Length(max=20, message=sharing.DAYS_MESSAGE)])
     label = StringField(_l("Label (only you see it)"), validators=[Optional(), Length(max=sharing.MAX_LABEL)],
                         description=_l("For example: for the HR department of 示范公司."))
 
