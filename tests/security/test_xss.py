@@ -357,9 +357,16 @@ def test_certificate_pages_escape_names_reasons_and_objections(
 
     supervisor = browser(panel["admin"])
     objected = supervisor.submit(
-        f"/certificates/admin/results/{final_results[1].id}/objections", {"text": SCRIPT}
+        f"/certificates/admin/results/{final_results[1].registration.public_id}/objection",
+        {"reason": SCRIPT, "name": IMG, "contact": SCRIPT},
     )
     assert objected.status_code == 302
+    from certificates.models import Objection
+
+    objection = db.session.scalar(select(Objection))
+    check_pages(supervisor, {"/certificates/admin/objections": (IMG,),
+                             f"/certificates/admin/objections/{objection.public_id}": (IMG, SCRIPT)})
+    check_pages(client, {f"/objections/{objection.public_id}": (SCRIPT,)})
     revoked = supervisor.submit(
         f"/certificates/admin/certificates/{cert.public_id}/revoke", {"reason": SCRIPT}
     )
