@@ -68,6 +68,7 @@ def create_app(config=None) -> Flask:
     from accounts import demo as accounts_demo
     from accounts import login
     from certificates import demo as certificates_demo
+    from certificates import demo_publicity
     from certificates.employers import demo as employers_demo
     from exam import demo as exam_demo
     from exam import demo_released as exam_demo_released
@@ -77,7 +78,7 @@ def create_app(config=None) -> Flask:
     login.init_app(app)
     demo.init_app(app, loaders=[accounts_demo.load, question_bank_demo.load, exam_demo.load,
                                 exam_demo_released.load, registration_demo.load, certificates_demo.load,
-                                employers_demo.load])
+                                demo_publicity.load, employers_demo.load])
 
     from accounts.views import bp as accounts_bp
     from certificates.employers.views import bp as employers_bp

@@ -30,6 +30,8 @@ audit.describe({
     "certificate.correct": _l("Certificate corrected"), "results.compute": _l("Results computed"),
     "results.final": _l("Results made final"), "results.publish": _l("Results published for publicity"),
     "results.objection": _l("Objection raised"), "results.objection_resolved": _l("Objection resolved"),
+    "results.objection_review": _l("Objection taken into review"),
+    "results.revise": _l("Published result revised after a review"),
     "results.rules": _l("Result rules changed"),
 })
 
