@@ -7,7 +7,7 @@ import json
 from datetime import datetime
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import force_locale
+from flask_babel import force_locale, format_number
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -145,6 +145,16 @@ def _stash(token: str, suffix: str):
     return path
 
 
+def _keep(result: services.Checked) -> str:
+    """Keep a check's workbook and summary for its result page (a day: core.uploads purges them)."""
+    token = uploads.new_token()
+    _stash(token, ".xlsx").write_bytes(result.workbook)
+    _stash(token, ".json").write_text(json.dumps({
+        "counts": result.counts, "rows": result.rows[:PREVIEW_ROWS], "total": len(result.rows),
+        "header": result.header, "at": clock.now().isoformat()}, ensure_ascii=False), encoding="utf-8")
+    return token
+
+
 @bp.route("/employers/check", methods=["GET", "POST"])
 @roles(Role.EMPLOYER, Role.ADMIN)
 def check():
@@ -165,12 +175,7 @@ def check():
             status = 400
         else:
             db.session.commit()
-            token = uploads.new_token()
-            _stash(token, ".xlsx").write_bytes(result.workbook)
-            _stash(token, ".json").write_text(json.dumps({
-                "counts": result.counts, "rows": result.rows[:PREVIEW_ROWS], "total": len(result.rows),
-                "header": result.header, "at": clock.now().isoformat()}, ensure_ascii=False), encoding="utf-8")
-            return redirect(url_for("employers.result", token=token))
+            return redirect(url_for("employers.result", token=_keep(result)))
     elif form.is_submitted():
         status = 400
     return render_template("employers/check.html", form=form, max_rows=current_app.config["EMPLOYER_CHECK_MAX_ROWS"],
@@ -261,11 +266,12 @@ def api_keys():
     elif state == "revoked":
         query = query.where(ApiKey.revoked_at.is_not(None))
     if request.args.get("format") == "xlsx":
-        rows = ((k.label, k.prefix + "…", str(k.owner or ""), f"{k.rate_limit} {k.rate_period.label}",
+        rows = ((k.label, k.prefix + "…", str(k.owner or ""),
+                 _("%(n)s requests %(period)s", n=format_number(k.rate_limit), period=k.rate_period.label),
                  format_dt(k.issued_at), format_dt(k.last_used_at), k.use_count, format_dt(k.revoked_at))
                 for k in db.session.scalars(query))
         return xlsx_response("api-keys.xlsx", _("API keys"), [_("Organisation"), _("API key"), _("Employer account"),
-                             _("Allowance"), _("Issued"), _("Last used"), _("Requests"), _("Revoked")], rows)
+                             _("Allowance"), _("Key issued"), _("Last used"), _("Requests"), _("Revoked")], rows)
     page = db.paginate(query, page=page_arg(), per_page=config["PAGE_SIZE"], error_out=False)
     return render_template("employers/api_keys.html", form=form, page=page, state=state, shown_secret=shown_secret,
                            demo=_demo_hashes(), action_form=KeyActionForm(),

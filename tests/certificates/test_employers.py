@@ -246,3 +246,17 @@ def test_the_demo_has_an_employer_and_a_working_key(app, client, db, issued):
     page = client.get("/certificates/admin/api-keys").get_data(as_text=True)
     assert secret in page
     assert db.session.query(Verification).filter_by(method="api").count() == 1
+
+
+def test_an_administrator_creates_an_employer_account_on_the_users_page(client, db, login_as):
+    from accounts.models import Role, User
+
+    login_as("admin")
+    page = client.get("/admin/users/new").get_data(as_text=True)
+    assert 'value="employer"' in page and "用人单位" in page
+    response = client.submit("/admin/users/new", {"username": "acme", "full_name": "某某科技有限公司",
+                                                  "role": "employer", "centre": "", "active": "y",
+                                                  "password": "Employer-pass-2026"})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    user = db.session.query(User).filter_by(username="acme").one()
+    assert user.role is Role.EMPLOYER and user.centre_id is None and user.full_name == "某某科技有限公司"

@@ -219,3 +219,17 @@ def test_issuing_stores_only_the_hash_and_is_audited(app, client, db, login_as, 
 def test_the_key_page_is_for_administrators(client, login_as):
     login_as("employer")
     assert client.get("/certificates/admin/api-keys").status_code == 403
+
+
+def test_hostile_query_strings_are_answered_in_json(client, db, issued, make_key):
+    """Invalid UTF-8, a lone surrogate's bytes, repeated parameters, a 40k-character value: a JSON
+    answer below 500, nothing logged for the refused ones."""
+    certificate = issued[0]
+    _key, secret = make_key()
+    headers = {"Authorization": f"Bearer {secret}"}
+    for query in ("number=%FF%FE&name=%C3%28", "number=%ED%A0%80&name=x", f"number={certificate.number}&name=" +
+                  "长" * 40_000, f"number={certificate.number}&number=X&name={certificate.holder_name}&name=y",
+                  "number=%00&name=%00"):
+        response = client.get(f"{URL}?{query}", headers=headers)
+        assert response.status_code < 500 and response.is_json, query
+    assert logged(db, found=True) == 1  # the repeated parameters: the first of each is asked

@@ -37,6 +37,8 @@ from wtforms.fields.core import UnboundField
 from accounts.models import Role
 from certificates import services as certificates
 from certificates import sharing
+from certificates.employers import services as employers
+from certificates.employers.models import RatePeriod
 from certificates.models import Objection, Publication, ResultStatus
 from core import clock, uploads, workcalendar
 from core.access import PUBLIC, policy_of, roles_admitted
@@ -89,6 +91,8 @@ URL_OBJECTS = {
     ("sharing", "share", "public_id"): "own_certificate",
     ("sharing", "links", "link_id"): "share_link",
     ("sharing", "s", "token"): "share_token",
+    ("employers", "api-keys", "public_id"): "api_key",
+    ("employers", "v1", "rest"): "api_path",
     ("exam", "exam", "public_id"): "exam",
     ("exam", "admin", "public_id"): "exam",
     ("exam", "attempts", "attempt_id"): "attempt",
@@ -256,6 +260,8 @@ def world(app, db, panel, final_results, make_exam, create_question, create_user
         own_cert = certificates.issue(db.session, result=final_results[2], actor=admin, now=clock.now())
         link = sharing.create(db.session, certificate=own_cert, days=90, label="HR", actor=candidate,
                               now=clock.now())
+        api_key, _secret = employers.issue_key(db.session, label="示范企业", owner=None, rate_limit=60,
+                                               rate_period=RatePeriod.MINUTE, actor=admin, now=clock.now())
     question = create_question()
     db.session.commit()
 
@@ -297,6 +303,7 @@ def world(app, db, panel, final_results, make_exam, create_question, create_user
         "centre": panel["centre_b"].public_id, "victim": victim.public_id, "event": event_id,
         "certificate": cert.public_id, "verify_token": verify_token,
         "own_certificate": own_cert.public_id, "share_link": link.public_id, "share_token": link.token,
+        "api_key": api_key.public_id, "api_path": "certificates/nothing",
         "objection": db.session.scalar(select(Objection.id)), "result": final_results[1].id,
         "exam": paper_exam.public_id, "attempt": attempt.public_id, "section": paper_exam.sections[0].id,
         "draft_exam": draft_exam.public_id, "draft_section": draft_exam.sections[-1].id, "item": first,
