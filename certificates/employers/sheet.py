@@ -231,7 +231,7 @@ def write(sheet: Sheet, answers: dict[int, Answer]) -> bytes:
     for cell in ws[1]:
         cell.font = Font(bold=True)
     status_col = width + 1
-    for row in sheet.lines:
+    for at, row in enumerate(sheet.lines, start=2):  # (ws.max_row scans every cell: quadratic)
         if row is None:
             ws.append([])
             continue
@@ -239,7 +239,7 @@ def write(sheet: Sheet, answers: dict[int, Answer]) -> bytes:
         own = [_kept(v) for v in row.cells] + [None] * (width - len(row.cells))
         append_row(ws, [*own, *(_kept(v) for v in (answer.status_label, answer.level, answer.issued_on,
                                                      answer.valid_until, answer.verify_url, answer.remark))])
-        ws.cell(row=ws.max_row, column=status_col).fill = PatternFill("solid", fgColor=FILLS[answer.status])
+        ws.cell(row=at, column=status_col).fill = PatternFill("solid", fgColor=FILLS[answer.status])
     for i in range(1, width + 7):
         ws.column_dimensions[get_column_letter(i)].width = 16
     ws.column_dimensions[get_column_letter(width + 5)].width = 48  # the verify URL

@@ -83,7 +83,7 @@ def _secret() -> str | None:
 @csrf.exempt  # every method but GET is answered 405 (as JSON) before anything is read
 def api_verify():
     with force_locale(_api_locale()):
-        if request.method != "GET":
+        if request.method not in ("GET", "HEAD"):
             return _error(405, "method_not_allowed", _("Only GET is accepted here."), {"Allow": "GET, HEAD"})
         try:
             return _api_verify()

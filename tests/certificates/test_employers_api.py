@@ -179,6 +179,8 @@ def test_never_html_and_never_blocked_by_csrf(app, client, db, login_as, issued,
     assert _get(client, number=certificate.number, name=certificate.holder_name).status_code == 401
     ok = _get(client, secret, number=certificate.number, name=certificate.holder_name)
     assert ok.status_code == 200
+    assert client.head(URL, query_string={"number": certificate.number, "name": certificate.holder_name},
+                       headers={"Authorization": f"Bearer {secret}"}).status_code == 200
     posted = client.post(URL, headers={"Authorization": f"Bearer {secret}"})
     assert posted.status_code == 405 and posted.is_json and posted.get_json()["error"] == "method_not_allowed"
     unknown = client.get("/api/v1/certificates/nothing")
