@@ -85,8 +85,10 @@ URL_OBJECTS = {
     ("core", "inbox", "note_id"): "note",
     ("core", "working-days", "override_id"): "workday",
     ("certificates", "certificates", "public_id"): "certificate",
-    ("certificates", "objections", "objection_id"): "objection",
-    ("certificates", "results", "result_id"): "result",
+    ("certificates", "objections", "public_id"): "objection",
+    ("certificates", "results", "registration_id"): "published_registration",
+    ("certificates", "results", "public_id"): "event",
+    ("certificates", "my-results", "registration_id"): "published_registration",
     ("certificates", "verify", "token"): "verify_token",
     ("sharing", "share", "public_id"): "own_certificate",
     ("sharing", "links", "link_id"): "share_link",
@@ -119,6 +121,8 @@ URL_OBJECTS = {
     ("scoring", "submit", "registration_id"): "enrolled",
 }
 ENDPOINT_OBJECTS = {
+    # The review page's actions: the answer reaches the deepest (a form, then finality).
+    "certificates.objections.act": {"public_id": "objection", "action": "objection_action"},
     # A draft exam: sections, roster and settings change only before publication.
     "exam.admin_add_section": {"public_id": "draft_exam"},
     "exam.admin_delete_section": {"public_id": "draft_exam", "section_id": "draft_section"},
@@ -284,9 +288,12 @@ def world(app, db, panel, final_results, make_exam, create_question, create_user
     first = attempt.paper.items[0].id
     assert browser.post(f"/exam/attempts/{attempt.public_id}/challenges", json={"item": first, "note": "有误"},
                         headers={"X-CSRFToken": browser.csrf_token()}).status_code == 200
-    objected = clients["admin"].submit(f"/certificates/admin/results/{final_results[1].id}/objections",
-                                       {"text": "成绩有误"})
+    objected = clients["admin"].submit(
+        f"/certificates/admin/results/{final_results[1].registration.public_id}/objection", {"reason": "成绩有误"})
     assert objected.status_code == 302
+    # The candidate's own published result, open to their objections and reviews.
+    final_results[1].registration.applicant_id = candidate.id
+    db.session.commit()
 
     template = clients["admin"].get("/question-bank/template.xlsx").data
     imported = clients["admin"].submit("/question-bank/import", {"file": (io.BytesIO(template), "bank.xlsx")},
@@ -304,7 +311,8 @@ def world(app, db, panel, final_results, make_exam, create_question, create_user
         "certificate": cert.public_id, "verify_token": verify_token,
         "own_certificate": own_cert.public_id, "share_link": link.public_id, "share_token": link.token,
         "api_key": api_key.public_id, "api_path": "certificates/nothing",
-        "objection": db.session.scalar(select(Objection.id)), "result": final_results[1].id,
+        "objection": db.session.scalar(select(Objection.public_id)), "objection_action": "answer",
+        "published_registration": final_results[1].registration.public_id,
         "exam": paper_exam.public_id, "attempt": attempt.public_id, "section": paper_exam.sections[0].id,
         "draft_exam": draft_exam.public_id, "draft_section": draft_exam.sections[-1].id, "item": first,
         "question": question.public_id, "version_number": 1,
