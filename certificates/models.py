@@ -186,7 +186,7 @@ class Verification(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(nullable=False, index=True)
     address: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
-    method: Mapped[str] = mapped_column(String(10), nullable=False)  # "qr" | "lookup"
+    method: Mapped[str] = mapped_column(String(10), nullable=False)  # "qr" | "lookup" | "share" | "api" | "excel"
     certificate_id: Mapped[int | None] = mapped_column(ForeignKey("certificates.id"), nullable=True)
     found: Mapped[bool] = mapped_column(nullable=False)
 
