@@ -359,8 +359,10 @@ def take_exam(browser, base_url, app, username: str) -> None:
         if qtype == "true_false":
             question.locator(f'input[value="{str(answer).lower()}"]').check()
         elif qtype == "fill_blank":
-            for n, accepted in enumerate(answer):
-                question.locator(f'input[data-blank="{n}"]').fill(accepted[0])
+            for n, typed in enumerate(answer):
+                question.locator(f'input[data-blank="{n}"]').fill(typed)
+        elif qtype == "numeric":
+            question.locator('[data-answer="text"] input').fill(answer)
         else:
             for option in [answer] if qtype == "single" else answer:
                 question.locator(f'input[value="{option}"]').check()
